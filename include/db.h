@@ -1,0 +1,174 @@
+/*
+ * db.h - the database: connection, lock, bookkeeping, running migrations.
+ *
+ * The only module that uses libpq, which it loads on first use (commands
+ * such as `version` and `help` never pay for it).  Every statement migdir
+ * writes itself is parameterised (PQexecParams / prepared statements): a
+ * version name is data, never SQL text.  migdir's own SQL is
+ * schema-qualified; the user's search_path is left alone.
+ *
+ * Running migrations (db_run): consecutive transactional migrations are sent
+ * through libpq's pipeline mode, each as BEGIN; <statements>; <bookkeeping>;
+ * COMMIT; followed by a flush request, with a few migrations in flight, so
+ * the server never waits for a round trip; an error makes the server skip
+ * everything after it up to the final Sync, so nothing after a failure
+ * runs.  Migrations that cannot run in a transaction run statement by
+ * statement outside the pipeline.
+ */
+#ifndef MIGDIR_DB_H
+#define MIGDIR_DB_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "rows.h"
+
+struct db;
+
+struct db_target {
+	const char *conninfo;          /* URL or key=value; "" = libpq defaults */
+	const char *schema, *table;    /* bookkeeping table (unquoted) */
+	const char *lock_timeout;      /* PostgreSQL setting or NULL */
+	const char *statement_timeout; /* same */
+	const char *environment;       /* environment name, for the history */
+	const char *who;               /* "user@host", for applied_by */
+	const char *app_version;       /* migdir's version */
+};
+
+/* What db_probe found. */
+struct db_probe {
+	int schema_exists;   /* the bookkeeping schema exists */
+	int table_exists;    /* schema_versions exists */
+	int history_exists;  /* its run history table exists */
+	int has_unique;      /* a unique index on (version) */
+	unsigned columns;    /* DB_COL_* present */
+};
+
+enum db_column {
+	DB_COL_APPLIED_AT = 1 << 0,
+	DB_COL_DESCRIPTION = 1 << 1,
+	DB_COL_IS_ACTIVE = 1 << 2,
+	DB_COL_ROLLED_BACK_AT = 1 << 3,
+	DB_COL_CHECKSUM = 1 << 4,
+	DB_COL_ROLLBACK_CHECKSUM = 1 << 5,
+	DB_COL_APPLIED_BY = 1 << 6,
+	DB_COL_DURATION_MS = 1 << 7,
+	DB_COL_MIGDIR_VERSION = 1 << 8,
+	DB_COL_ALL = (1 << 9) - 1,
+};
+
+/*
+ * Connect.  Sets fallback_application_name=migdir, client_encoding=UTF8,
+ * and lock_timeout / statement_timeout as session defaults, and checks
+ * that the server is PostgreSQL 12 or newer.  On failure returns MG_ERROR
+ * with libpq's message (never a password) and *out = NULL.
+ */
+int db_connect(struct db **out, const struct db_target *t);
+
+/* Disconnect and free; NULL is a no-op. */
+void db_close(struct db *db);
+
+/* "user@host:port/dbname", without any password (borrowed). */
+const char *db_display(const struct db *db);
+
+/* "host:port/dbname" for the Migdir-Database git trailer (borrowed). */
+const char *db_location(const struct db *db);
+
+/* Server version number, e.g. 150004. */
+int db_server_version(const struct db *db);
+
+/*
+ * Describe a conninfo string without connecting, for messages before a
+ * connection exists: "user@host:port/dbname" with libpq's defaults filled
+ * in, never the password.  Appended to out.
+ */
+void db_describe_conninfo(struct buf *out, const char *conninfo);
+
+/*
+ * Take the session advisory lock keyed on the bookkeeping table, polling
+ * pg_try_advisory_lock (never a blocking pg_advisory_lock, which deadlocks
+ * against CREATE INDEX CONCURRENTLY in another session) for up to wait_ms,
+ * saying once who holds it.  Returns 0, MG_ELOCKED on timeout, MG_ECANCEL
+ * on Ctrl-C.
+ */
+int db_lock(struct db *db, long wait_ms);
+
+/* Inspect the bookkeeping tables (no writes). */
+int db_probe(struct db *db, struct db_probe *out);
+
+/*
+ * Create the bookkeeping table and its run history, or add what a table
+ * kept by hand lacks (columns, a unique index on version), losing no row.
+ * Appends a line per change to report (which may be NULL).  Refuses, with
+ * the duplicates named, a hand-kept table that holds one version twice.
+ */
+int db_ensure(struct db *db, const struct db_probe *probe, struct buf *report);
+
+/* Read every row of schema_versions (an absent table gives no rows). */
+int db_read_rows(struct db *db, const struct db_probe *probe, struct rows *out);
+
+enum db_action {
+	DB_APPLY,
+	DB_ROLLBACK,
+};
+
+/* The server's account of a failure. */
+struct db_failure {
+	char *sqlstate, *message, *detail, *hint, *context;
+	int position;          /* 1-based character in the statement, 0 if none */
+	int in_bookkeeping;    /* failed in migdir's own statement */
+	size_t stmt;           /* index into db_unit.stmts of the failing one */
+};
+
+/* One migration (or rollback) to run. */
+struct db_unit {
+	const char *version;
+	enum db_action action;
+	int transactional;        /* one transaction with the bookkeeping */
+	int raw;                  /* stmts[0] is the whole file, sent as one simple query */
+	const char *const *stmts; /* NUL-terminated statements */
+	size_t nstmts;
+	const char *description;  /* for a new row */
+	const char *checksum;     /* of the file that runs (forward or rollback) */
+	const char *fwd_checksum; /* apply: forward; rollback: unused */
+	const char *rb_checksum;  /* apply: the rollback file's checksum, or NULL */
+	int clear_row;            /* apply over an inactive row: keep it in the history, then delete it */
+	int reset_after;          /* RESET ALL afterwards: the file changed session settings */
+	/* results */
+	int done;                 /* committed */
+	size_t stmts_done;        /* statements that completed (non-transactional runs) */
+	long long usec;           /* wall time */
+	int failed;
+	struct db_failure fail;
+};
+
+/*
+ * Called as each unit commits, in order; a negative return stops sending
+ * more units (those already sent still finish).
+ */
+typedef int (*db_unit_cb)(void *payload, struct db_unit *u, size_t index);
+
+/*
+ * Run units in order until one fails.  Returns 0 when all committed;
+ * MG_ESQL when one failed (its fail fields say where; nothing after it ran);
+ * MG_ECANCEL after Ctrl-C; MG_ERROR for a lost connection or a refusal by
+ * the callback.  While a statement waits more than a second, says what it
+ * waits on (which lock, held by which pid, for how long).
+ */
+int db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
+    void *payload);
+
+/*
+ * Record a failed run of u in the history (autocommit): its SQLSTATE,
+ * message, failing statement and location ("file:line:col").
+ */
+int db_record_failure(struct db *db, const struct db_unit *u,
+    const char *statement, const char *location);
+
+/* Free the strings of a failure. */
+void db_failure_release(struct db_failure *f);
+
+/* Has SIGINT arrived during a db call? */
+int db_interrupted(void);
+
+#endif

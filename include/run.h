@@ -1,0 +1,82 @@
+/*
+ * run.h - carry out plan steps: SQL through db.c, moves, one git commit.
+ *
+ * run_prepare reads and parses every file a run needs before anything
+ * happens, so that a syntax error in the fifth migration stops the run
+ * before the first one starts.  run_execute then finishes the moves an
+ * earlier crash left undone, runs the migrations (each commit followed at
+ * once by its renames), fsyncs the folders, and makes one git commit with
+ * trailers for the whole run, even when it stopped at a failure.
+ */
+#ifndef MIGDIR_RUN_H
+#define MIGDIR_RUN_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "plan.h"
+#include "sql.h"
+#include "state.h"
+
+enum run_kind {
+	RUN_APPLY,
+	RUN_ROLLBACK,
+	RUN_REPAIR,
+};
+
+/* What happened to one step (also what `plan` shows). */
+struct run_item {
+	const struct step *step;
+	const struct entry *e;
+	struct buf text;            /* the file that runs */
+	struct sql_script *script;  /* its statements, NULL for moves only */
+	char **stmts;               /* statement copies handed to db_run */
+	char sum[VCS_ID_HEX + 1];   /* checksum of text */
+	char *description;          /* for a new row */
+	int moved;                  /* its files were moved */
+	int done;                   /* its SQL committed (or moves done) */
+	int failed;
+	long long usec;
+	struct db_unit *unit;       /* NULL for moves only */
+};
+
+struct run {
+	struct state *st;
+	const struct steps *steps;
+	enum run_kind kind;
+	struct run_item *items;     /* one per step */
+	size_t n;
+	struct db_unit *units;      /* one per step that runs SQL */
+	size_t nunits;
+	size_t nrun, ndone;         /* steps that run SQL; of those, done */
+	struct vcs_move *moves;     /* for the commit (strings owned) */
+	size_t nmoves, moves_cap;
+	int width;                  /* version column width */
+	long long started;
+	char *location;             /* host:port/dbname, kept for the commit */
+	char commit[VCS_ID_HEX + 1];/* the commit made, "" if none */
+	int staged;                 /* moves staged (git = stage) */
+	int failed_item;            /* index of the failed step, -1 */
+};
+
+/*
+ * Read, hash and parse the files of every step.  Returns 0, or an error
+ * with its file:line:col (nothing has run).
+ */
+int run_prepare(struct run *r, struct state *st, const struct steps *steps,
+    enum run_kind kind);
+
+/*
+ * Do it.  Returns 0; MG_ESQL when a migration failed (already reported
+ * with file:line:col, recorded in the history; everything before it is
+ * committed, moved and in git); MG_ECANCEL; or MG_ERROR.
+ */
+int run_execute(struct run *r);
+
+/* Free everything; safe on a zeroed struct. */
+void run_release(struct run *r);
+
+/* "Add email templates" from "20230601_add_email_templates" (caller frees). */
+char *run_description(const char *version);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * sql.h - split and classify a migration file with the PostgreSQL parser.
+ *
+ * The only module that uses libpg_query (PostgreSQL 15's own grammar).  A
+ * file is parsed whole; each statement keeps its byte offsets so that any
+ * error, from the parser or later from the server, is reported as
+ * file:line:col.  No hand-made ';' splitter: dollar quotes, nested comments
+ * and CREATE RULE bodies are the parser's business.
+ *
+ * sql_parse_script also decides how the file must run:
+ *  - in one transaction (the default), with a file's own outer
+ *    BEGIN; ... COMMIT; wrapper removed so that migdir's bookkeeping joins
+ *    the same transaction;
+ *  - statement by statement, outside any transaction, when a statement
+ *    cannot run in a transaction block (CREATE INDEX CONCURRENTLY, VACUUM,
+ *    ...), when an enum value added by ALTER TYPE ... ADD VALUE is used
+ *    later in the same file, or when the file says "-- migdir:no-transaction".
+ */
+#ifndef MIGDIR_SQL_H
+#define MIGDIR_SQL_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum sql_flag {
+	SQL_TX_BEGIN = 1 << 0,    /* BEGIN / START TRANSACTION */
+	SQL_TX_COMMIT = 1 << 1,   /* COMMIT / END */
+	SQL_TX_ABORT = 1 << 2,    /* ROLLBACK, PREPARE TRANSACTION, COMMIT PREPARED ... */
+	SQL_NO_TX = 1 << 3,       /* cannot run inside a transaction block */
+	SQL_NEEDS_TX = 1 << 4,    /* only runs inside a transaction block */
+	SQL_SESSION_SET = 1 << 5, /* SET / RESET without LOCAL: outlives the transaction */
+	SQL_COPY_STDIO = 1 << 6,  /* COPY ... FROM STDIN / TO STDOUT: psql-only */
+	SQL_ENUM_ADD = 1 << 7,    /* ALTER TYPE ... ADD VALUE */
+	SQL_TX_OPTIONS = 1 << 8,  /* BEGIN with options (ISOLATION LEVEL ...) */
+};
+
+struct sql_stmt {
+	size_t off;       /* byte offset of the statement's first token */
+	size_t len;       /* bytes from off to the end of the statement (no ';') */
+	int line, col;    /* 1-based position of the first token */
+	unsigned flags;   /* enum sql_flag */
+	const char *what; /* static name for messages ("CREATE INDEX CONCURRENTLY"), or NULL */
+};
+
+struct sql_script {
+	char *path;              /* file name for messages */
+	const char *text;        /* the file's text (borrowed, NUL-terminated) */
+	size_t len;
+	struct sql_stmt *stmts;  /* every statement, wrapper included */
+	size_t n;
+	size_t first, end;       /* statements to run: [first, end) */
+	int wrapped;             /* the file's own BEGIN/COMMIT were removed */
+	int transactional;       /* run in one transaction with the bookkeeping */
+	int marked;              /* "-- migdir:no-transaction" present */
+	int session_set;         /* some statement changes session settings */
+	int parsed;              /* 0: the parser rejected the file (see below) */
+	const char *reason;      /* why not transactional (static), or NULL */
+	size_t reason_stmt;      /* index of the statement that decided it */
+	char *parse_error;       /* the parser's message when !parsed */
+	int parse_line, parse_col;
+};
+
+/*
+ * Parse text (len bytes, NUL-terminated) read from path.
+ *
+ * Returns 0 and a script on success.  When the parser rejects the file, the
+ * script is still returned (with parsed = 0, one statement covering the
+ * whole text, and the parser's message and locus) together with MG_ESQL
+ * and the same error recorded with mg_error_set: callers decide whether a
+ * newer server may accept what PostgreSQL 15's grammar does not.  Returns
+ * MG_ERROR (and no script) for files that can never run: a NUL byte,
+ * transaction control migdir cannot honour (BEGIN without COMMIT, several
+ * transaction blocks, ROLLBACK), COPY FROM STDIN, or a statement that needs
+ * a transaction in a file that must run without one.  Every error carries
+ * a locus.
+ */
+int sql_parse_script(struct sql_script **out, const char *path,
+    const char *text, size_t len);
+
+/* Free a script (not the text it borrows); NULL is a no-op. */
+void sql_script_free(struct sql_script *s);
+
+/* Number of statements that will run. */
+size_t sql_script_count(const struct sql_script *s);
+
+/*
+ * Translate a byte offset in text into a 1-based line and column (in
+ * bytes) and copy that line (without its newline) into line_text when it
+ * is not NULL.
+ */
+void sql_locate(const char *text, size_t len, size_t off, int *line, int *col,
+    struct buf *line_text);
+
+/*
+ * Byte offset, within the len bytes of stmt, of the 1-based character
+ * position pos that the server (or the parser) reports; UTF-8 aware.
+ */
+size_t sql_char_to_byte(const char *stmt, size_t len, int pos);
+
+/*
+ * Record an error at byte offset off of script text (message already set by
+ * mg_error_set): adds file, line, column and the source line.
+ */
+void sql_error_at(const struct sql_script *s, size_t off);
+
+/* Version of the bundled parser, e.g. 150001. */
+int sql_parser_version(void);
+
+#endif

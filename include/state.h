@@ -1,0 +1,79 @@
+/*
+ * state.h - everything a command knows about the project, gathered once.
+ *
+ * state_open reads migdir.ini's choices, scans the folders, hashes every
+ * file, asks git where HEAD keeps each file, connects to the environment's
+ * database (taking the locks when the command writes), reads its rows and
+ * runs plan_analyze.  Commands then print the entries or plan steps from
+ * them.  The order is "check everything, then act": nothing here writes,
+ * except the bookkeeping tables that a writing command needs.
+ */
+#ifndef MIGDIR_STATE_H
+#define MIGDIR_STATE_H
+
+#include <stddef.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "fsutil.h"
+#include "plan.h"
+#include "rows.h"
+#include "scan.h"
+#include "vcs.h"
+
+enum state_need {
+	NEED_DB = 1 << 0,     /* connect and read the rows */
+	NEED_WRITE = 1 << 1,  /* a writing command: lock file, advisory lock,
+				 git ready to commit */
+	NEED_ENSURE = 1 << 2, /* create or complete the bookkeeping tables */
+};
+
+struct state {
+	struct ctx *ctx;
+	const struct config *cfg;
+	const struct env *env;     /* the selected environment */
+	int tracked;               /* it is the tracked one */
+	const char *dir;           /* migrations directory (project-relative) */
+	struct scan scan;
+	struct rows rows;
+	struct entry *e;           /* plan entries (scan order, then rows) */
+	size_t n;
+	struct plan_ctx pctx;
+	struct vcs *vcs;           /* NULL when git is off or absent */
+	char *repo_prefix;         /* migrations dir relative to the work tree, with '/' */
+	char *conninfo;            /* connection string used */
+	const char *conn_source;   /* where it came from */
+	struct db *db;             /* NULL unless connected */
+	struct db_probe probe;
+	struct buf ensured;        /* what db_ensure created */
+	struct fs_lock *lock;      /* lock file, for writers */
+	char *who;                 /* "user@host" */
+};
+
+/* Gather the state for a command; on failure everything is released. */
+int state_open(struct state *st, struct ctx *ctx, unsigned need);
+
+/* Release everything (locks included); safe on a zeroed struct. */
+void state_close(struct state *st);
+
+/* Disconnect (releasing the advisory lock) but keep the rest. */
+void state_disconnect(struct state *st);
+
+/*
+ * Append the path of an entry's forward or rollback file in folder to out
+ * (project-relative).
+ */
+void state_path(struct buf *out, const struct state *st, const char *version,
+    int folder, enum name_kind kind);
+
+/* Same, relative to the git work tree (for commits). */
+void state_repo_path(struct buf *out, const struct state *st,
+    const char *version, int folder, enum name_kind kind);
+
+/* "production (tracked)" style label of the environment (static buffer). */
+const char *state_env_label(const struct state *st);
+
+/* Where the database is: "user@host:port/db", never a password. */
+void state_db_display(struct buf *out, const struct state *st);
+
+#endif

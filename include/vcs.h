@@ -1,0 +1,104 @@
+/*
+ * vcs.h - git, through libgit2: blob ids, what HEAD holds, commits of moves.
+ *
+ * The only module that uses libgit2 (loaded on first use).  migdir's
+ * commits contain only the paths it moved: the tree is built from HEAD plus
+ * those moves, and the index is updated for those paths only, so the user's
+ * other staged and unstaged work stays exactly as it was.  Paths given to
+ * this module are relative to the repository's working directory.
+ */
+#ifndef MIGDIR_VCS_H
+#define MIGDIR_VCS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define VCS_ID_HEX 40
+
+struct vcs;
+
+/* One file that moved (or appeared) in the working tree. */
+struct vcs_move {
+	const char *from; /* old path, or NULL for a file new to git */
+	const char *to;   /* new path: the file must exist there now */
+};
+
+/* Where a file's content last changed in history (vcs_find_change). */
+struct vcs_change {
+	char id[VCS_ID_HEX + 1]; /* commit id, "" when not found */
+	char *author;            /* name <email> */
+	char *summary;           /* first line of the message */
+	long long when;          /* commit time, seconds since the epoch */
+	int uncommitted;         /* the working file differs from HEAD */
+};
+
+/*
+ * Hash data as git hashes a blob ("blob LEN\0" + data): the checksum
+ * migdir records for each file.  Needs no repository.  out receives 40 hex
+ * digits and a NUL.
+ */
+int vcs_blob_id(char out[VCS_ID_HEX + 1], const void *data, size_t len);
+
+/*
+ * Open the repository whose working tree contains path.  Returns 0,
+ * MG_ENOTFOUND when path is in no repository (or only a bare one).
+ */
+int vcs_open(struct vcs **out, const char *path);
+
+/* Free; NULL is a no-op. */
+void vcs_free(struct vcs *v);
+
+/* The working directory, with a trailing slash (borrowed). */
+const char *vcs_workdir(const struct vcs *v);
+
+/*
+ * Append path (absolute, or relative to the current directory) relative to
+ * the working directory to out.  MG_ERROR if it lies outside.
+ */
+int vcs_relpath(const struct vcs *v, struct buf *out, const char *path);
+
+/*
+ * Check that a commit (or, with commit = 0, an index update) can be made
+ * now: no merge, rebase, cherry-pick or bisect in progress, no index.lock,
+ * and for a commit: HEAD on a branch that has a commit, and an identity
+ * (user.name and user.email, or GIT_AUTHOR_* / GIT_COMMITTER_*).  Each
+ * refusal says what to do.
+ */
+int vcs_check_ready(struct vcs *v, int commit);
+
+/*
+ * The names of the files HEAD holds in directory dir (repository-relative,
+ * no trailing slash): a sorted array of malloc'd strings.  A directory
+ * HEAD lacks gives none.
+ */
+int vcs_head_files(struct vcs *v, const char *dir, char ***out, size_t *n);
+
+/* Free what vcs_head_files returned. */
+void vcs_free_names(char **names, size_t n);
+
+/*
+ * Record moves: update the index for exactly these paths, then, when
+ * commit is set, commit a tree made of HEAD's tree plus the moves, with the
+ * given message, on the current branch.  out_id (may be NULL) receives the
+ * commit id ("" when only staged).
+ */
+int vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
+    const char *message, int commit, char out_id[VCS_ID_HEX + 1]);
+
+/*
+ * Find the most recent commit after which the file at one of paths (the
+ * same file in its different folders) no longer had the blob id `was`:
+ * the commit that changed it.  Walks at most a few thousand commits.
+ * Returns 0 (out->id may be "" when nothing was found).
+ */
+int vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
+    const char *was, struct vcs_change *out);
+
+/* Free the strings of a vcs_change. */
+void vcs_change_release(struct vcs_change *c);
+
+/* libgit2's version, "1.5.1" (static). */
+const char *vcs_library_version(void);
+
+#endif

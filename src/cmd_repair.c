@@ -1,0 +1,71 @@
+/*
+ * cmd_repair.c - migdir repair: finish what an interrupted run left undone.
+ *
+ * Moves files whose database rows say they are applied (or rolled back)
+ * into the folder the row calls for, reunites pairs split between two
+ * folders, and commits moves that reached the working tree but not git.
+ * Never runs migration SQL: the database is the record of what happened.
+ */
+#include "cmd.h"
+#include "cmd_run.h"
+#include "error.h"
+#include "report.h"
+#include "banned.h"
+
+const char cmd_repair_usage[] =
+    "usage: migdir repair\n"
+    "\n"
+    "Finish the moves an interrupted apply or rollback left undone: a file\n"
+    "in pending/ whose row is active goes to applied/, a file in applied/\n"
+    "whose row was rolled back goes to pending/, a rollback file left in\n"
+    "the other folder joins its migration, and moves not yet committed are\n"
+    "committed.  Runs no migration SQL.  Works on the tracked environment.\n";
+
+int
+cmd_repair(struct ctx *ctx, int argc, char **argv)
+{
+	struct state st;
+	struct steps steps = { 0 };
+	struct run r = { 0 };
+	const char *arg;
+	int next = 0, rc;
+
+	while ((rc = cmd_options(ctx, cmd_lookup("repair"), argc, argv, NULL,
+		    &arg, &next)) > 0)
+		;
+	if (rc < 0)
+		return rc;
+	if (next < argc)
+		return cmd_usage_error("repair", "unexpected argument \"%s\"",
+		    argv[next]);
+	if ((rc = state_open(&st, ctx, NEED_DB | NEED_WRITE)) < 0)
+		return rc;
+	if (!st.tracked) {
+		rc = mg_error_set(MG_EUSAGE,
+		    "repair works on the tracked environment (%s), not %s",
+		    st.cfg->tracked, st.env->name);
+		goto out;
+	}
+	if ((rc = plan_repair(&steps, st.e, st.n, &st.pctx)) < 0 ||
+	    (rc = run_prepare(&r, &st, &steps, RUN_REPAIR)) < 0)
+		goto out;
+	if (r.n == 0) {
+		rp_out("Nothing to repair: the folders, the database and git "
+		       "agree.\n");
+	} else {
+		rc = run_execute(&r);
+		if (r.commit[0])
+			rp_out("Repaired %zu migration%s; committed %.12s.\n", r.n,
+			    r.n == 1 ? "" : "s", r.commit);
+		else
+			rp_out("Repaired %zu migration%s.\n", r.n,
+			    r.n == 1 ? "" : "s");
+	}
+	if (ctx->json)
+		rp_json(cmd_run_json(&st, &r, RUN_REPAIR));
+out:
+	run_release(&r);
+	steps_release(&steps);
+	state_close(&st);
+	return rc;
+}

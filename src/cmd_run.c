@@ -1,0 +1,455 @@
+/*
+ * cmd_run.c - what plan, apply, rollback and repair share: their options,
+ * the plan table (apply --dry-run is plan), the explanation of problems
+ * that block a run (which file changed, since when, in which commit), the
+ * body of apply and rollback, and the JSON of a run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "cmd_run.h"
+#include "error.h"
+#include "name.h"
+#include "report.h"
+#include "banned.h"
+
+static const char *
+plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static const char *
+mode_text(const struct run_item *it, char *buf, size_t size)
+{
+	const struct sql_script *s = it->script;
+
+	if (!s->parsed)
+		snprintf(buf, size, "sent as one query (the parser could "
+				    "not read it)");
+	else if (!s->transactional)
+		snprintf(buf, size, "no transaction: %s (line %d)", s->reason,
+		    s->stmts[s->reason_stmt].line);
+	else if (s->wrapped)
+		snprintf(buf, size, "one transaction (its own BEGIN/COMMIT "
+				    "merged)");
+	else
+		snprintf(buf, size, "one transaction");
+	return buf;
+}
+
+void
+cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
+{
+	struct buf where = BUF_INIT;
+	json_t *steps = json_array();
+	char mode[200];
+	size_t i, k = 0;
+	int w = r->width > 20 ? r->width : 20;
+
+	state_db_display(&where, st);
+	if (r->n == 0)
+		rp_out("Nothing to %s: %s is up to date.\n",
+		    kind == RUN_ROLLBACK ? "roll back" : "apply",
+		    state_env_label(st));
+	else
+		rp_out("Plan: %s %zu migration%s %s %s at %s\n",
+		    kind == RUN_ROLLBACK ? "roll back" : "apply", r->nrun,
+		    plural(r->nrun), kind == RUN_ROLLBACK ? "from" : "to",
+		    state_env_label(st), where.ptr);
+	for (i = 0; i < r->n; i++) {
+		const struct run_item *it = &r->items[i];
+		const struct step *s = it->step;
+		json_t *o = json_pack("{s:s,s:b}", "version", it->e->version,
+		    "run", s->run);
+
+		if (s->from >= 0) {
+			json_object_set_new(o, "from",
+			    json_string(folder_name[s->from]));
+			json_object_set_new(o, "to",
+			    json_string(folder_name[s->to]));
+		}
+		if (s->run) {
+			size_t n = sql_script_count(it->script);
+
+			rp_out("  %3zu  %-*s  %3zu statement%s  %s\n", ++k, w,
+			    it->e->version, n, n == 1 ? " " : "s",
+			    mode_text(it, mode, sizeof(mode)));
+			json_object_set_new(o, "statements", json_integer((json_int_t)n));
+			json_object_set_new(o, "transactional",
+			    json_boolean(it->script->transactional));
+			json_object_set_new(o, "wrapped",
+			    json_boolean(it->script->wrapped));
+			json_object_set_new(o, "reason", it->script->reason
+				? json_string(it->script->reason)
+				: json_null());
+		} else if (s->from == s->to) {
+			rp_out("    -  %-*s  commit the move to %s/\n", w,
+			    it->e->version, folder_name[s->to]);
+		} else {
+			rp_out("    -  %-*s  move %s/ -> %s/ (no SQL: the "
+			       "database already has it)\n",
+			    w, it->e->version, folder_name[s->from],
+			    folder_name[s->to]);
+		}
+		json_array_append_new(steps, o);
+	}
+	if (r->n && st->tracked)
+		rp_out("Then: move the files %s, fsync, and %s.\n",
+		    kind == RUN_ROLLBACK ? "back to pending/" : "to applied/",
+		    st->cfg->git == CFG_GIT_COMMIT ? "make one git commit"
+		    : st->cfg->git == CFG_GIT_STAGE ? "stage the moves in git"
+						    : "leave git alone (git = off)");
+	else if (r->n)
+		rp_out("Then: nothing moves (%s is not the tracked "
+		       "environment).\n",
+		    st->env->name);
+	if (st->ctx->json)
+		rp_json(json_pack("{s:s,s:s,s:b,s:s,s:o}", "action",
+		    kind == RUN_ROLLBACK ? "rollback" : "apply", "environment",
+		    st->env->name, "tracked", st->tracked, "database",
+		    where.ptr, "steps", steps));
+	else
+		json_decref(steps);
+	buf_release(&where);
+}
+
+/* Say which commit changed a drifted file, and since when it differs. */
+static void
+explain_drift(struct state *st, const struct entry *e)
+{
+	struct buf paths[FOLDER_COUNT];
+	const char *p[FOLDER_COUNT];
+	struct vcs_change c;
+	char t[40];
+	int f;
+
+	if (e->row && e->row->applied_at)
+		rp_detail("%s was applied %s%s%s with checksum %.12s; the file "
+			  "is now %.12s.",
+		    e->version, rp_time(t, e->row->applied_at, 0),
+		    e->row->applied_by ? " by " : "",
+		    e->row->applied_by ? e->row->applied_by : "",
+		    e->row->checksum ? e->row->checksum : "?", e->sum);
+	if (!st->vcs || !e->row || !e->row->checksum)
+		return;
+	for (f = 0; f < FOLDER_COUNT; f++) {
+		buf_init(&paths[f]);
+		state_repo_path(&paths[f], st, e->version, f, NAME_FORWARD);
+		p[f] = paths[f].ptr;
+	}
+	if (vcs_find_change(st->vcs, p, FOLDER_COUNT, e->row->checksum, &c) ==
+		0 &&
+	    c.id[0])
+		rp_detail("It was changed in commit %.12s by %s on %s: \"%s\".",
+		    c.id, c.author, rp_time(t, c.when * 1000000LL, 0),
+		    c.summary);
+	else
+		rp_detail("No commit changed it: the change is in the working "
+			  "tree (git diff shows it).");
+	vcs_change_release(&c);
+	for (f = 0; f < FOLDER_COUNT; f++)
+		buf_release(&paths[f]);
+}
+
+int
+cmd_explain_blockers(struct state *st, const char *action)
+{
+	size_t *idx = calloc(st->n + 1, sizeof(*idx)), k, i;
+	char why[256];
+
+	if (!idx)
+		return mg_error_set(MG_ERROR, "out of memory");
+	k = plan_blockers(st->e, st->n, idx);
+	for (i = 0; i < k; i++) {
+		const struct entry *e = &st->e[idx[i]];
+		unsigned bit;
+
+		for (bit = 1; bit <= PB_UNREADABLE; bit <<= 1)
+			if (e->problems & bit & PB_BLOCKING)
+				rp_error("%s %s", e->version,
+				    plan_problem_text(e, (enum problem)bit, why,
+					sizeof(why)));
+		if (e->problems & PB_DRIFT)
+			explain_drift(st, e);
+	}
+	free(idx);
+	if (k == 0)
+		return 0;
+	mg_error_set(MG_EDRIFT, "cannot %s: %zu migration%s need%s attention",
+	    action, k, plural(k), k == 1 ? "s" : "");
+	mg_error_hint("A file that changed after it was applied must be "
+		      "restored (git checkout) or its change made a new "
+		      "migration; see migdir status.");
+	return MG_EDRIFT;
+}
+
+void *
+cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
+{
+	json_t *ran = json_array(), *moved = json_array(), *o;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct run_item *it = &r->items[i];
+
+		if (it->step->run && it->done)
+			json_array_append_new(ran,
+			    json_pack("{s:s,s:I,s:I,s:b}", "version",
+				it->e->version, "duration_ms",
+				(json_int_t)(it->usec / 1000), "statements",
+				(json_int_t)sql_script_count(it->script),
+				"transactional", it->script->transactional));
+		if (it->moved && it->step->from >= 0)
+			json_array_append_new(moved,
+			    json_pack("{s:s,s:s,s:s}", "version",
+				it->e->version, "from",
+				folder_name[it->step->from], "to",
+				folder_name[it->step->to]));
+	}
+	o = json_pack("{s:s,s:s,s:b,s:o,s:o}", "action",
+	    kind == RUN_APPLY ? "apply" : kind == RUN_ROLLBACK ? "rollback"
+							       : "repair",
+	    "environment", st->env->name, "tracked", st->tracked,
+	    kind == RUN_ROLLBACK ? "rolled_back" : "applied", ran, "moved",
+	    moved);
+	json_object_set_new(o, "commit", r->commit[0] ? json_string(r->commit)
+						      : json_null());
+	json_object_set_new(o, "staged", json_boolean(r->staged));
+	if (r->failed_item >= 0) {
+		const struct run_item *it = &r->items[r->failed_item];
+		const struct db_failure *f = &it->unit->fail;
+
+		json_object_set_new(o, "failed",
+		    json_pack("{s:s,s:s?,s:s?}", "version", it->e->version,
+			"sqlstate", f->sqlstate, "message", f->message));
+	} else
+		json_object_set_new(o, "failed", json_null());
+	return o;
+}
+
+/* Options shared by plan, apply and rollback. */
+enum {
+	O_TO = 1,
+	O_STEP,
+	O_ALL,
+	O_OUT_OF_ORDER,
+	O_ALLOW_CHANGED,
+	O_DRY_RUN,
+	O_ROLLBACK,
+};
+
+static const struct cmd_opt plan_opts[] = {
+	{ "to", 0, 1, O_TO },
+	{ "step", 0, 1, O_STEP },
+	{ "all", 0, 0, O_ALL },
+	{ "out-of-order", 0, 0, O_OUT_OF_ORDER },
+	{ "allow-changed", 0, 0, O_ALLOW_CHANGED },
+	{ "dry-run", 'n', 0, O_DRY_RUN },
+	{ "rollback", 0, 0, O_ROLLBACK },
+	{ NULL, 0, 0, 0 },
+};
+
+int
+cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
+    struct run_args *a)
+{
+	const struct cmd *self = cmd_lookup(name);
+	const char *arg;
+	int next = 0, rc, limits = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->rollback = !strcmp(name, "rollback");
+	while ((rc = cmd_options(ctx, self, argc, argv, plan_opts, &arg,
+		    &next)) > 0) {
+		int allowed = 1;
+
+		switch (rc) {
+		case O_TO:
+			a->o.to = arg;
+			limits++;
+			break;
+		case O_STEP:
+			if ((rc = cmd_parse_count(&a->o.step, name, "--step",
+				 arg)) < 0)
+				return rc;
+			limits++;
+			break;
+		case O_ALL:
+			allowed = strcmp(name, "apply") != 0;
+			a->o.all = 1;
+			limits++;
+			break;
+		case O_OUT_OF_ORDER:
+			allowed = strcmp(name, "rollback") != 0;
+			a->o.out_of_order = 1;
+			break;
+		case O_ALLOW_CHANGED:
+			allowed = strcmp(name, "apply") != 0;
+			a->o.allow_changed = 1;
+			break;
+		case O_DRY_RUN:
+			allowed = strcmp(name, "plan") != 0;
+			a->dry_run = 1;
+			break;
+		case O_ROLLBACK:
+			allowed = !strcmp(name, "plan");
+			a->rollback = 1;
+			break;
+		}
+		if (!allowed) {
+			const struct cmd_opt *o;
+
+			for (o = plan_opts; o->name && o->id != rc; o++)
+				;
+			return cmd_usage_error(name, "unknown option \"--%s\"",
+			    o->name);
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (next < argc)
+		return cmd_usage_error(name, "unexpected argument \"%s\"",
+		    argv[next]);
+	if (limits > 1)
+		return cmd_usage_error(name, "use one of --to, --step and --all");
+	if (a->o.all && !a->rollback)
+		return cmd_usage_error(name, "--all is for rollback");
+	if (a->o.to && !name_is_version(a->o.to))
+		return cmd_usage_error(name, "\"%s\" is not a migration version",
+		    a->o.to);
+	return 0;
+}
+
+/* Plan the steps of an apply or a rollback from the state. */
+int
+cmd_plan_steps(struct state *st, const struct run_args *a, struct steps *out)
+{
+	int rc = a->rollback ? plan_rollback(out, st->e, st->n, &st->pctx, &a->o)
+			     : plan_apply(out, st->e, st->n, &st->pctx, &a->o);
+
+	if (rc == MG_EDRIFT)
+		return cmd_explain_blockers(st, a->rollback ? "roll back"
+							    : "apply");
+	return rc;
+}
+
+
+void
+cmd_print_lines(const char *text)
+{
+	const char *p;
+
+	while (*text && (p = strchr(text, '\n'))) {
+		rp_info("%.*s", (int)(p - text), text);
+		text = p + 1;
+	}
+}
+
+/* Ask on the terminal; 1 for yes. */
+static int
+confirm(const char *question)
+{
+	char line[32];
+
+	fflush(stdout);
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+static void
+closing_line(const struct state *st, const struct run *r, enum run_kind kind,
+    int rc)
+{
+	char dur[32];
+	const char *done = kind == RUN_ROLLBACK ? "Rolled back" : "Applied";
+	long long usec = 0;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		usec += r->items[i].usec;
+	if (r->ndone || rc == 0)
+		rp_out("%s %zu migration%s in %s", done, r->ndone,
+		    plural(r->ndone), rp_duration(dur, usec));
+	else
+		rp_out("Nothing was %s", kind == RUN_ROLLBACK ? "rolled back"
+							     : "applied");
+	if (r->commit[0])
+		rp_out("; committed %.12s", r->commit);
+	else if (r->staged)
+		rp_out("; moves staged in git");
+	else if (!st->tracked && r->ndone)
+		rp_out("; no file moved (%s is not the tracked environment)",
+		    st->env->name);
+	rp_out(".\n");
+}
+
+int
+cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
+{
+	struct run_args a;
+	struct state st;
+	struct steps steps = { 0 };
+	struct run r = { 0 };
+	struct buf where = BUF_INIT;
+	enum run_kind kind;
+	int rc;
+
+	if ((rc = cmd_run_options(ctx, name, argc, argv, &a)) < 0)
+		return rc;
+	kind = a.rollback ? RUN_ROLLBACK : RUN_APPLY;
+	if ((rc = state_open(&st, ctx,
+		 a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE | NEED_ENSURE)) < 0)
+		return rc;
+	cmd_print_lines(st.ensured.ptr);
+	rc = cmd_plan_steps(&st, &a, &steps);
+	if (rc == MG_ENOTFOUND && a.rollback) {
+		mg_error_clear();
+		rc = 0;
+	}
+	if (rc < 0 || (rc = run_prepare(&r, &st, &steps, kind)) < 0)
+		goto out;
+	if (a.dry_run || r.n == 0) {
+		cmd_plan_show(&st, &r, kind);
+		goto out;
+	}
+	state_db_display(&where, &st);
+	if (kind == RUN_ROLLBACK && !ctx->yes && isatty(STDIN_FILENO) &&
+	    isatty(STDERR_FILENO)) {
+		struct buf q = BUF_INIT;
+		int yes;
+
+		buf_printf(&q, "Roll back %zu migration%s from %s at %s?",
+		    r.nrun, plural(r.nrun), state_env_label(&st), where.ptr);
+		yes = confirm(q.ptr);
+		buf_release(&q);
+		if (!yes) {
+			rc = mg_error_set(MG_ERROR, "rollback canceled: nothing "
+						    "changed");
+			goto out;
+		}
+	}
+	if (r.nrun)
+		rp_out("%s %zu migration%s %s %s at %s\n",
+		    kind == RUN_ROLLBACK ? "Rolling back" : "Applying", r.nrun,
+		    plural(r.nrun), kind == RUN_ROLLBACK ? "from" : "to",
+		    state_env_label(&st), where.ptr);
+	rc = run_execute(&r);
+	closing_line(&st, &r, kind, rc);
+	if (ctx->json)
+		rp_json(cmd_run_json(&st, &r, kind));
+out:
+	buf_release(&where);
+	run_release(&r);
+	steps_release(&steps);
+	state_close(&st);
+	return rc;
+}

@@ -1,0 +1,559 @@
+/*
+ * config.c - read migdir.ini with inih (the only file that includes ini.h).
+ *
+ * Parsing is strict: an unknown section or key is an error with its line,
+ * because a misspelt "trackd = production" silently ignored would point
+ * migdir at the wrong database.  Values are validated here so that the rest
+ * of migdir can trust them.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define DEFAULT_LOCK_WAIT_MS 60000L
+
+struct parse_state {
+	struct config *cfg;
+	char *first_error;  /* message of the first bad line */
+	char *tracked_set;  /* "tracked" seen in [migdir] */
+	int nsections;
+};
+
+int
+cfg_parse_duration(long *out_ms, const char *text)
+{
+	static const struct {
+		const char *unit;
+		long factor;
+	} units[] = {
+		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "min", 60000 },
+		{ "h", 3600000 },
+	};
+	const char *p = text;
+	long value = 0;
+	size_t i;
+
+	if (!isdigit((unsigned char)*p))
+		return mg_error_set(MG_ERROR, "invalid duration \"%s\"", text);
+	while (isdigit((unsigned char)*p)) {
+		if (value > 100000000L)
+			return mg_error_set(MG_ERROR,
+			    "duration \"%s\" is too long", text);
+		value = value * 10 + (*p++ - '0');
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(p, units[i].unit)) {
+			*out_ms = value * units[i].factor;
+			return 0;
+		}
+	return mg_error_set(MG_ERROR,
+	    "invalid duration \"%s\": use a number with ms, s, min or h", text);
+}
+
+int
+cfg_expand(char **out, const char *value)
+{
+	struct buf b = BUF_INIT;
+	const char *p = value;
+
+	while (*p) {
+		const char *end, *v;
+		char *name;
+
+		if (p[0] != '$' || p[1] != '{') {
+			buf_putc(&b, *p++);
+			continue;
+		}
+		if (!(end = strchr(p + 2, '}')) || end == p + 2) {
+			buf_release(&b);
+			return mg_error_set(MG_ERROR,
+			    "unterminated or empty ${...} in \"%s\"", value);
+		}
+		name = xstrndup(p + 2, (size_t)(end - p - 2));
+		v = getenv(name);
+		if (!v) {
+			mg_error_set(MG_ERROR,
+			    "environment variable \"%s\" is not set", name);
+			free(name);
+			buf_release(&b);
+			return MG_ERROR;
+		}
+		buf_puts(&b, v);
+		free(name);
+		p = end + 1;
+	}
+	*out = buf_detach(&b);
+	return 0;
+}
+
+/* A table or schema name: quoted with PQescapeIdentifier when used. */
+static int
+valid_ident(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n; i++)
+		if (iscntrl((unsigned char)s[i]))
+			return 0;
+	return n > 0 && n < 64;
+}
+
+static int
+set_timeout(char **slot, const char *value)
+{
+	long ms;
+
+	if (cfg_parse_duration(&ms, value) < 0)
+		return MG_ERROR;
+	free(*slot);
+	*slot = xstrdup(value);
+	return 0;
+}
+
+static int
+migdir_key(struct parse_state *ps, const char *name, const char *value)
+{
+	struct config *cfg = ps->cfg;
+	char **slot = NULL;
+
+	if (!strcmp(name, "migrations"))
+		slot = &cfg->migrations;
+	else if (!strcmp(name, "consolidated_schema"))
+		slot = &cfg->consolidated;
+	else if (!strcmp(name, "table") || !strcmp(name, "schema")) {
+		if (!valid_ident(value))
+			return mg_error_set(MG_ERROR,
+			    "invalid %s name \"%s\"", name, value);
+		slot = !strcmp(name, "table") ? &cfg->table : &cfg->schema;
+	} else if (!strcmp(name, "tracked"))
+		slot = &ps->tracked_set;
+	else if (!strcmp(name, "git")) {
+		if (!strcmp(value, "commit"))
+			cfg->git = CFG_GIT_COMMIT;
+		else if (!strcmp(value, "stage"))
+			cfg->git = CFG_GIT_STAGE;
+		else if (!strcmp(value, "off"))
+			cfg->git = CFG_GIT_OFF;
+		else
+			return mg_error_set(MG_ERROR,
+			    "invalid value \"%s\" for git: use commit, stage "
+			    "or off",
+			    value);
+		return 0;
+	} else if (!strcmp(name, "lock_wait"))
+		return cfg_parse_duration(&cfg->lock_wait_ms, value);
+	else
+		return mg_error_set(MG_ERROR,
+		    "unknown key \"%s\" in section [migdir]", name);
+	if (!*value)
+		return mg_error_set(MG_ERROR, "empty value for %s", name);
+	free(*slot);
+	*slot = xstrdup(value);
+	return 0;
+}
+
+static int
+env_key(struct parse_state *ps, struct env *env, const char *name,
+    const char *value)
+{
+	char **slot;
+
+	if (!strcmp(name, "url") || !strcmp(name, "service")) {
+		slot = !strcmp(name, "url") ? &env->url : &env->service;
+		if (!strcmp(name, "url") && cfg_has_password(value))
+			ps->cfg->password_in_file = 1;
+		free(*slot);
+		*slot = xstrdup(value); /* ${VAR} expanded when used */
+		return 0;
+	}
+	if (!strcmp(name, "lock_timeout"))
+		return set_timeout(&env->lock_timeout, value);
+	if (!strcmp(name, "statement_timeout"))
+		return set_timeout(&env->statement_timeout, value);
+	if (!strcmp(name, "lock_wait"))
+		return cfg_parse_duration(&env->lock_wait_ms, value);
+	return mg_error_set(MG_ERROR,
+	    "unknown key \"%s\" in section [env %s]", name, env->name);
+}
+
+static struct env *
+find_or_add_env(struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nenvs; i++)
+		if (!strcmp(cfg->envs[i].name, name))
+			return &cfg->envs[i];
+	cfg->envs = xreallocarray(cfg->envs, cfg->nenvs + 1,
+	    sizeof(*cfg->envs));
+	memset(&cfg->envs[cfg->nenvs], 0, sizeof(*cfg->envs));
+	cfg->envs[cfg->nenvs].name = xstrdup(name);
+	cfg->envs[cfg->nenvs].lock_wait_ms = -1;
+	return &cfg->envs[cfg->nenvs++];
+}
+
+static int
+valid_env_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	int rc;
+
+	if (!strcmp(section, "migdir"))
+		rc = migdir_key(ps, name, value);
+	else if (!strncmp(section, "env ", 4)) {
+		const char *env_name = section + 4;
+
+		while (*env_name == ' ')
+			env_name++;
+		if (!valid_env_name(env_name))
+			rc = mg_error_set(MG_ERROR,
+			    "invalid environment name \"%s\": use letters, "
+			    "digits, '_' and '-'",
+			    env_name);
+		else
+			rc = env_key(ps, find_or_add_env(ps->cfg, env_name),
+			    name, value);
+	} else if (!*section)
+		rc = mg_error_set(MG_ERROR,
+		    "key \"%s\" outside any section", name);
+	else
+		rc = mg_error_set(MG_ERROR,
+		    "unknown section [%s]: use [migdir] or [env NAME]",
+		    section);
+	if (rc < 0) {
+		if (!ps->first_error)
+			ps->first_error = xstrdup(mg_error_last()->message);
+		mg_error_clear();
+		return 0;
+	}
+	return 1;
+}
+
+static void
+set_default(char **slot, const char *value)
+{
+	if (!*slot)
+		*slot = xstrdup(value);
+}
+
+/* Line of the first "[env NAME]" header, for messages; 0 if not found. */
+static int
+section_line(const char *path, const char *env_name)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int n = 0, found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line;
+
+		n++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!strncmp(p, "[env", 4)) {
+			p += 4;
+			while (*p == ' ')
+				p++;
+			if (!strncmp(p, env_name, strlen(env_name)) &&
+			    p[strlen(env_name)] == ']')
+				found = n;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+int
+cfg_load(struct config *out, const char *path)
+{
+	struct parse_state ps = { 0 };
+	struct stat st;
+	const char *slash;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->lock_wait_ms = DEFAULT_LOCK_WAIT_MS;
+	out->git = CFG_GIT_COMMIT;
+	ps.cfg = out;
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return mg_error_set(MG_ENOTFOUND,
+			    "configuration file \"%s\" not found", path);
+		return mg_error_os(MG_ERROR, "could not read \"%s\"", path);
+	}
+	out->path = xstrdup(path);
+	slash = strrchr(path, '/');
+	out->root = slash ? xstrndup(path, (size_t)(slash - path + (slash == path)))
+			  : xstrdup(".");
+	out->world_readable = (st.st_mode & 077) != 0;
+
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = 65536;
+	rc = ini_parse(path, handler, &ps);
+	if (rc == -1) {
+		rc = mg_error_os(MG_ERROR, "could not read \"%s\"", path);
+		goto fail;
+	}
+	if (rc != 0) {
+		mg_error_set(MG_ERROR, "%s",
+		    ps.first_error ? ps.first_error : "syntax error");
+		mg_error_locus(path, rc > 0 ? rc : 0, 0, NULL);
+		rc = MG_ERROR;
+		goto fail;
+	}
+	for (i = 0; i < out->nenvs; i++)
+		out->envs[i].line = section_line(path, out->envs[i].name);
+	if (out->nenvs == 0) {
+		find_or_add_env(out, "default");
+		if (!ps.tracked_set)
+			ps.tracked_set = xstrdup("default");
+	}
+	if (ps.tracked_set) {
+		out->tracked = ps.tracked_set;
+		ps.tracked_set = NULL;
+		if (!cfg_env(out, out->tracked)) {
+			rc = mg_error_set(MG_ERROR,
+			    "tracked environment \"%s\" has no [env %s] "
+			    "section",
+			    out->tracked, out->tracked);
+			mg_error_locus(path, 0, 0, NULL);
+			goto fail;
+		}
+	} else if (out->nenvs == 1) {
+		out->tracked = xstrdup(out->envs[0].name);
+	} else {
+		rc = mg_error_set(MG_ERROR,
+		    "%zu environments and none is tracked", out->nenvs);
+		mg_error_locus(path, 0, 0, NULL);
+		mg_error_hint("Add \"tracked = NAME\" to the [migdir] section: "
+			      "the folders describe that environment.");
+		goto fail;
+	}
+	set_default(&out->migrations, "migrations");
+	set_default(&out->consolidated, "consolidated_schema.sql");
+	set_default(&out->table, "schema_versions");
+	set_default(&out->schema, "public");
+	free(ps.first_error);
+	return 0;
+fail:
+	free(ps.first_error);
+	free(ps.tracked_set);
+	cfg_release(out);
+	return rc;
+}
+
+int
+cfg_find(char **out, const char *dir)
+{
+	struct buf b = BUF_INIT;
+	char *cur = realpath(dir, NULL);
+
+	if (!cur)
+		return mg_error_os(MG_ENOTFOUND, "could not resolve \"%s\"",
+		    dir);
+	for (;;) {
+		char *slash;
+
+		buf_reset(&b);
+		buf_printf(&b, "%s%s%s", cur, strcmp(cur, "/") ? "/" : "",
+		    CFG_FILE);
+		if (access(b.ptr, F_OK) == 0) {
+			free(cur);
+			*out = buf_detach(&b);
+			return 0;
+		}
+		slash = strrchr(cur, '/');
+		if (!slash || !strcmp(cur, "/"))
+			break;
+		if (slash == cur)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(cur);
+	buf_release(&b);
+	return mg_error_set(MG_ENOTFOUND,
+	    "no %s in this directory or any parent", CFG_FILE);
+}
+
+void
+cfg_release(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nenvs; i++) {
+		free(cfg->envs[i].name);
+		free(cfg->envs[i].url);
+		free(cfg->envs[i].service);
+		free(cfg->envs[i].lock_timeout);
+		free(cfg->envs[i].statement_timeout);
+	}
+	free(cfg->envs);
+	free(cfg->path);
+	free(cfg->root);
+	free(cfg->migrations);
+	free(cfg->consolidated);
+	free(cfg->table);
+	free(cfg->schema);
+	free(cfg->tracked);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const struct env *
+cfg_env(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nenvs; i++)
+		if (!strcmp(cfg->envs[i].name, name))
+			return &cfg->envs[i];
+	return NULL;
+}
+
+const struct env *
+cfg_tracked(const struct config *cfg)
+{
+	return cfg->tracked ? cfg_env(cfg, cfg->tracked) : NULL;
+}
+
+const char *
+cfg_template(void)
+{
+	return "; migdir.ini -- see migdir.ini(5)\n"
+	       "[migdir]\n"
+	       "migrations = migrations\n"
+	       "consolidated_schema = consolidated_schema.sql\n"
+	       "table = schema_versions\n"
+	       "schema = public\n"
+	       "tracked = production\n"
+	       "; commit | stage | off\n"
+	       "git = commit\n"
+	       "lock_wait = 60s\n"
+	       "\n"
+	       "[env production]\n"
+	       "; The tracked database: the folders describe its state.  Give a\n"
+	       "; url or a libpq service; passwords belong in ~/.pgpass or the\n"
+	       "; service file.  DATABASE_URL or --database-url override it;\n"
+	       "; with neither, libpq's PG* variables apply.\n"
+	       ";url = postgresql://app@db.example.com:5432/app\n"
+	       ";service = app_production\n"
+	       ";lock_timeout = 5s\n"
+	       ";statement_timeout = 15min\n";
+}
+
+/* Position of "user:password@" in a URL: the ':' and the '@', or 0. */
+static int
+url_password_span(const char *s, const char **colon, const char **at)
+{
+	const char *p = strstr(s, "://"), *end, *c, *a;
+
+	if (!p)
+		return 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	a = NULL;
+	for (c = p; c < end; c++)
+		if (*c == '@')
+			a = c;
+	if (!a)
+		return 0;
+	for (c = p; c < a && *c != ':'; c++)
+		;
+	if (c >= a)
+		return 0;
+	*colon = c;
+	*at = a;
+	return 1;
+}
+
+int
+cfg_has_password(const char *s)
+{
+	const char *colon, *at, *p;
+
+	if (url_password_span(s, &colon, &at) && at > colon + 1)
+		return 1;
+	for (p = s; (p = strstr(p, "password")); p += 8) {
+		const char *q = p + 8;
+
+		if (p > s && !isspace((unsigned char)p[-1]) && p[-1] != '?' &&
+		    p[-1] != '&')
+			continue;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q == '=')
+			return 1;
+	}
+	return 0;
+}
+
+char *
+cfg_redact(const char *s)
+{
+	struct buf b = BUF_INIT;
+	const char *colon, *at, *p = s;
+
+	if (url_password_span(s, &colon, &at) && at > colon + 1) {
+		buf_put(&b, s, (size_t)(colon - s + 1));
+		buf_puts(&b, "<redacted>");
+		p = at;
+	}
+	while (*p) {
+		const char *q;
+
+		if (!strncmp(p, "password", 8) &&
+		    (p == s || isspace((unsigned char)p[-1]) || p[-1] == '?' ||
+			p[-1] == '&')) {
+			q = p + 8;
+			while (isspace((unsigned char)*q))
+				q++;
+			if (*q == '=') {
+				q++;
+				while (isspace((unsigned char)*q))
+					q++;
+				buf_put(&b, p, (size_t)(q - p));
+				buf_puts(&b, "<redacted>");
+				if (*q == '\'') {
+					for (q++; *q && *q != '\''; q++)
+						if (*q == '\\' && q[1])
+							q++;
+					if (*q)
+						q++;
+				} else
+					q += strcspn(q, " \t&");
+				p = q;
+				continue;
+			}
+		}
+		buf_putc(&b, *p++);
+	}
+	return buf_detach(&b);
+}

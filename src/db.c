@@ -1,0 +1,1474 @@
+/*
+ * db.c - libpq: connect, lock, bookkeeping and the migration pipeline.
+ *
+ * The only file that includes libpq-fe.h.  libpq is loaded with dlopen on
+ * the first connection, so that commands which never touch a database start
+ * without it; its functions are called through the `pq` table below.
+ *
+ * Round trips are what separates a migration tool from psql running the
+ * same SQL, so db_run keeps them out of the way: transactional migrations go
+ * through pipeline mode with up to WINDOW of them in flight, each ending in
+ * a flush request so that its COMMIT is reported (and its files moved) as
+ * soon as the server has done it.  One Sync ends the whole run: after an
+ * error the server skips every message up to it, so nothing after a failed
+ * migration runs, whatever was already sent.
+ *
+ * Every statement migdir writes itself is prepared or parameterised, and
+ * names the bookkeeping tables through PQescapeIdentifier.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "error.h"
+#include "report.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#ifndef LIBPQ_SONAME
+#define LIBPQ_SONAME "libpq.so.5"
+#endif
+
+#define WINDOW 4              /* migrations in flight in the pipeline */
+#define MIN_SERVER 120000     /* PostgreSQL 12 */
+#define WAIT_REPORT_MS 1000   /* say what a statement waits on after this */
+#define WAIT_REPEAT_MS 10000  /* and again this often */
+
+#define PQ_FUNCS(X)                                                        \
+	X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish)     \
+	X(PQserverVersion) X(PQsetNoticeReceiver) X(PQsendQueryParams)     \
+	X(PQsendQuery) X(PQsendQueryPrepared) X(PQsendPrepare)             \
+	X(PQgetResult) X(PQresultStatus) X(PQresultErrorField) X(PQclear)  \
+	X(PQntuples) X(PQgetvalue) X(PQgetisnull) X(PQconsumeInput)        \
+	X(PQisBusy) X(PQsocket) X(PQflush) X(PQsetnonblocking)             \
+	X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineSync)     \
+	X(PQsendFlushRequest) X(PQtransactionStatus) X(PQescapeIdentifier) \
+	X(PQfreemem) X(PQconninfoParse) X(PQconninfoFree) X(PQgetCancel)   \
+	X(PQfreeCancel) X(PQcancel) X(PQdb) X(PQuser) X(PQhost) X(PQport)  \
+	X(PQbackendPID) X(PQconndefaults) X(PQresultErrorMessage)      \
+	X(PQexecParams)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	PQ_FUNCS(X)
+#undef X
+} pq;
+
+static int pq_loaded;
+
+static int
+pq_load(void)
+{
+	void *h, *sym;
+
+	if (pq_loaded)
+		return 0;
+	if (!(h = dlopen(LIBPQ_SONAME, RTLD_NOW | RTLD_LOCAL)))
+		return mg_error_set(MG_ERROR, "could not load libpq: %s",
+		    dlerror());
+#define X(f)                                                              \
+	if (!(sym = dlsym(h, #f)))                                        \
+		return mg_error_set(MG_ERROR,                             \
+		    "the installed libpq lacks %s: libpq 14 or newer is " \
+		    "needed",                                             \
+		    #f);                                                  \
+	memcpy(&pq.f, &sym, sizeof(sym));
+	PQ_FUNCS(X)
+#undef X
+	pq_loaded = 1;
+	return 0;
+}
+
+struct db {
+	PGconn *conn;
+	PGconn *monitor;       /* second connection, opened when something waits */
+	char *display;         /* user@host:port/db */
+	char *location;        /* host:port/db */
+	char *conninfo;        /* as given, for the monitor connection */
+	char *options;         /* -c settings passed at connect */
+	char *qtable;          /* "schema"."table" */
+	char *qhistory;        /* "schema"."table_history" */
+	char *qschema;         /* "schema" */
+	char *schema, *table, *history;  /* unquoted */
+	char *lock_key;        /* text hashed into the advisory lock key */
+	char *environment, *who, *app_version;
+	const char *tag;       /* prefix of server notices */
+	int prepared;          /* bookkeeping statements prepared */
+	int server_version;
+};
+
+/* ---------------------------------------------------------- signals --- */
+
+static volatile sig_atomic_t interrupted;
+static PGcancel *volatile cancel_obj;
+static struct sigaction old_sigint;
+static int handler_installed;
+
+static void
+on_sigint(int sig)
+{
+	char errbuf[256];
+
+	(void)sig;
+	if (interrupted) {
+		/* A second Ctrl-C: stop now, as the user asked twice. */
+		sigaction(SIGINT, &old_sigint, NULL);
+		raise(SIGINT);
+		return;
+	}
+	interrupted = 1;
+	if (cancel_obj)
+		pq.PQcancel(cancel_obj, errbuf, sizeof(errbuf));
+}
+
+static void
+install_handler(PGconn *conn)
+{
+	struct sigaction sa;
+
+	cancel_obj = pq.PQgetCancel(conn);
+	if (handler_installed)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_sigint);
+	handler_installed = 1;
+}
+
+static void
+remove_handler(void)
+{
+	PGcancel *c = cancel_obj;
+
+	if (handler_installed) {
+		sigaction(SIGINT, &old_sigint, NULL);
+		handler_installed = 0;
+	}
+	cancel_obj = NULL;
+	if (c)
+		pq.PQfreeCancel(c);
+}
+
+int
+db_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+/* ------------------------------------------------------------ helpers --- */
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static char *
+quote_ident(PGconn *conn, const char *s)
+{
+	char *q = pq.PQescapeIdentifier(conn, s, strlen(s));
+	char *copy = xstrdup(q ? q : "\"\"");
+
+	pq.PQfreemem(q);
+	return copy;
+}
+
+/* The first line of libpq's message, trimmed. */
+static char *
+conn_message(PGconn *conn)
+{
+	const char *m = pq.PQerrorMessage(conn);
+	size_t n = strlen(m);
+
+	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+		n--;
+	return xstrndup(m, n);
+}
+
+static void
+on_notice(void *arg, const PGresult *res)
+{
+	struct db *db = arg;
+	const char *sev =
+	    pq.PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	rp_server_message(db->tag ? db->tag : "server", sev ? sev : "NOTICE",
+	    msg ? msg : "");
+}
+
+static int
+is_error(const PGresult *r)
+{
+	ExecStatusType s = pq.PQresultStatus(r);
+
+	return s == PGRES_FATAL_ERROR || s == PGRES_BAD_RESPONSE ||
+	    s == PGRES_NONFATAL_ERROR;
+}
+
+static void
+failure_from(struct db_failure *f, const PGresult *r)
+{
+	const char *pos = pq.PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+	const char *msg = pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+
+	db_failure_release(f);
+	f->sqlstate = xstrdup(pq.PQresultErrorField(r, PG_DIAG_SQLSTATE));
+	f->message = xstrdup(msg ? msg : pq.PQresultErrorMessage(r));
+	f->detail = xstrdup(pq.PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL));
+	f->hint = xstrdup(pq.PQresultErrorField(r, PG_DIAG_MESSAGE_HINT));
+	f->context = xstrdup(pq.PQresultErrorField(r, PG_DIAG_CONTEXT));
+	f->position = pos ? atoi(pos) : 0;
+}
+
+void
+db_failure_release(struct db_failure *f)
+{
+	free(f->sqlstate);
+	free(f->message);
+	free(f->detail);
+	free(f->hint);
+	free(f->context);
+	f->sqlstate = f->message = f->detail = f->hint = f->context = NULL;
+}
+
+/* Record a server error in the last-error slot. */
+static int
+set_server_error(const PGresult *r, const char *what)
+{
+	struct db_failure f = { 0 };
+
+	failure_from(&f, r);
+	if (what)
+		mg_error_set(MG_ERROR, "%s: %s", what, f.message);
+	else
+		mg_error_set(MG_ERROR, "%s", f.message);
+	if (f.detail)
+		mg_error_detail("%s", f.detail);
+	if (f.hint)
+		mg_error_hint("%s", f.hint);
+	mg_error_server(f.sqlstate, NULL);
+	db_failure_release(&f);
+	return MG_ERROR;
+}
+
+static int
+lost_connection(struct db *db)
+{
+	char *m = conn_message(db->conn);
+
+	mg_error_set(MG_ERROR, "lost the connection to %s: %s", db->display,
+	    *m ? m : "no reason given");
+	free(m);
+	return MG_ERROR;
+}
+
+/* ----------------------------------------------------------- monitor --- */
+
+/*
+ * Say what our backend waits on: the lock, who holds it, for how long.
+ * Opens a second connection the first time; never holds a lock itself.
+ */
+static void
+report_wait(struct db *db, long long waited_ms)
+{
+	static const char *const sql =
+	    "SELECT w.mode, coalesce(w.relation::regclass::text, w.locktype), "
+	    "b.pid, coalesce(b.usename, ''), coalesce(b.application_name, ''), "
+	    "coalesce(b.state, ''), "
+	    "coalesce(extract(epoch FROM now() - coalesce(b.xact_start, "
+	    "b.query_start))::bigint, 0) "
+	    "FROM pg_catalog.pg_locks w "
+	    "CROSS JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(w.pid)) "
+	    "AS bp(pid) "
+	    "JOIN pg_catalog.pg_stat_activity b ON b.pid = bp.pid "
+	    "WHERE w.pid = $1 AND NOT w.granted LIMIT 3";
+	const char *tag = db->tag ? db->tag : "migdir";
+	char pid[16];
+	const char *params[1] = { pid };
+	PGresult *r;
+	int i, n;
+
+	if (!db->monitor) {
+		const char *kw[4], *val[4];
+		int k = 0;
+
+		if (*db->conninfo) {
+			kw[k] = "dbname";
+			val[k++] = db->conninfo;
+		}
+		kw[k] = "application_name";
+		val[k++] = "migdir (lock monitor)";
+		kw[k] = "client_encoding";
+		val[k++] = "UTF8";
+		kw[k] = val[k] = NULL;
+		db->monitor = pq.PQconnectdbParams(kw, val, 1);
+		if (pq.PQstatus(db->monitor) != CONNECTION_OK) {
+			pq.PQfinish(db->monitor);
+			db->monitor = NULL;
+			rp_info("%s: still running after %lld s", tag,
+			    waited_ms / 1000);
+			return;
+		}
+	}
+	snprintf(pid, sizeof(pid), "%d", pq.PQbackendPID(db->conn));
+	r = pq.PQexecParams(db->monitor, sql, 1, NULL, params, NULL, NULL, 0);
+	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK ||
+	    (n = pq.PQntuples(r)) == 0) {
+		rp_info("%s: still running after %lld s", tag, waited_ms / 1000);
+		pq.PQclear(r);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		rp_info("%s: waiting %lld s for %s on %s, held by pid %s (%s, "
+			"%s, %s for %s s)",
+		    tag, waited_ms / 1000, pq.PQgetvalue(r, i, 0),
+		    pq.PQgetvalue(r, i, 1), pq.PQgetvalue(r, i, 2),
+		    *pq.PQgetvalue(r, i, 3) ? pq.PQgetvalue(r, i, 3) : "?",
+		    *pq.PQgetvalue(r, i, 4) ? pq.PQgetvalue(r, i, 4) : "?",
+		    *pq.PQgetvalue(r, i, 5) ? pq.PQgetvalue(r, i, 5) : "?",
+		    pq.PQgetvalue(r, i, 6));
+	pq.PQclear(r);
+}
+
+/*
+ * Wait until the socket is readable (or writable too, when want_write),
+ * reporting long waits.  *since is when the current wait began (updated
+ * by the caller when progress is made); *reported tracks the last report.
+ */
+static int
+wait_socket(struct db *db, int want_write, long long since,
+    long long *next_report)
+{
+	struct pollfd pfd;
+	int rc;
+
+	pfd.fd = pq.PQsocket(db->conn);
+	pfd.events = POLLIN | (want_write ? POLLOUT : 0);
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return lost_connection(db);
+	rc = poll(&pfd, 1, 250);
+	if (rc < 0 && errno != EINTR)
+		return mg_error_os(MG_ERROR, "poll failed");
+	if (rc == 0) {
+		long long waited = (now_us() - since) / 1000;
+
+		if (waited >= *next_report) {
+			report_wait(db, waited);
+			*next_report = waited < WAIT_REPEAT_MS
+			    ? WAIT_REPEAT_MS
+			    : waited + WAIT_REPEAT_MS;
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------- synchronous use --- */
+
+/*
+ * Collect the results of the command just sent (blocking mode), waiting
+ * interruptibly.  Returns the first error result, else the last result;
+ * NULL if the connection broke (error set).
+ */
+static PGresult *
+collect(struct db *db)
+{
+	PGresult *keep = NULL, *r;
+	long long since = now_us(), next_report = WAIT_REPORT_MS;
+
+	for (;;) {
+		while (pq.PQisBusy(db->conn)) {
+			if (wait_socket(db, 0, since, &next_report) < 0 ||
+			    !pq.PQconsumeInput(db->conn)) {
+				pq.PQclear(keep);
+				lost_connection(db);
+				return NULL;
+			}
+		}
+		if (!(r = pq.PQgetResult(db->conn)))
+			break;
+		if (keep && is_error(keep)) {
+			pq.PQclear(r);
+			continue;
+		}
+		pq.PQclear(keep);
+		keep = r;
+	}
+	if (!keep && pq.PQstatus(db->conn) != CONNECTION_OK)
+		lost_connection(db);
+	return keep;
+}
+
+/* Run sql with text parameters; returns the result or NULL (error set). */
+static PGresult *
+exec_params(struct db *db, const char *sql, int n, const char *const *params)
+{
+	if (!pq.PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL,
+		0)) {
+		lost_connection(db);
+		return NULL;
+	}
+	return collect(db);
+}
+
+/* Run a possibly multi-statement simple query. */
+static PGresult *
+exec_simple(struct db *db, const char *sql)
+{
+	if (!pq.PQsendQuery(db->conn, sql)) {
+		lost_connection(db);
+		return NULL;
+	}
+	return collect(db);
+}
+
+/* Run sql expecting success; returns 0 or MG_ERROR with the server's words. */
+static int
+exec_ok(struct db *db, const char *sql, int n, const char *const *params,
+    const char *what)
+{
+	PGresult *r = n < 0 ? exec_simple(db, sql) : exec_params(db, sql, n,
+							   params);
+	int error = 0;
+
+	if (!r)
+		return MG_ERROR;
+	if (is_error(r))
+		error = set_server_error(r, what);
+	pq.PQclear(r);
+	return error;
+}
+
+/* ------------------------------------------------------------ connect --- */
+
+/* Append " -c name=value" to options. */
+static void
+add_option(struct buf *opts, const char *name, const char *value)
+{
+	if (value)
+		buf_printf(opts, "%s-c %s=%s", opts->len ? " " : "", name, value);
+}
+
+static char *
+existing_options(const char *conninfo)
+{
+	PQconninfoOption *o, *opts = NULL;
+	char *found = NULL;
+
+	if (*conninfo)
+		opts = pq.PQconninfoParse(conninfo, NULL);
+	for (o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "options") && o->val && *o->val)
+			found = xstrdup(o->val);
+	if (opts)
+		pq.PQconninfoFree(opts);
+	if (!found && getenv("PGOPTIONS") && *getenv("PGOPTIONS"))
+		found = xstrdup(getenv("PGOPTIONS"));
+	return found;
+}
+
+/* The value of keyword in a conninfo option array, or NULL. */
+static const char *
+opt_value(const PQconninfoOption *opts, const char *keyword)
+{
+	for (; opts && opts->keyword; opts++)
+		if (!strcmp(opts->keyword, keyword))
+			return opts->val && *opts->val ? opts->val : NULL;
+	return NULL;
+}
+
+void
+db_describe_conninfo(struct buf *out, const char *conninfo)
+{
+	PQconninfoOption *opts = NULL, *defs;
+	const char *keys[4] = { "user", "host", "port", "dbname" };
+	const char *v[4];
+	char *err = NULL;
+	int i;
+
+	if (pq_load() < 0) {
+		mg_error_clear();
+		buf_puts(out, "(libpq not available)");
+		return;
+	}
+	if (*conninfo && !(opts = pq.PQconninfoParse(conninfo, &err))) {
+		buf_puts(out, "(unparsable connection string)");
+		pq.PQfreemem(err);
+		return;
+	}
+	defs = pq.PQconndefaults();
+	for (i = 0; i < 4; i++)
+		if (!(v[i] = opt_value(opts, keys[i])))
+			v[i] = opt_value(defs, keys[i]);
+	buf_printf(out, "%s%s%s:%s/%s", v[0] ? v[0] : "", v[0] ? "@" : "",
+	    v[1] ? v[1] : "localhost", v[2] ? v[2] : "5432",
+	    v[3] ? v[3] : (v[0] ? v[0] : ""));
+	if (opts)
+		pq.PQconninfoFree(opts);
+	if (defs)
+		pq.PQconninfoFree(defs);
+}
+
+int
+db_connect(struct db **out, const struct db_target *t)
+{
+	const char *kw[6], *val[6];
+	struct buf opts = BUF_INIT, name = BUF_INIT;
+	struct db *db;
+	char *old;
+	int i = 0, error = 0;
+
+	*out = NULL;
+	if ((error = pq_load()) < 0)
+		return error;
+	db = xcalloc(1, sizeof(*db));
+	db->conninfo = xstrdup(t->conninfo ? t->conninfo : "");
+	if ((old = existing_options(db->conninfo))) {
+		buf_puts(&opts, old);
+		free(old);
+	}
+	add_option(&opts, "lock_timeout", t->lock_timeout);
+	add_option(&opts, "statement_timeout", t->statement_timeout);
+	db->options = buf_detach(&opts);
+	if (*db->conninfo) {
+		kw[i] = "dbname";
+		val[i++] = db->conninfo;
+	}
+	kw[i] = "fallback_application_name";
+	val[i++] = "migdir";
+	kw[i] = "client_encoding";
+	val[i++] = "UTF8";
+	if (*db->options) {
+		kw[i] = "options";
+		val[i++] = db->options;
+	}
+	kw[i] = NULL;
+	val[i] = NULL;
+	db->conn = pq.PQconnectdbParams(kw, val, 1);
+	if (!db->conn || pq.PQstatus(db->conn) != CONNECTION_OK) {
+		char *m = db->conn ? conn_message(db->conn)
+				   : xstrdup("out of memory");
+
+		db_describe_conninfo(&name, db->conninfo);
+		mg_error_set(MG_ERROR, "could not connect to %s: %s", name.ptr,
+		    m);
+		mg_error_hint("Check the url or service of the environment, "
+			      "DATABASE_URL or --database-url, and that the "
+			      "server is running.");
+		free(m);
+		buf_release(&name);
+		db_close(db);
+		return MG_ERROR;
+	}
+	pq.PQsetNoticeReceiver(db->conn, on_notice, db);
+	db->server_version = pq.PQserverVersion(db->conn);
+	{
+		const char *host = pq.PQhost(db->conn);
+
+		db->display = xasprintf("%s@%s:%s/%s", pq.PQuser(db->conn),
+		    host && *host ? host : "localhost", pq.PQport(db->conn),
+		    pq.PQdb(db->conn));
+		db->location = xasprintf("%s:%s/%s",
+		    host && *host ? host : "localhost", pq.PQport(db->conn),
+		    pq.PQdb(db->conn));
+	}
+	if (db->server_version < MIN_SERVER) {
+		mg_error_set(MG_ERROR,
+		    "server %s runs PostgreSQL %d.%d: migdir needs 12 or newer",
+		    db->display, db->server_version / 10000,
+		    db->server_version % 10000);
+		db_close(db);
+		return MG_ERROR;
+	}
+	db->schema = xstrdup(t->schema);
+	db->table = xstrdup(t->table);
+	db->history = xasprintf("%.54s_history", t->table);
+	db->qschema = quote_ident(db->conn, t->schema);
+	{
+		char *qt = quote_ident(db->conn, t->table);
+		char *qh = quote_ident(db->conn, db->history);
+
+		db->qtable = xasprintf("%s.%s", db->qschema, qt);
+		db->qhistory = xasprintf("%s.%s", db->qschema, qh);
+		free(qt);
+		free(qh);
+	}
+	db->lock_key = xasprintf("migdir:%s", db->qtable);
+	db->environment = xstrdup(t->environment ? t->environment : "");
+	db->who = xstrdup(t->who ? t->who : "");
+	db->app_version = xstrdup(t->app_version ? t->app_version : "");
+	install_handler(db->conn);
+	*out = db;
+	return 0;
+}
+
+void
+db_close(struct db *db)
+{
+	if (!db)
+		return;
+	remove_handler();
+	if (db->monitor)
+		pq.PQfinish(db->monitor);
+	if (db->conn)
+		pq.PQfinish(db->conn);
+	free(db->display);
+	free(db->location);
+	free(db->conninfo);
+	free(db->options);
+	free(db->qtable);
+	free(db->qhistory);
+	free(db->qschema);
+	free(db->schema);
+	free(db->table);
+	free(db->history);
+	free(db->lock_key);
+	free(db->environment);
+	free(db->who);
+	free(db->app_version);
+	free(db);
+}
+
+const char *
+db_display(const struct db *db)
+{
+	return db->display;
+}
+
+const char *
+db_location(const struct db *db)
+{
+	return db->location;
+}
+
+int
+db_server_version(const struct db *db)
+{
+	return db->server_version;
+}
+
+/* --------------------------------------------------------------- lock --- */
+
+static void
+say_holder(struct db *db)
+{
+	static const char *const sql =
+	    "SELECT a.pid, coalesce(a.usename, ''), "
+	    "coalesce(a.application_name, ''), "
+	    "coalesce(host(a.client_addr), 'local socket'), "
+	    "coalesce(extract(epoch FROM now() - a.backend_start)::bigint, 0) "
+	    "FROM pg_catalog.pg_locks l "
+	    "JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+	    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+	    "AND ((l.classid::bigint << 32) | l.objid::bigint) = "
+	    "pg_catalog.hashtextextended($1, 0) LIMIT 1";
+	const char *params[1] = { db->lock_key };
+	PGresult *r = exec_params(db, sql, 1, params);
+
+	if (r && pq.PQresultStatus(r) == PGRES_TUPLES_OK &&
+	    pq.PQntuples(r) == 1)
+		rp_info("waiting for the migration lock on %s: held by pid %s "
+			"(%s, %s, from %s, connected %s s ago)",
+		    db->display, pq.PQgetvalue(r, 0, 0), pq.PQgetvalue(r, 0, 1),
+		    pq.PQgetvalue(r, 0, 2), pq.PQgetvalue(r, 0, 3),
+		    pq.PQgetvalue(r, 0, 4));
+	else
+		rp_info("waiting for the migration lock on %s", db->display);
+	pq.PQclear(r);
+	mg_error_clear();
+}
+
+int
+db_lock(struct db *db, long wait_ms)
+{
+	static const char *const sql =
+	    "SELECT pg_catalog.pg_try_advisory_lock("
+	    "pg_catalog.hashtextextended($1, 0))";
+	const char *params[1] = { db->lock_key };
+	long long start = now_us();
+	long sleep_ms = 20;
+	int said = 0;
+
+	for (;;) {
+		PGresult *r = exec_params(db, sql, 1, params);
+		int got;
+
+		if (!r)
+			return MG_ERROR;
+		if (is_error(r)) {
+			set_server_error(r, "could not take the migration lock");
+			pq.PQclear(r);
+			return MG_ERROR;
+		}
+		got = !strcmp(pq.PQgetvalue(r, 0, 0), "t");
+		pq.PQclear(r);
+		if (got)
+			return 0;
+		if (!said++)
+			say_holder(db);
+		if (interrupted)
+			return mg_error_set(MG_ECANCEL,
+			    "interrupted while waiting for the migration lock");
+		if ((now_us() - start) / 1000 >= wait_ms) {
+			mg_error_set(MG_ELOCKED,
+			    "could not get the migration lock on %s within %ld "
+			    "ms",
+			    db->display, wait_ms);
+			mg_error_hint("Another migdir is applying or rolling "
+				      "back; wait for it, or raise lock_wait "
+				      "in migdir.ini.");
+			return MG_ELOCKED;
+		}
+		{
+			struct timespec ts = { 0, sleep_ms * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+		if (sleep_ms < 500)
+			sleep_ms *= 2;
+	}
+}
+
+/* ------------------------------------------------------- bookkeeping --- */
+
+static const struct {
+	unsigned bit;
+	const char *name;
+	const char *type;
+} columns[] = {
+	{ DB_COL_APPLIED_AT, "applied_at",
+	    "TIMESTAMP WITH TIME ZONE DEFAULT NOW()" },
+	{ DB_COL_DESCRIPTION, "description", "TEXT" },
+	{ DB_COL_IS_ACTIVE, "is_active", "BOOLEAN DEFAULT TRUE" },
+	{ DB_COL_ROLLED_BACK_AT, "rolled_back_at", "TIMESTAMP WITH TIME ZONE" },
+	{ DB_COL_CHECKSUM, "checksum", "TEXT" },
+	{ DB_COL_ROLLBACK_CHECKSUM, "rollback_checksum", "TEXT" },
+	{ DB_COL_APPLIED_BY, "applied_by", "TEXT" },
+	{ DB_COL_DURATION_MS, "duration_ms", "BIGINT" },
+	{ DB_COL_MIGDIR_VERSION, "migdir_version", "TEXT" },
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+int
+db_probe(struct db *db, struct db_probe *out)
+{
+	static const char *const sql =
+	    "SELECT n.oid IS NOT NULL, c.oid IS NOT NULL, h.oid IS NOT NULL, "
+	    "coalesce((SELECT string_agg(attname, ',') "
+	    " FROM pg_catalog.pg_attribute "
+	    " WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped), ''), "
+	    "EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
+	    " JOIN pg_catalog.pg_attribute a "
+	    "  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+	    " WHERE i.indrelid = c.oid AND i.indisunique AND i.indnatts = 1 "
+	    " AND i.indpred IS NULL AND a.attname = 'version') "
+	    "FROM (SELECT (SELECT oid FROM pg_catalog.pg_namespace "
+	    "  WHERE nspname = $1) AS oid) n "
+	    "LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid "
+	    " AND c.relname = $2 AND c.relkind IN ('r', 'p') "
+	    "LEFT JOIN pg_catalog.pg_class h ON h.relnamespace = n.oid "
+	    " AND h.relname = $3 AND h.relkind IN ('r', 'p')";
+	const char *params[3] = { db->schema, db->table, db->history };
+	PGresult *r = exec_params(db, sql, 3, params);
+	char *cols, *tok, *save = NULL;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!r)
+		return MG_ERROR;
+	if (is_error(r)) {
+		set_server_error(r, "could not inspect the bookkeeping table");
+		pq.PQclear(r);
+		return MG_ERROR;
+	}
+	out->schema_exists = !strcmp(pq.PQgetvalue(r, 0, 0), "t");
+	out->table_exists = !strcmp(pq.PQgetvalue(r, 0, 1), "t");
+	out->history_exists = !strcmp(pq.PQgetvalue(r, 0, 2), "t");
+	out->has_unique = !strcmp(pq.PQgetvalue(r, 0, 4), "t");
+	cols = xstrdup(pq.PQgetvalue(r, 0, 3));
+	for (tok = strtok_r(cols, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		for (i = 0; i < NCOLUMNS; i++)
+			if (!strcmp(tok, columns[i].name))
+				out->columns |= columns[i].bit;
+	free(cols);
+	pq.PQclear(r);
+	return 0;
+}
+
+static int
+check_duplicates(struct db *db)
+{
+	struct buf sql = BUF_INIT, list = BUF_INIT;
+	PGresult *r;
+	int i, n, error = 0;
+
+	buf_printf(&sql,
+	    "SELECT version FROM %s GROUP BY version HAVING count(*) > 1 "
+	    "ORDER BY version LIMIT 10",
+	    db->qtable);
+	r = exec_params(db, sql.ptr, 0, NULL);
+	buf_release(&sql);
+	if (!r)
+		return MG_ERROR;
+	if (is_error(r)) {
+		error = set_server_error(r, NULL);
+	} else if ((n = pq.PQntuples(r)) > 0) {
+		for (i = 0; i < n; i++)
+			buf_printf(&list, "%s\"%s\"", i ? ", " : "",
+			    pq.PQgetvalue(r, i, 0));
+		error = mg_error_set(MG_ERROR,
+		    "%s holds some versions twice (%s): it cannot get the "
+		    "unique index migdir needs",
+		    db->qtable, list.ptr);
+		mg_error_hint("Keep one row per version (the history of the "
+			      "others can go into a note), then run migdir "
+			      "init again.");
+	}
+	buf_release(&list);
+	pq.PQclear(r);
+	return error;
+}
+
+int
+db_ensure(struct db *db, const struct db_probe *p, struct buf *report)
+{
+	struct buf sql = BUF_INIT, added = BUF_INIT;
+	size_t i;
+	int error;
+
+	if (p->table_exists && (p->columns & DB_COL_ALL) == DB_COL_ALL &&
+	    p->has_unique && p->history_exists)
+		return 0;
+	buf_puts(&sql, "BEGIN;\n");
+	if (!p->schema_exists) {
+		buf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s;\n",
+		    db->qschema);
+		if (report)
+			buf_printf(report, "created schema %s\n", db->qschema);
+	}
+	if (!p->table_exists) {
+		buf_printf(&sql,
+		    "CREATE TABLE IF NOT EXISTS %s (\n"
+		    "  id SERIAL PRIMARY KEY,\n"
+		    "  version TEXT NOT NULL UNIQUE,\n"
+		    "  applied_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),\n"
+		    "  description TEXT,\n"
+		    "  is_active BOOLEAN DEFAULT TRUE,\n"
+		    "  rolled_back_at TIMESTAMP WITH TIME ZONE\n"
+		    ");\n",
+		    db->qtable);
+		if (report)
+			buf_printf(report, "created table %s\n", db->qtable);
+	} else if (!p->has_unique) {
+		if ((error = check_duplicates(db)) < 0)
+			goto out;
+		buf_printf(&sql, "CREATE UNIQUE INDEX ON %s (version);\n",
+		    db->qtable);
+		if (report)
+			buf_printf(report,
+			    "added a unique index on %s (version)\n",
+			    db->qtable);
+	}
+	for (i = 0; i < NCOLUMNS; i++) {
+		if (p->table_exists && (p->columns & columns[i].bit))
+			continue;
+		buf_printf(&sql, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n",
+		    db->qtable, columns[i].name, columns[i].type);
+		if (p->table_exists || i >= 4)
+			buf_printf(&added, "%s%s", added.len ? ", " : "",
+			    columns[i].name);
+	}
+	if (report && added.len)
+		buf_printf(report, "added column%s %s to %s\n",
+		    strchr(added.ptr, ',') ? "s" : "", added.ptr, db->qtable);
+	if (!p->history_exists) {
+		buf_printf(&sql,
+		    "CREATE TABLE IF NOT EXISTS %s (\n"
+		    "  id BIGSERIAL PRIMARY KEY,\n"
+		    "  version TEXT NOT NULL,\n"
+		    "  action TEXT NOT NULL,\n"
+		    "  success BOOLEAN NOT NULL,\n"
+		    "  at TIMESTAMP WITH TIME ZONE NOT NULL "
+		    "DEFAULT clock_timestamp(),\n"
+		    "  by_user TEXT,\n"
+		    "  db_user TEXT NOT NULL DEFAULT current_user,\n"
+		    "  environment TEXT,\n"
+		    "  checksum TEXT,\n"
+		    "  duration_ms BIGINT,\n"
+		    "  sqlstate TEXT,\n"
+		    "  message TEXT,\n"
+		    "  statement TEXT,\n"
+		    "  location TEXT,\n"
+		    "  old_row JSONB,\n"
+		    "  migdir_version TEXT\n"
+		    ");\n"
+		    "CREATE INDEX IF NOT EXISTS %.40s_version_idx ON %s "
+		    "(version, at);\n",
+		    db->qhistory, db->history, db->qhistory);
+		if (report)
+			buf_printf(report, "created table %s (run history)\n",
+			    db->qhistory);
+	}
+	buf_puts(&sql, "COMMIT;\n");
+	error = exec_ok(db, sql.ptr, -1, NULL,
+	    "could not create the bookkeeping tables");
+out:
+	buf_release(&sql);
+	buf_release(&added);
+	return error;
+}
+
+static char *
+value_or_null(const PGresult *r, int row, int col)
+{
+	return pq.PQgetisnull(r, row, col) ? NULL
+					   : xstrdup(pq.PQgetvalue(r, row, col));
+}
+
+static long long
+ll_or(const PGresult *r, int row, int col, long long dflt)
+{
+	return pq.PQgetisnull(r, row, col) ? dflt
+					   : atoll(pq.PQgetvalue(r, row, col));
+}
+
+int
+db_read_rows(struct db *db, const struct db_probe *p, struct rows *out)
+{
+	struct buf sql = BUF_INIT;
+	PGresult *r;
+	int i, n, error = 0;
+	unsigned c = p->columns;
+
+	memset(out, 0, sizeof(*out));
+	if (!p->table_exists)
+		return 0;
+	buf_printf(&sql,
+	    "SELECT version, %s, %s, %s, %s, %s, %s, %s, %s FROM %s",
+	    c & DB_COL_IS_ACTIVE ? "coalesce(is_active, true)" : "true",
+	    c & DB_COL_CHECKSUM ? "checksum" : "NULL",
+	    c & DB_COL_ROLLBACK_CHECKSUM ? "rollback_checksum" : "NULL",
+	    c & DB_COL_APPLIED_AT
+		? "(extract(epoch FROM applied_at) * 1000000)::bigint"
+		: "NULL",
+	    c & DB_COL_ROLLED_BACK_AT
+		? "(extract(epoch FROM rolled_back_at) * 1000000)::bigint"
+		: "NULL",
+	    c & DB_COL_APPLIED_BY ? "applied_by" : "NULL",
+	    c & DB_COL_DESCRIPTION ? "description" : "NULL",
+	    c & DB_COL_DURATION_MS ? "duration_ms" : "NULL", db->qtable);
+	r = exec_params(db, sql.ptr, 0, NULL);
+	buf_release(&sql);
+	if (!r)
+		return MG_ERROR;
+	if (is_error(r)) {
+		error = set_server_error(r, "could not read the bookkeeping "
+					    "table");
+		pq.PQclear(r);
+		return error;
+	}
+	n = pq.PQntuples(r);
+	for (i = 0; i < n; i++) {
+		struct row *row = rows_add(out);
+
+		row->version = xstrdup(pq.PQgetvalue(r, i, 0));
+		row->active = !strcmp(pq.PQgetvalue(r, i, 1), "t");
+		row->checksum = value_or_null(r, i, 2);
+		row->rollback_checksum = value_or_null(r, i, 3);
+		row->applied_at = ll_or(r, i, 4, 0);
+		row->rolled_back_at = ll_or(r, i, 5, 0);
+		row->applied_by = value_or_null(r, i, 6);
+		row->description = value_or_null(r, i, 7);
+		row->duration_ms = ll_or(r, i, 8, -1);
+	}
+	pq.PQclear(r);
+	rows_sort(out);
+	return 0;
+}
+
+/* ---------------------------------------------------------- running --- */
+
+#define STMT_APPLY "migdir_apply"
+#define STMT_ROLLBACK "migdir_rollback"
+#define STMT_CLEAR "migdir_clear"
+
+static int
+prepare(struct db *db)
+{
+	struct buf apply = BUF_INIT, rollback = BUF_INIT, clear = BUF_INIT;
+	const char *names[3] = { STMT_APPLY, STMT_ROLLBACK, STMT_CLEAR };
+	const char *sqls[3];
+	int i, error = 0;
+
+	if (db->prepared)
+		return 0;
+	buf_printf(&apply,
+	    "WITH r AS (INSERT INTO %s AS t (version, description, "
+	    "applied_at, is_active, rolled_back_at, checksum, "
+	    "rollback_checksum, applied_by, duration_ms, migdir_version) "
+	    "VALUES ($1, $2, now(), true, NULL, $3, $4, $5, "
+	    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, "
+	    "$6) "
+	    "ON CONFLICT (version) DO UPDATE SET applied_at = now(), "
+	    "is_active = true, rolled_back_at = NULL, "
+	    "description = coalesce(t.description, EXCLUDED.description), "
+	    "checksum = EXCLUDED.checksum, "
+	    "rollback_checksum = EXCLUDED.rollback_checksum, "
+	    "applied_by = EXCLUDED.applied_by, "
+	    "duration_ms = EXCLUDED.duration_ms, "
+	    "migdir_version = EXCLUDED.migdir_version "
+	    "RETURNING version, checksum, duration_ms) "
+	    "INSERT INTO %s (version, action, success, by_user, environment, "
+	    "checksum, duration_ms, migdir_version) "
+	    "SELECT version, 'apply', true, $5, $7, checksum, duration_ms, $6 "
+	    "FROM r",
+	    db->qtable, db->qhistory);
+	buf_printf(&rollback,
+	    "WITH r AS (UPDATE %s SET is_active = false, "
+	    "rolled_back_at = now() WHERE version = $1 RETURNING version) "
+	    "INSERT INTO %s (version, action, success, by_user, environment, "
+	    "checksum, duration_ms, migdir_version) "
+	    "SELECT version, 'rollback', true, $3, $5, $2, "
+	    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, "
+	    "$4 FROM r",
+	    db->qtable, db->qhistory);
+	buf_printf(&clear,
+	    "WITH old AS (DELETE FROM %s WHERE version = $1 "
+	    "AND NOT coalesce(is_active, true) RETURNING *) "
+	    "INSERT INTO %s (version, action, success, by_user, environment, "
+	    "old_row, migdir_version) "
+	    "SELECT version, 'superseded', true, $2, $4, to_jsonb(old), $3 "
+	    "FROM old",
+	    db->qtable, db->qhistory);
+	sqls[0] = apply.ptr;
+	sqls[1] = rollback.ptr;
+	sqls[2] = clear.ptr;
+	for (i = 0; i < 3 && !error; i++) {
+		PGresult *r;
+
+		if (!pq.PQsendPrepare(db->conn, names[i], sqls[i], 0, NULL)) {
+			error = lost_connection(db);
+			break;
+		}
+		if (!(r = collect(db)))
+			error = MG_ERROR;
+		else if (is_error(r))
+			error = set_server_error(r,
+			    "could not prepare migdir's bookkeeping");
+		pq.PQclear(r);
+	}
+	buf_release(&apply);
+	buf_release(&rollback);
+	buf_release(&clear);
+	if (!error)
+		db->prepared = 1;
+	return error;
+}
+
+/* Parameters of the bookkeeping statement of u; returns their count. */
+static int
+book_params(const struct db *db, const struct db_unit *u, const char **p)
+{
+	if (u->action == DB_APPLY) {
+		p[0] = u->version;
+		p[1] = u->description;
+		p[2] = u->checksum;
+		p[3] = u->rb_checksum;
+		p[4] = db->who;
+		p[5] = db->app_version;
+		p[6] = db->environment;
+		return 7;
+	}
+	p[0] = u->version;
+	p[1] = u->checksum;
+	p[2] = db->who;
+	p[3] = db->app_version;
+	p[4] = db->environment;
+	return 5;
+}
+
+static int
+clear_params(const struct db *db, const struct db_unit *u, const char **p)
+{
+	p[0] = u->version;
+	p[1] = db->who;
+	p[2] = db->app_version;
+	p[3] = db->environment;
+	return 4;
+}
+
+enum cmd_kind {
+	CMD_BEGIN,
+	CMD_CLEAR,
+	CMD_STMT,
+	CMD_BOOK,
+	CMD_COMMIT,
+	CMD_RESET,
+	CMD_SYNC,
+};
+
+struct cmd {
+	enum cmd_kind kind;
+	size_t unit;
+	size_t stmt;
+};
+
+struct queue {
+	struct cmd *v;
+	size_t head, n, cap;
+};
+
+static void
+push(struct queue *q, enum cmd_kind kind, size_t unit, size_t stmt)
+{
+	XGROW(q->v, q->cap, q->n + 1);
+	q->v[q->n].kind = kind;
+	q->v[q->n].unit = unit;
+	q->v[q->n].stmt = stmt;
+	q->n++;
+}
+
+static int
+send_cmd(struct db *db, struct queue *q, enum cmd_kind kind, size_t unit,
+    size_t stmt, const char *sql, const char *prepared, int n,
+    const char *const *params)
+{
+	int ok = prepared ? pq.PQsendQueryPrepared(db->conn, prepared, n,
+				params, NULL, NULL, 0)
+			  : pq.PQsendQueryParams(db->conn, sql, 0, NULL, NULL,
+				NULL, NULL, 0);
+
+	if (!ok)
+		return lost_connection(db);
+	push(q, kind, unit, stmt);
+	return 0;
+}
+
+/* Queue one transactional unit: BEGIN, statements, bookkeeping, COMMIT. */
+static int
+send_unit(struct db *db, struct queue *q, struct db_unit *u, size_t idx)
+{
+	const char *params[8];
+	size_t i;
+	int n;
+
+	if (send_cmd(db, q, CMD_BEGIN, idx, 0, "BEGIN", NULL, 0, NULL) < 0)
+		return MG_ERROR;
+	if (u->clear_row) {
+		n = clear_params(db, u, params);
+		if (send_cmd(db, q, CMD_CLEAR, idx, 0, NULL, STMT_CLEAR, n,
+			params) < 0)
+			return MG_ERROR;
+	}
+	for (i = 0; i < u->nstmts; i++)
+		if (send_cmd(db, q, CMD_STMT, idx, i, u->stmts[i], NULL, 0,
+			NULL) < 0)
+			return MG_ERROR;
+	n = book_params(db, u, params);
+	if (send_cmd(db, q, CMD_BOOK, idx, 0, NULL,
+		u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n,
+		params) < 0 ||
+	    send_cmd(db, q, CMD_COMMIT, idx, 0, "COMMIT", NULL, 0, NULL) < 0)
+		return MG_ERROR;
+	if (u->reset_after &&
+	    send_cmd(db, q, CMD_RESET, idx, 0, "RESET ALL", NULL, 0, NULL) < 0)
+		return MG_ERROR;
+	if (!pq.PQsendFlushRequest(db->conn))
+		return lost_connection(db);
+	return 0;
+}
+
+static void
+mark_failed(struct db_unit *u, const struct cmd *c, const PGresult *r)
+{
+	if (u->failed)
+		return;
+	u->failed = 1;
+	failure_from(&u->fail, r);
+	u->fail.stmt = c->stmt;
+	u->fail.in_bookkeeping = c->kind != CMD_STMT;
+}
+
+/*
+ * Run units[from, to), all transactional, through one pipeline.  Returns
+ * 0, MG_ESQL (a unit failed), MG_ECANCEL, or MG_ERROR.
+ */
+static int
+run_pipeline(struct db *db, struct db_unit *units, size_t from, size_t to,
+    db_unit_cb cb, void *payload)
+{
+	struct queue q = { 0 };
+	size_t next = from, inflight = 0;
+	long long mark = now_us(), next_report = WAIT_REPORT_MS;
+	int synced = 0, stop = 0, done = 0, error = 0, flush = 0;
+
+	if (!pq.PQenterPipelineMode(db->conn) ||
+	    pq.PQsetnonblocking(db->conn, 1) != 0) {
+		error = lost_connection(db);
+		goto out;
+	}
+	while (!done) {
+		while (!stop && next < to && inflight < WINDOW) {
+			if (send_unit(db, &q, &units[next], next) < 0) {
+				error = MG_ERROR;
+				stop = 1;
+				break;
+			}
+			if (inflight == 0)
+				mark = now_us();
+			next++;
+			inflight++;
+		}
+		if (!synced && (stop || next == to)) {
+			if (!pq.PQpipelineSync(db->conn)) {
+				error = lost_connection(db);
+				goto out;
+			}
+			push(&q, CMD_SYNC, 0, 0);
+			synced = 1;
+		}
+		if ((flush = pq.PQflush(db->conn)) < 0 ||
+		    !pq.PQconsumeInput(db->conn)) {
+			error = lost_connection(db);
+			goto out;
+		}
+		while (q.head < q.n && !pq.PQisBusy(db->conn)) {
+			struct cmd *c = &q.v[q.head];
+			PGresult *r = pq.PQgetResult(db->conn);
+			ExecStatusType st;
+
+			if (!r) {
+				q.head++; /* end of this command's results */
+				continue;
+			}
+			st = pq.PQresultStatus(r);
+			db->tag = units[c->unit].version;
+			if (c->kind == CMD_SYNC) {
+				/* no NULL follows a sync result */
+				q.head++;
+				done = 1;
+			} else if (st == PGRES_FATAL_ERROR) {
+				mark_failed(&units[c->unit], c, r);
+				stop = 1;
+			} else if (c->kind == CMD_COMMIT &&
+			    st == PGRES_COMMAND_OK) {
+				struct db_unit *u = &units[c->unit];
+				long long t = now_us();
+
+				u->done = 1;
+				u->stmts_done = u->nstmts;
+				u->usec = t - mark;
+				mark = t;
+				next_report = WAIT_REPORT_MS;
+				inflight--;
+				if (cb && cb(payload, u, c->unit) < 0) {
+					stop = 1;
+					if (!error)
+						error = MG_ERROR;
+				}
+			}
+			pq.PQclear(r);
+		}
+		if (done)
+			break;
+		if (interrupted)
+			stop = 1;
+		if (wait_socket(db, flush == 1, mark, &next_report) < 0) {
+			error = MG_ERROR;
+			goto out;
+		}
+	}
+out:
+	pq.PQexitPipelineMode(db->conn);
+	pq.PQsetnonblocking(db->conn, 0);
+	free(q.v);
+	if (pq.PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		PGresult *r = exec_simple(db, "ROLLBACK");
+
+		pq.PQclear(r);
+	}
+	db->tag = NULL;
+	for (; from < to; from++)
+		if (units[from].failed)
+			return interrupted ? MG_ECANCEL : MG_ESQL;
+	if (!error && interrupted)
+		return MG_ECANCEL;
+	return error;
+}
+
+/* Send one command synchronously and note a failure in u. */
+static int
+sync_cmd(struct db *db, struct db_unit *u, enum cmd_kind kind, size_t stmt,
+    const char *sql, const char *prepared, int n, const char *const *params,
+    int simple)
+{
+	struct cmd c = { kind, 0, stmt };
+	PGresult *r;
+	int ok;
+
+	if (simple)
+		ok = pq.PQsendQuery(db->conn, sql);
+	else if (prepared)
+		ok = pq.PQsendQueryPrepared(db->conn, prepared, n, params, NULL,
+		    NULL, 0);
+	else
+		ok = pq.PQsendQueryParams(db->conn, sql, 0, NULL, NULL, NULL,
+		    NULL, 0);
+	if (!ok)
+		return lost_connection(db);
+	if (!(r = collect(db)))
+		return MG_ERROR;
+	if (is_error(r)) {
+		mark_failed(u, &c, r);
+		pq.PQclear(r);
+		return MG_ESQL;
+	}
+	pq.PQclear(r);
+	return 0;
+}
+
+/*
+ * Run one unit without the pipeline: statement by statement, outside any
+ * transaction (non-transactional files), or as one simple query inside
+ * BEGIN ... COMMIT (raw files the parser could not read).
+ */
+static int
+run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
+    void *payload)
+{
+	const char *params[8];
+	long long t0 = now_us();
+	size_t i;
+	int n, error = 0;
+
+	db->tag = u->version;
+	if (u->transactional &&
+	    (error = sync_cmd(db, u, CMD_BEGIN, 0, "BEGIN", NULL, 0, NULL,
+		 0)) < 0)
+		goto out;
+	if (u->clear_row) {
+		n = clear_params(db, u, params);
+		if ((error = sync_cmd(db, u, CMD_CLEAR, 0, NULL, STMT_CLEAR, n,
+			 params, 0)) < 0)
+			goto out;
+	}
+	for (i = 0; i < u->nstmts; i++) {
+		if ((error = sync_cmd(db, u, CMD_STMT, i, u->stmts[i], NULL, 0,
+			 NULL, u->raw)) < 0)
+			goto out;
+		u->stmts_done++;
+	}
+	n = book_params(db, u, params);
+	if ((error = sync_cmd(db, u, CMD_BOOK, 0, NULL,
+		 u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n, params,
+		 0)) < 0)
+		goto out;
+	if (u->transactional &&
+	    (error = sync_cmd(db, u, CMD_COMMIT, 0, "COMMIT", NULL, 0, NULL,
+		 0)) < 0)
+		goto out;
+	if (u->reset_after &&
+	    (error = sync_cmd(db, u, CMD_RESET, 0, "RESET ALL", NULL, 0, NULL,
+		 0)) < 0)
+		goto out;
+	u->done = 1;
+	u->usec = now_us() - t0;
+	if (cb && cb(payload, u, idx) < 0)
+		error = MG_ERROR;
+out:
+	if (pq.PQstatus(db->conn) == CONNECTION_OK &&
+	    pq.PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		PGresult *r = exec_simple(db, "ROLLBACK");
+
+		pq.PQclear(r);
+	}
+	if (!u->done)
+		u->usec = now_us() - t0;
+	db->tag = NULL;
+	if (error == MG_ESQL && interrupted)
+		return MG_ECANCEL;
+	return error;
+}
+
+int
+db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
+    void *payload)
+{
+	size_t i = 0, j;
+	int error;
+
+	if ((error = prepare(db)) < 0)
+		return error;
+	while (i < n) {
+		if (interrupted)
+			return mg_error_set(MG_ECANCEL, "interrupted");
+		if (!units[i].transactional || units[i].raw) {
+			if ((error = run_sync(db, &units[i], i, cb, payload)) < 0)
+				return error;
+			i++;
+			continue;
+		}
+		for (j = i; j < n && units[j].transactional && !units[j].raw;
+		     j++)
+			;
+		if ((error = run_pipeline(db, units, i, j, cb, payload)) < 0)
+			return error;
+		i = j;
+	}
+	return 0;
+}
+
+int
+db_record_failure(struct db *db, const struct db_unit *u,
+    const char *statement, const char *location)
+{
+	struct buf sql = BUF_INIT;
+	char dur[32];
+	const char *p[11];
+	PGresult *r;
+
+	snprintf(dur, sizeof(dur), "%lld", u->usec / 1000);
+	p[0] = u->version;
+	p[1] = u->action == DB_APPLY ? "apply" : "rollback";
+	p[2] = db->who;
+	p[3] = db->environment;
+	p[4] = u->checksum;
+	p[5] = dur;
+	p[6] = u->fail.sqlstate;
+	p[7] = u->fail.message;
+	p[8] = statement;
+	p[9] = location;
+	p[10] = db->app_version;
+	buf_printf(&sql,
+	    "INSERT INTO %s (version, action, success, by_user, environment, "
+	    "checksum, duration_ms, sqlstate, message, statement, location, "
+	    "migdir_version) "
+	    "VALUES ($1, $2, false, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+	    db->qhistory);
+	r = exec_params(db, sql.ptr, 11, p);
+	buf_release(&sql);
+	if (!r)
+		return MG_ERROR;
+	if (is_error(r)) {
+		set_server_error(r, "could not record the failure in the "
+				    "history");
+		pq.PQclear(r);
+		return MG_ERROR;
+	}
+	pq.PQclear(r);
+	return 0;
+}

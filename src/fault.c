@@ -1,0 +1,43 @@
+/*
+ * fault.c - crash on purpose at a named point (test build only).
+ *
+ * Compiled twice: as fault.o, where fault_point is empty, for migdir; and
+ * with MIGDIR_FAULTS=1 as fault-on.o for the tests' migdir-faults, where
+ * it calls _exit(99) -- no atexit handlers, no flushing, like a kill -9
+ * at that instant (stdout is flushed first so that tests can see how far
+ * the run got).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "banned.h"
+
+#if MIGDIR_FAULTS
+void
+fault_point(const char *name)
+{
+	static int hits;
+	const char *want = getenv("MIGDIR_FAULT");
+	size_t n = strlen(name);
+	int nth = 1;
+
+	if (!want || strncmp(want, name, n) || (want[n] && want[n] != ':'))
+		return;
+	if (want[n] == ':')
+		nth = atoi(want + n + 1);
+	if (++hits < nth)
+		return;
+	fflush(stdout);
+	fprintf(stderr, "migdir: fault point %s reached: exiting\n", name);
+	_exit(99);
+}
+#else
+void
+fault_point(const char *name)
+{
+	(void)name;
+}
+#endif

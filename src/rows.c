@@ -1,0 +1,71 @@
+/*
+ * rows.c - the in-memory copy of schema_versions (see rows.h).  Pure.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "name.h"
+#include "rows.h"
+#include "xalloc.h"
+#include "banned.h"
+
+struct row *
+rows_add(struct rows *r)
+{
+	struct row *row;
+
+	XGROW(r->v, r->cap, r->n + 1);
+	row = &r->v[r->n++];
+	memset(row, 0, sizeof(*row));
+	row->duration_ms = -1;
+	return row;
+}
+
+static int
+cmp_row(const void *a, const void *b)
+{
+	return name_cmp(((const struct row *)a)->version,
+	    ((const struct row *)b)->version);
+}
+
+void
+rows_sort(struct rows *r)
+{
+	if (r->n > 1)
+		qsort(r->v, r->n, sizeof(*r->v), cmp_row);
+}
+
+const struct row *
+rows_find(const struct rows *r, const char *version)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = name_cmp(version, r->v[mid].version);
+
+		if (c == 0)
+			return &r->v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+void
+rows_release(struct rows *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->v[i].version);
+		free(r->v[i].checksum);
+		free(r->v[i].rollback_checksum);
+		free(r->v[i].applied_by);
+		free(r->v[i].description);
+	}
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}

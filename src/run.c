@@ -1,0 +1,551 @@
+/*
+ * run.c - carry out the steps of apply, rollback and repair.
+ *
+ * The order of one migration is DESIGN §4's: the database commit (with
+ * its bookkeeping row, in the same transaction) is the point of no return;
+ * the renames follow at once; the directories are fsynced and the git
+ * commit made once, after the last migration.  A crash between any two of
+ * these leaves a state that plan.c recognises and apply or repair finish
+ * without running SQL again.  Fault points mark each gap for the tests.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "fault.h"
+#include "fsutil.h"
+#include "name.h"
+#include "report.h"
+#include "run.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define STATEMENT_NOTE_MAX 2000
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+char *
+run_description(const char *version)
+{
+	const char *d = strchr(version, '_');
+	char *s = xstrdup(d ? d + 1 : version), *p;
+
+	for (p = s; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	s[0] = (char)toupper((unsigned char)s[0]);
+	return s;
+}
+
+static const char *
+verb(enum run_kind k)
+{
+	return k == RUN_APPLY ? "apply" : k == RUN_ROLLBACK ? "rollback"
+							    : "repair";
+}
+
+/* --------------------------------------------------------- prepare --- */
+
+static int
+prepare_item(struct run *r, struct run_item *it)
+{
+	struct state *st = r->st;
+	const struct entry *e = it->e;
+	enum name_kind kind = r->kind == RUN_ROLLBACK ? NAME_ROLLBACK
+						      : NAME_FORWARD;
+	int folder = kind == NAME_ROLLBACK ? e->rb_folder : e->folder;
+	struct buf path = BUF_INIT;
+	size_t i, k;
+	int error;
+
+	state_path(&path, st, e->version, folder, kind);
+	if ((error = fs_read(&it->text, path.ptr)) < 0 ||
+	    (error = vcs_blob_id(it->sum, it->text.ptr, it->text.len)) < 0)
+		goto out;
+	error = sql_parse_script(&it->script, path.ptr, it->text.ptr,
+	    it->text.len);
+	if (error == MG_ESQL && st->db && db_server_version(st->db) >= 160000) {
+		/* PostgreSQL 15's grammar may lag the server's: let it judge */
+		rp_warning("%s: %s at line %d; the server (PostgreSQL %d) "
+			   "decides: sending the file as one query",
+		    path.ptr, it->script->parse_error, it->script->parse_line,
+		    db_server_version(st->db) / 10000);
+		mg_error_clear();
+		error = 0;
+	} else if (error < 0) {
+		if (error == MG_ESQL)
+			mg_error_hint("Fix the syntax; nothing has run yet.");
+		goto out;
+	}
+	it->unit = &r->units[r->nunits++];
+	it->unit->version = e->version;
+	it->unit->action = r->kind == RUN_ROLLBACK ? DB_ROLLBACK : DB_APPLY;
+	it->unit->raw = !it->script->parsed;
+	it->unit->transactional = it->script->transactional;
+	it->unit->reset_after = it->script->session_set;
+	it->unit->checksum = it->sum;
+	it->unit->rb_checksum = *e->rb_sum ? e->rb_sum : NULL;
+	it->unit->clear_row = r->kind == RUN_APPLY && e->row && !e->row->active;
+	it->description = run_description(e->version);
+	it->unit->description = it->description;
+	k = sql_script_count(it->script);
+	it->stmts = xcalloc(k + 1, sizeof(*it->stmts));
+	for (i = 0; i < k; i++) {
+		const struct sql_stmt *s = &it->script->stmts[it->script->first + i];
+
+		it->stmts[i] = xstrndup(it->text.ptr + s->off, s->len);
+	}
+	it->unit->stmts = (const char *const *)it->stmts;
+	it->unit->nstmts = k;
+out:
+	buf_release(&path);
+	return error;
+}
+
+int
+run_prepare(struct run *r, struct state *st, const struct steps *steps,
+    enum run_kind kind)
+{
+	size_t i;
+	int error = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->st = st;
+	r->steps = steps;
+	r->kind = kind;
+	r->failed_item = -1;
+	r->n = steps->n;
+	r->items = xcalloc(r->n + 1, sizeof(*r->items));
+	r->units = xcalloc(r->n + 1, sizeof(*r->units));
+	for (i = 0; i < r->n; i++) {
+		struct run_item *it = &r->items[i];
+		int w;
+
+		it->step = &steps->v[i];
+		it->e = &st->e[steps->v[i].entry];
+		buf_init(&it->text);
+		if (!it->step->run)
+			continue;
+		r->nrun++;
+		w = (int)strlen(it->e->version);
+		if (w > r->width)
+			r->width = w;
+		if ((error = prepare_item(r, it)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- moves --- */
+
+static void
+add_move(struct run *r, const char *version, int from, int to,
+    enum name_kind kind)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+
+	XGROW(r->moves, r->moves_cap, r->nmoves + 1);
+	if (from >= 0) {
+		state_repo_path(&a, r->st, version, from, kind);
+		r->moves[r->nmoves].from = buf_detach(&a);
+	} else
+		r->moves[r->nmoves].from = NULL;
+	state_repo_path(&b, r->st, version, to, kind);
+	r->moves[r->nmoves].to = buf_detach(&b);
+	r->nmoves++;
+}
+
+/* Move one file of version from folder `from` to `to`, if it is there. */
+static int
+move_file(struct run *r, const char *version, int from, int to,
+    enum name_kind kind)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	int error = 0;
+
+	state_path(&a, r->st, version, from, kind);
+	state_path(&b, r->st, version, to, kind);
+	if (fs_exists(a.ptr)) {
+		if ((error = fs_move(a.ptr, b.ptr)) == 0 && r->st->vcs)
+			add_move(r, version, from, to, kind);
+	}
+	buf_release(&a);
+	buf_release(&b);
+	return error;
+}
+
+/* The folder HEAD holds a file in, other than `now`; -1 if none. */
+static int
+head_folder(unsigned head, int now)
+{
+	int f;
+
+	for (f = 0; f < FOLDER_COUNT; f++)
+		if ((head & (1u << f)) && f != now)
+			return f;
+	return -1;
+}
+
+/* Record, for git, files that moved without a commit (PB_UNCOMMITTED). */
+static void
+record_uncommitted(struct run *r, const struct entry *e)
+{
+	if (!r->st->vcs)
+		return;
+	if (e->folder >= 0 && !(e->head & (1u << e->folder)))
+		add_move(r, e->version, head_folder(e->head, e->folder),
+		    e->folder, NAME_FORWARD);
+	if (e->m && e->m->rb && e->rb_folder >= 0 &&
+	    !(e->head_rb & (1u << e->rb_folder)))
+		add_move(r, e->version, head_folder(e->head_rb, e->rb_folder),
+		    e->rb_folder, NAME_ROLLBACK);
+}
+
+/* The moves of a step: forward first, then the rollback file. */
+static int
+move_step(struct run *r, struct run_item *it, const char *between)
+{
+	const struct step *s = it->step;
+	const char *v = it->e->version;
+	int error;
+
+	if (s->from < 0 || s->to < 0)
+		return 0;
+	if (s->from == s->to) {
+		record_uncommitted(r, it->e);
+		it->moved = 1;
+		return 0;
+	}
+	if ((error = move_file(r, v, s->from, s->to, NAME_FORWARD)) < 0)
+		return error;
+	if (between)
+		fault_point(between);
+	if ((error = move_file(r, v, s->from, s->to, NAME_ROLLBACK)) < 0)
+		return error;
+	it->moved = 1;
+	return 0;
+}
+
+static const char *
+mode_note(const struct run_item *it, char *buf, size_t size)
+{
+	const struct sql_script *s = it->script;
+
+	buf[0] = '\0';
+	if (!s)
+		return buf;
+	if (!s->parsed)
+		snprintf(buf, size, "sent whole: the parser could not split it");
+	else if (!s->transactional)
+		snprintf(buf, size, "not atomic: %s (line %d)", s->reason,
+		    s->stmts[s->reason_stmt].line);
+	return buf;
+}
+
+/* ------------------------------------------------------- callbacks --- */
+
+static int
+unit_done(void *payload, struct db_unit *u, size_t index)
+{
+	struct run *r = payload;
+	struct run_item *it = NULL;
+	char dur[32], note[200];
+	size_t i;
+	int error = 0;
+
+	(void)index;
+	for (i = 0; i < r->n; i++)
+		if (r->items[i].unit == u)
+			it = &r->items[i];
+	if (!it)
+		return 0;
+	it->done = 1;
+	it->usec = u->usec;
+	r->ndone++;
+	fault_point(r->kind == RUN_ROLLBACK ? "rollback_after_commit"
+					    : "apply_after_commit");
+	if (r->st->tracked) {
+		error = move_step(r, it,
+		    r->kind == RUN_ROLLBACK ? "rollback_between_renames"
+					    : "apply_between_renames");
+		if (error < 0) {
+			rp_print_error(mg_error_last());
+			rp_hint("The database has the change: run migdir "
+				"repair to finish the move.");
+			mg_error_clear();
+		}
+	}
+	rp_out("  [%*zu/%zu] %-*s  %8s%s%s\n", r->nrun >= 10 ? 2 : 1, r->ndone,
+	    r->nrun, r->width, u->version, rp_duration(dur, u->usec),
+	    *mode_note(it, note, sizeof(note)) ? "  " : "", note);
+	return error;
+}
+
+/* ---------------------------------------------------------- errors --- */
+
+/* Turn the failure of it's unit into the last error, with its locus. */
+static void
+report_failure(struct run *r, struct run_item *it, struct buf *location,
+    struct buf *statement)
+{
+	const struct db_failure *f = &it->unit->fail;
+	const struct sql_script *s = it->script;
+
+	if (f->sqlstate && !strcmp(f->sqlstate, "57014") &&
+	    db_interrupted())
+		mg_error_set(MG_ECANCEL, "%s canceled by Ctrl-C",
+		    it->e->version);
+	else if (f->in_bookkeeping)
+		mg_error_set(MG_ESQL, "migdir's bookkeeping for %s failed: %s",
+		    it->e->version, f->message ? f->message : "unknown error");
+	else
+		mg_error_set(MG_ESQL, "%s", f->message ? f->message
+						       : "unknown error");
+	if (!f->in_bookkeeping) {
+		const struct sql_stmt *st = &s->stmts[s->first + f->stmt];
+		size_t off = st->off;
+		int line, col;
+
+		if (f->position > 0)
+			off += sql_char_to_byte(s->text + st->off, st->len,
+			    f->position);
+		sql_error_at(s, off);
+		line = mg_error_last()->line;
+		col = mg_error_last()->col;
+		buf_printf(location, "%s:%d:%d", s->path, line, col);
+		buf_put(statement, s->text + st->off,
+		    st->len > STATEMENT_NOTE_MAX ? STATEMENT_NOTE_MAX : st->len);
+	} else {
+		mg_error_locus(s->path, 0, 0, NULL);
+		buf_puts(location, s->path);
+	}
+	mg_error_server(f->sqlstate, f->context);
+	if (f->detail)
+		mg_error_detail("%s", f->detail);
+	if (!it->unit->transactional && it->unit->stmts_done > 0)
+		mg_error_detail("%s%sThis file runs without a transaction: "
+				"statement%s 1-%zu of %zu ran and stay done.",
+		    f->detail ? f->detail : "", f->detail ? " " : "",
+		    it->unit->stmts_done == 1 ? "" : "s", it->unit->stmts_done,
+		    it->unit->nstmts);
+	if (f->hint)
+		mg_error_hint("%s", f->hint);
+	else if (it->unit->transactional)
+		mg_error_hint("Nothing of %s was applied; %s stays in %s. Fix "
+			      "the file and run migdir %s again.",
+		    it->e->version, it->e->version,
+		    r->kind == RUN_ROLLBACK ? "applied/" : "pending/",
+		    verb(r->kind));
+}
+
+/* ------------------------------------------------------------- git --- */
+
+static void
+commit_message(struct run *r, struct buf *msg)
+{
+	struct state *st = r->st;
+	size_t i, moved_only = 0;
+	const char *only = NULL;
+	char dur[32];
+
+	for (i = 0; i < r->n; i++) {
+		if (r->items[i].step->run && r->items[i].done)
+			only = only ? "" : r->items[i].e->version;
+		else if (!r->items[i].step->run && r->items[i].moved)
+			moved_only++;
+	}
+	if (r->kind == RUN_REPAIR || r->ndone == 0)
+		buf_printf(msg, "repair: record the moves of %zu migration%s\n",
+		    moved_only, moved_only == 1 ? "" : "s");
+	else if (only && *only)
+		buf_printf(msg, "%s %s\n", verb(r->kind), only);
+	else
+		buf_printf(msg, "%s %zu migrations\n", verb(r->kind), r->ndone);
+	buf_putc(msg, '\n');
+	if (r->ndone) {
+		buf_printf(msg, "%s on %s (%s) by %s:\n",
+		    r->kind == RUN_ROLLBACK ? "Rolled back" : "Applied",
+		    st->env->name, r->location ? r->location : "?", st->who);
+		for (i = 0; i < r->n; i++)
+			if (r->items[i].step->run && r->items[i].done)
+				buf_printf(msg, "  %-*s  %s\n", r->width,
+				    r->items[i].e->version,
+				    rp_duration(dur, r->items[i].usec));
+	}
+	if (moved_only) {
+		buf_puts(msg, r->ndone ? "\nFinished moves:\n" : "Moves:\n");
+		for (i = 0; i < r->n; i++)
+			if (!r->items[i].step->run && r->items[i].moved) {
+				const struct step *s = r->items[i].step;
+
+				if (s->from == s->to)
+					buf_printf(msg,
+					    "  %s  in %s/ (uncommitted)\n",
+					    r->items[i].e->version,
+					    folder_name[s->to]);
+				else
+					buf_printf(msg, "  %s  %s/ -> %s/\n",
+					    r->items[i].e->version,
+					    folder_name[s->from],
+					    folder_name[s->to]);
+			}
+	}
+	if (r->failed_item >= 0)
+		buf_printf(msg, "\nStopped: %s failed and stays in %s/.\n",
+		    r->items[r->failed_item].e->version,
+		    r->kind == RUN_ROLLBACK ? "applied" : "pending");
+	buf_printf(msg, "\nMigdir-Action: %s\n", verb(r->kind));
+	for (i = 0; i < r->n; i++)
+		if ((r->items[i].step->run && r->items[i].done) ||
+		    (!r->items[i].step->run && r->items[i].moved))
+			buf_printf(msg, "Migdir-Version: %s\n",
+			    r->items[i].e->version);
+	buf_printf(msg, "Migdir-Environment: %s\n", st->env->name);
+	if (r->location)
+		buf_printf(msg, "Migdir-Database: %s\n", r->location);
+}
+
+static int
+record_in_git(struct run *r)
+{
+	struct state *st = r->st;
+	struct buf msg = BUF_INIT;
+	int commit = st->cfg->git == CFG_GIT_COMMIT, error;
+
+	if (!st->vcs || r->nmoves == 0)
+		return 0;
+	commit_message(r, &msg);
+	error = vcs_record_moves(st->vcs, r->moves, r->nmoves, msg.ptr, commit,
+	    r->commit);
+	buf_release(&msg);
+	if (error < 0) {
+		mg_error_hint("The files are moved and the database is "
+			      "right; run migdir repair to commit the moves.");
+		return error;
+	}
+	r->staged = !commit;
+	return 0;
+}
+
+/* --------------------------------------------------------- execute --- */
+
+static int
+sync_folders(struct run *r)
+{
+	struct buf d = BUF_INIT;
+	int f, error = 0;
+
+	for (f = 0; f < FOLDER_COUNT && !error; f++) {
+		buf_reset(&d);
+		buf_printf(&d, "%s/%s", r->st->dir, folder_name[f]);
+		if (fs_exists(d.ptr))
+			error = fs_sync_dir(d.ptr);
+	}
+	buf_release(&d);
+	return error;
+}
+
+int
+run_execute(struct run *r)
+{
+	struct state *st = r->st;
+	struct buf location = BUF_INIT, statement = BUF_INIT;
+	size_t i;
+	int error = 0, gerr;
+
+	r->started = now_us();
+	if (st->db)
+		r->location = xstrdup(db_location(st->db));
+	for (i = 0; i < r->n; i++) {
+		struct run_item *it = &r->items[i];
+
+		if (it->step->run)
+			continue;
+		if ((error = move_step(r, it, NULL)) < 0)
+			goto finish;
+		it->done = 1;
+		if (it->step->from != it->step->to)
+			rp_out("  moved %s: %s/ -> %s/\n", it->e->version,
+			    folder_name[it->step->from],
+			    folder_name[it->step->to]);
+	}
+	if (r->nunits > 0) {
+		error = db_run(st->db, r->units, r->nunits, unit_done, r);
+		if (error == MG_ESQL || error == MG_ECANCEL) {
+			for (i = 0; i < r->n; i++)
+				if (r->items[i].unit && r->items[i].unit->failed)
+					break;
+			if (i < r->n) {
+				struct run_item *it = &r->items[i];
+
+				it->failed = 1;
+				it->usec = it->unit->usec;
+				r->failed_item = (int)i;
+				report_failure(r, it, &location, &statement);
+				error = mg_error_last()->code;
+				rp_print_error(mg_error_last());
+				if (db_record_failure(st->db, it->unit,
+					statement.ptr, location.ptr) < 0)
+					rp_warning("%s", mg_error_last()->message);
+				mg_error_clear();
+				mg_error_set(error, "%s failed", it->e->version);
+			}
+		}
+	}
+finish:
+	state_disconnect(st); /* releases the advisory lock */
+	if (r->nmoves > 0 || r->ndone > 0) {
+		if ((gerr = sync_folders(r)) < 0 && !error)
+			error = gerr;
+		fault_point(r->kind == RUN_ROLLBACK ? "rollback_after_renames"
+						    : "apply_after_renames");
+		if ((gerr = record_in_git(r)) < 0) {
+			if (error)
+				rp_print_error(mg_error_last());
+			else
+				error = gerr;
+		}
+	}
+	buf_release(&location);
+	buf_release(&statement);
+	return error;
+}
+
+void
+run_release(struct run *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->n; i++) {
+		struct run_item *it = &r->items[i];
+
+		buf_release(&it->text);
+		sql_script_free(it->script);
+		if (it->stmts)
+			for (j = 0; it->stmts[j]; j++)
+				free(it->stmts[j]);
+		free(it->stmts);
+		free(it->description);
+		if (it->unit)
+			db_failure_release(&it->unit->fail);
+	}
+	for (i = 0; i < r->nmoves; i++) {
+		free((char *)r->moves[i].from);
+		free((char *)r->moves[i].to);
+	}
+	free(r->moves);
+	free(r->location);
+	free(r->items);
+	free(r->units);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,635 @@
+/*
+ * sql.c - statements, offsets and transaction shape, from libpg_query.
+ *
+ * The only file that includes pg_query.h.  The parse tree comes back as
+ * JSON and is read with jansson; each top-level statement is classified by
+ * its node type (TransactionStmt, IndexStmt with "concurrent", ...), never
+ * by looking at the text.  The text is only scanned to skip the whitespace
+ * and comments that the parser includes at the start of a statement, and
+ * to find the "-- migdir:no-transaction" marker.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <pg_query.h>
+
+#include "error.h"
+#include "sql.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define MARKER "migdir:no-transaction"
+
+/* Skip whitespace, -- comments and nested slash-star comments from off. */
+static size_t
+skip_blank(const char *t, size_t len, size_t off)
+{
+	while (off < len) {
+		if (t[off] == ' ' || t[off] == '\t' || t[off] == '\n' ||
+		    t[off] == '\r' || t[off] == '\f' || t[off] == '\v') {
+			off++;
+		} else if (t[off] == '-' && off + 1 < len && t[off + 1] == '-') {
+			while (off < len && t[off] != '\n')
+				off++;
+		} else if (t[off] == '/' && off + 1 < len && t[off + 1] == '*') {
+			int depth = 1;
+
+			off += 2;
+			while (off < len && depth > 0) {
+				if (t[off] == '/' && off + 1 < len &&
+				    t[off + 1] == '*') {
+					depth++;
+					off += 2;
+				} else if (t[off] == '*' && off + 1 < len &&
+				    t[off + 1] == '/') {
+					depth--;
+					off += 2;
+				} else
+					off++;
+			}
+		} else
+			break;
+	}
+	return off;
+}
+
+void
+sql_locate(const char *text, size_t len, size_t off, int *line, int *col,
+    struct buf *line_text)
+{
+	size_t i, start = 0, end;
+	int l = 1;
+
+	if (off > len)
+		off = len;
+	for (i = 0; i < off; i++)
+		if (text[i] == '\n') {
+			l++;
+			start = i + 1;
+		}
+	*line = l;
+	*col = (int)(off - start) + 1;
+	if (line_text) {
+		for (end = start; end < len && text[end] != '\n'; end++)
+			;
+		if (end > start && text[end - 1] == '\r')
+			end--;
+		buf_reset(line_text);
+		buf_put(line_text, text + start, end - start);
+	}
+}
+
+size_t
+sql_char_to_byte(const char *stmt, size_t len, int pos)
+{
+	size_t i = 0;
+	int chars = 1;
+
+	while (i < len && chars < pos) {
+		i++;
+		while (i < len && ((unsigned char)stmt[i] & 0xC0) == 0x80)
+			i++;
+		chars++;
+	}
+	return i;
+}
+
+void
+sql_error_at(const struct sql_script *s, size_t off)
+{
+	struct buf line = BUF_INIT;
+	int l, c;
+
+	sql_locate(s->text, s->len, off, &l, &c, &line);
+	mg_error_locus(s->path, l, c, line.ptr);
+	buf_release(&line);
+}
+
+static int
+jbool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* Does a DefElem list hold an element named name? */
+static int
+has_defelem(json_t *list, const char *name)
+{
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(list, i, item) {
+		json_t *d = json_object_get(item, "DefElem");
+		const char *n = d ? jstr(d, "defname") : NULL;
+
+		if (n && !strcmp(n, name))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+classify_transaction(json_t *n, struct sql_stmt *st)
+{
+	const char *kind = jstr(n, "kind");
+
+	if (!kind)
+		return;
+	if (!strcmp(kind, "TRANS_STMT_BEGIN") ||
+	    !strcmp(kind, "TRANS_STMT_START")) {
+		st->flags |= SQL_TX_BEGIN;
+		st->what = "BEGIN";
+		if (json_array_size(json_object_get(n, "options")))
+			st->flags |= SQL_TX_OPTIONS;
+	} else if (!strcmp(kind, "TRANS_STMT_COMMIT")) {
+		st->flags |= SQL_TX_COMMIT;
+		st->what = "COMMIT";
+	} else if (!strcmp(kind, "TRANS_STMT_SAVEPOINT") ||
+	    !strcmp(kind, "TRANS_STMT_RELEASE") ||
+	    !strcmp(kind, "TRANS_STMT_ROLLBACK_TO")) {
+		st->flags |= SQL_NEEDS_TX;
+		st->what = "SAVEPOINT";
+	} else {
+		st->flags |= SQL_TX_ABORT;
+		st->what = !strcmp(kind, "TRANS_STMT_ROLLBACK") ? "ROLLBACK"
+								 : "PREPARE TRANSACTION";
+	}
+}
+
+static void
+classify_alter_table(json_t *n, struct sql_stmt *st)
+{
+	size_t i;
+	json_t *cmd;
+
+	json_array_foreach(json_object_get(n, "cmds"), i, cmd) {
+		json_t *c = json_object_get(cmd, "AlterTableCmd");
+		json_t *def = c ? json_object_get(c, "def") : NULL;
+		json_t *pc = def ? json_object_get(def, "PartitionCmd") : NULL;
+
+		if (pc && jbool(pc, "concurrent")) {
+			st->flags |= SQL_NO_TX;
+			st->what = "DETACH PARTITION CONCURRENTLY";
+		}
+	}
+}
+
+/* Set st->flags and st->what from one top-level node {"Type": {...}}. */
+static void
+classify(json_t *stmt, struct sql_stmt *st)
+{
+	const char *type;
+	json_t *n;
+	void *it = json_object_iter(stmt);
+
+	if (!it)
+		return;
+	type = json_object_iter_key(it);
+	n = json_object_iter_value(it);
+	if (!strcmp(type, "TransactionStmt")) {
+		classify_transaction(n, st);
+	} else if (!strcmp(type, "IndexStmt")) {
+		if (jbool(n, "concurrent")) {
+			st->flags |= SQL_NO_TX;
+			st->what = "CREATE INDEX CONCURRENTLY";
+		}
+	} else if (!strcmp(type, "DropStmt")) {
+		if (jbool(n, "concurrent")) {
+			st->flags |= SQL_NO_TX;
+			st->what = "DROP INDEX CONCURRENTLY";
+		}
+	} else if (!strcmp(type, "ReindexStmt")) {
+		const char *kind = jstr(n, "kind");
+
+		if (has_defelem(json_object_get(n, "params"), "concurrently")) {
+			st->flags |= SQL_NO_TX;
+			st->what = "REINDEX CONCURRENTLY";
+		} else if (kind && (!strcmp(kind, "REINDEX_OBJECT_DATABASE") ||
+				       !strcmp(kind, "REINDEX_OBJECT_SYSTEM"))) {
+			st->flags |= SQL_NO_TX;
+			st->what = "REINDEX DATABASE";
+		}
+	} else if (!strcmp(type, "VacuumStmt")) {
+		if (jbool(n, "is_vacuumcmd")) {
+			st->flags |= SQL_NO_TX;
+			st->what = "VACUUM";
+		}
+	} else if (!strcmp(type, "CreatedbStmt") ||
+	    !strcmp(type, "DropdbStmt")) {
+		st->flags |= SQL_NO_TX;
+		st->what = type[0] == 'C' ? "CREATE DATABASE" : "DROP DATABASE";
+	} else if (!strcmp(type, "AlterSystemStmt")) {
+		st->flags |= SQL_NO_TX;
+		st->what = "ALTER SYSTEM";
+	} else if (!strcmp(type, "CreateTableSpaceStmt") ||
+	    !strcmp(type, "DropTableSpaceStmt")) {
+		st->flags |= SQL_NO_TX;
+		st->what = type[0] == 'C' ? "CREATE TABLESPACE"
+					  : "DROP TABLESPACE";
+	} else if (!strcmp(type, "ClusterStmt")) {
+		if (!json_object_get(n, "relation")) {
+			st->flags |= SQL_NO_TX;
+			st->what = "CLUSTER (all tables)";
+		}
+	} else if (!strcmp(type, "CreateSubscriptionStmt") ||
+	    !strcmp(type, "DropSubscriptionStmt")) {
+		st->flags |= SQL_NO_TX;
+		st->what = type[0] == 'C' ? "CREATE SUBSCRIPTION"
+					  : "DROP SUBSCRIPTION";
+	} else if (!strcmp(type, "AlterTableStmt")) {
+		classify_alter_table(n, st);
+	} else if (!strcmp(type, "LockStmt")) {
+		st->flags |= SQL_NEEDS_TX;
+		st->what = "LOCK TABLE";
+	} else if (!strcmp(type, "DeclareCursorStmt")) {
+		st->flags |= SQL_NEEDS_TX;
+		st->what = "DECLARE CURSOR";
+	} else if (!strcmp(type, "VariableSetStmt")) {
+		const char *kind = jstr(n, "kind");
+
+		if (jbool(n, "is_local")) {
+			st->flags |= SQL_NEEDS_TX;
+			st->what = "SET LOCAL";
+		} else if (kind && !strcmp(kind, "VAR_SET_MULTI")) {
+			st->flags |= SQL_NEEDS_TX;
+			st->what = "SET TRANSACTION";
+		} else
+			st->flags |= SQL_SESSION_SET;
+	} else if (!strcmp(type, "CopyStmt")) {
+		if (!json_object_get(n, "filename") && !jbool(n, "is_program")) {
+			st->flags |= SQL_COPY_STDIO;
+			st->what = jbool(n, "is_from") ? "COPY FROM STDIN"
+						       : "COPY TO STDOUT";
+		}
+	} else if (!strcmp(type, "AlterEnumStmt")) {
+		if (jstr(n, "newVal") && !jstr(n, "oldVal"))
+			st->flags |= SQL_ENUM_ADD;
+	}
+}
+
+/* Does the tree hold a string constant equal to val? */
+static int
+uses_string(json_t *node, const char *val)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(node)) {
+		json_array_foreach(node, i, v) if (uses_string(v, val)) return 1;
+		return 0;
+	}
+	if (!json_is_object(node))
+		return 0;
+	json_object_foreach(node, key, v) {
+		if (!strcmp(key, "A_Const")) {
+			json_t *s = json_object_get(v, "sval");
+			const char *sv = s ? jstr(s, "sval") : NULL;
+
+			if (sv && !strcmp(sv, val))
+				return 1;
+		} else if (uses_string(v, val))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+has_marker(const char *t, size_t len)
+{
+	size_t i = 0, mlen = strlen(MARKER);
+
+	while (i < len) {
+		size_t p = i;
+
+		while (p < len && (t[p] == ' ' || t[p] == '\t'))
+			p++;
+		if (p + 1 < len && t[p] == '-' && t[p + 1] == '-') {
+			p += 2;
+			while (p < len && (t[p] == ' ' || t[p] == '\t'))
+				p++;
+			if (p + mlen <= len && !memcmp(t + p, MARKER, mlen)) {
+				size_t q = p + mlen;
+
+				while (q < len && (t[q] == ' ' || t[q] == '\t' ||
+						      t[q] == '\r'))
+					q++;
+				if (q >= len || t[q] == '\n')
+					return 1;
+			}
+		}
+		while (i < len && t[i] != '\n')
+			i++;
+		i++;
+	}
+	return 0;
+}
+
+static int
+script_error(const struct sql_script *s, size_t stmt, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+script_error(const struct sql_script *s, size_t stmt, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	mg_error_set(MG_ERROR, "%s", b.ptr);
+	buf_release(&b);
+	sql_error_at(s, s->stmts[stmt].off);
+	return MG_ERROR;
+}
+
+/*
+ * Find the file's own transaction wrapper and check that the transaction
+ * control in it is something migdir can honour.
+ */
+static int
+check_transaction_shape(struct sql_script *s)
+{
+	size_t i, first = s->n, last = s->n, nbegin = 0;
+
+	for (i = 0; i < s->n; i++) {
+		unsigned f = s->stmts[i].flags;
+
+		if (f & SQL_TX_ABORT)
+			return script_error(s, i,
+			    "%s in a migration file cannot be honoured",
+			    s->stmts[i].what);
+		if (f & SQL_TX_BEGIN) {
+			if (nbegin++)
+				return script_error(s, i,
+				    "a second transaction block starts here");
+			first = i;
+		}
+		if (f & SQL_TX_COMMIT) {
+			if (first == s->n || last != s->n)
+				return script_error(s, i,
+				    "COMMIT without a matching BEGIN");
+			last = i;
+		}
+	}
+	if (first == s->n)
+		return 0;
+	if (last == s->n)
+		return script_error(s, first,
+		    "BEGIN without a matching COMMIT at the end of the file");
+	if (first != 0)
+		return script_error(s, 0,
+		    "statement before the file's own BEGIN (line %d)",
+		    s->stmts[first].line);
+	if (last != s->n - 1)
+		return script_error(s, last + 1,
+		    "statement after the file's own COMMIT (line %d)",
+		    s->stmts[last].line);
+	if (s->stmts[first].flags & SQL_TX_OPTIONS)
+		return script_error(s, first,
+		    "BEGIN with transaction options cannot be merged into "
+		    "migdir's transaction");
+	s->wrapped = 1;
+	s->first = first + 1;
+	s->end = last;
+	return 0;
+}
+
+/* Decide transactional or not, and why. */
+static void
+decide_mode(struct sql_script *s, json_t *stmts)
+{
+	size_t i, j;
+
+	if (s->marked) {
+		s->transactional = 0;
+		s->reason = "-- " MARKER;
+		s->reason_stmt = s->first;
+		return;
+	}
+	for (i = s->first; i < s->end; i++)
+		if (s->stmts[i].flags & SQL_NO_TX) {
+			s->transactional = 0;
+			s->reason = s->stmts[i].what;
+			s->reason_stmt = i;
+			return;
+		}
+	for (i = s->first; i < s->end; i++) {
+		json_t *n;
+		const char *val;
+
+		if (!(s->stmts[i].flags & SQL_ENUM_ADD))
+			continue;
+		n = json_object_get(json_object_get(json_object_get(
+					json_array_get(stmts, i), "stmt"),
+				       "AlterEnumStmt"),
+		    "newVal");
+		val = json_string_value(n);
+		for (j = i + 1; val && j < s->end; j++)
+			if (uses_string(json_array_get(stmts, j), val)) {
+				s->transactional = 0;
+				s->reason = "ALTER TYPE ... ADD VALUE used "
+					    "later in the file";
+				s->reason_stmt = i;
+				return;
+			}
+	}
+	s->transactional = 1;
+}
+
+/* A file that runs without a transaction must not need one. */
+static int
+check_untransacted(struct sql_script *s)
+{
+	size_t i;
+	int in_block = 0;
+
+	for (i = s->first; i < s->end; i++) {
+		unsigned f = s->stmts[i].flags;
+
+		if (f & SQL_TX_BEGIN)
+			in_block = 1;
+		else if (f & SQL_TX_COMMIT)
+			in_block = 0;
+		else if ((f & SQL_NEEDS_TX) && !in_block)
+			return script_error(s, i,
+			    "%s needs a transaction, but this file runs "
+			    "without one because of %s (line %d)",
+			    s->stmts[i].what, s->reason,
+			    s->stmts[s->reason_stmt].line);
+		if ((f & SQL_NO_TX) && in_block)
+			return script_error(s, i,
+			    "%s cannot run inside the file's transaction "
+			    "block",
+			    s->stmts[i].what);
+	}
+	return 0;
+}
+
+static int
+fill_statements(struct sql_script *s, json_t *stmts)
+{
+	size_t i, prev_off = 0;
+	int line = 1, col = 1;
+	json_t *item;
+
+	s->n = json_array_size(stmts);
+	s->stmts = xcalloc(s->n ? s->n : 1, sizeof(*s->stmts));
+	json_array_foreach(stmts, i, item) {
+		struct sql_stmt *st = &s->stmts[i];
+		json_int_t loc = json_integer_value(
+		    json_object_get(item, "stmt_location"));
+		json_int_t slen = json_integer_value(
+		    json_object_get(item, "stmt_len"));
+		size_t end, k;
+
+		if (loc < 0 || (size_t)loc > s->len)
+			loc = 0;
+		end = slen > 0 ? (size_t)loc + (size_t)slen : s->len;
+		if (end > s->len)
+			end = s->len;
+		st->off = skip_blank(s->text, end, (size_t)loc);
+		while (end > st->off && strchr(" \t\r\n", s->text[end - 1]))
+			end--;
+		st->len = end - st->off;
+		for (k = prev_off; k < st->off; k++) {
+			if (s->text[k] == '\n') {
+				line++;
+				col = 1;
+			} else
+				col++;
+		}
+		prev_off = st->off;
+		st->line = line;
+		st->col = col;
+		classify(json_object_get(item, "stmt"), st);
+		if (st->flags & SQL_SESSION_SET)
+			s->session_set = 1;
+	}
+	s->first = 0;
+	s->end = s->n;
+	return 0;
+}
+
+static void
+whole_file_statement(struct sql_script *s)
+{
+	s->n = 1;
+	s->stmts = xcalloc(1, sizeof(*s->stmts));
+	s->stmts[0].off = skip_blank(s->text, s->len, 0);
+	s->stmts[0].len = s->len - s->stmts[0].off;
+	sql_locate(s->text, s->len, s->stmts[0].off, &s->stmts[0].line,
+	    &s->stmts[0].col, NULL);
+	s->first = 0;
+	s->end = 1;
+	s->transactional = 1;
+}
+
+int
+sql_parse_script(struct sql_script **out, const char *path, const char *text,
+    size_t len)
+{
+	struct sql_script *s = xcalloc(1, sizeof(*s));
+	PgQueryParseResult r;
+	json_t *tree = NULL, *stmts;
+	json_error_t jerr;
+	int error = 0;
+	size_t i;
+
+	*out = NULL;
+	s->path = xstrdup(path);
+	s->text = text;
+	s->len = len;
+	if (strlen(text) != len) {
+		mg_error_set(MG_ERROR, "the file holds a NUL byte");
+		sql_error_at(s, strlen(text));
+		sql_script_free(s);
+		return MG_ERROR;
+	}
+	s->marked = has_marker(text, len);
+	r = pg_query_parse(text);
+	if (r.error) {
+		size_t off = r.error->cursorpos > 0
+		    ? sql_char_to_byte(text, len, r.error->cursorpos)
+		    : 0;
+
+		whole_file_statement(s);
+		s->parse_error = xstrdup(r.error->message);
+		sql_locate(text, len, off, &s->parse_line, &s->parse_col, NULL);
+		mg_error_set(MG_ESQL, "%s", r.error->message);
+		sql_error_at(s, off);
+		pg_query_free_parse_result(r);
+		*out = s;
+		return MG_ESQL;
+	}
+	s->parsed = 1;
+	tree = json_loads(r.parse_tree, 0, &jerr);
+	pg_query_free_parse_result(r);
+	if (!tree) {
+		error = mg_error_set(MG_ERROR,
+		    "could not read the parse tree of \"%s\": %s", path,
+		    jerr.text);
+		goto fail;
+	}
+	stmts = json_object_get(tree, "stmts");
+	fill_statements(s, stmts);
+	for (i = 0; i < s->n; i++)
+		if (s->stmts[i].flags & SQL_COPY_STDIO) {
+			error = script_error(s, i,
+			    "%s is psql syntax, not SQL: migdir cannot send "
+			    "its data",
+			    s->stmts[i].what);
+			goto fail;
+		}
+	if (!s->marked && (error = check_transaction_shape(s)) < 0)
+		goto fail;
+	decide_mode(s, stmts);
+	if (!s->transactional && s->wrapped) {
+		error = script_error(s, s->reason_stmt,
+		    "%s cannot run inside the file's own BEGIN ... COMMIT "
+		    "(line %d)",
+		    s->reason, s->stmts[0].line);
+		goto fail;
+	}
+	if (!s->transactional && (error = check_untransacted(s)) < 0)
+		goto fail;
+	json_decref(tree);
+	*out = s;
+	return 0;
+fail:
+	json_decref(tree);
+	sql_script_free(s);
+	return error;
+}
+
+void
+sql_script_free(struct sql_script *s)
+{
+	if (!s)
+		return;
+	free(s->path);
+	free(s->stmts);
+	free(s->parse_error);
+	free(s);
+}
+
+size_t
+sql_script_count(const struct sql_script *s)
+{
+	return s->end - s->first;
+}
+
+int
+sql_parser_version(void)
+{
+	return PG_VERSION_NUM;
+}

@@ -1,0 +1,373 @@
+/*
+ * state.c - gather config, folders, checksums, git and database rows.
+ *
+ * The domain layer between the commands and the adapters: it decides which
+ * environment and connection string apply, which locks a writing command
+ * takes (the lock file in the migrations directory, then the database's
+ * advisory lock), and hands plan.c complete entries.  Everything a command
+ * needs to refuse is found here, before any SQL runs.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "name.h"
+#include "report.h"
+#include "state.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define LOCK_FILE ".migdir.lock"
+
+static char *
+who_am_i(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	const char *user = pw && pw->pw_name ? pw->pw_name : getenv("USER");
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	return xasprintf("%s@%s", user ? user : "unknown", host);
+}
+
+/* Quote a value for a libpq key=value string. */
+static void
+conninfo_value(struct buf *out, const char *v)
+{
+	buf_putc(out, '\'');
+	for (; *v; v++) {
+		if (*v == '\'' || *v == '\\')
+			buf_putc(out, '\\');
+		buf_putc(out, *v);
+	}
+	buf_putc(out, '\'');
+}
+
+static int
+choose_conninfo(struct state *st)
+{
+	const char *url = getenv("DATABASE_URL");
+	struct buf b = BUF_INIT;
+	char *v = NULL;
+
+	if (st->ctx->database_url) {
+		st->conninfo = xstrdup(st->ctx->database_url);
+		st->conn_source = "--database-url";
+	} else if (!st->ctx->env_name && url && *url) {
+		st->conninfo = xstrdup(url);
+		st->conn_source = "DATABASE_URL";
+	} else if (st->env->url && *st->env->url) {
+		if (cfg_expand(&st->conninfo, st->env->url) < 0)
+			goto bad;
+		st->conn_source = "migdir.ini url";
+	} else if (st->env->service && *st->env->service) {
+		if (cfg_expand(&v, st->env->service) < 0)
+			goto bad;
+		buf_puts(&b, "service=");
+		conninfo_value(&b, v);
+		free(v);
+		st->conninfo = buf_detach(&b);
+		st->conn_source = "migdir.ini service";
+	} else {
+		st->conninfo = xstrdup("");
+		st->conn_source = "libpq defaults (PG* variables)";
+	}
+	return 0;
+bad:
+	mg_error_prefix("environment %s in %s", st->env->name, st->cfg->path);
+	mg_error_hint("Set the variable, or give --database-url.");
+	return MG_ERROR;
+}
+
+void
+state_path(struct buf *out, const struct state *st, const char *version,
+    int folder, enum name_kind kind)
+{
+	scan_path(out, st->dir, folder, version, kind);
+}
+
+void
+state_repo_path(struct buf *out, const struct state *st, const char *version,
+    int folder, enum name_kind kind)
+{
+	buf_puts(out, st->repo_prefix ? st->repo_prefix : "");
+	buf_printf(out, "%s/", folder_name[folder]);
+	if (kind == NAME_FORWARD)
+		name_forward_file(out, version);
+	else
+		name_rollback_file(out, version);
+}
+
+const char *
+state_env_label(const struct state *st)
+{
+	static char label[128];
+
+	snprintf(label, sizeof(label), "%s%s", st->env->name,
+	    st->tracked ? " (tracked)" : "");
+	return label;
+}
+
+void
+state_db_display(struct buf *out, const struct state *st)
+{
+	if (st->db)
+		buf_puts(out, db_display(st->db));
+	else
+		db_describe_conninfo(out, st->conninfo ? st->conninfo : "");
+}
+
+/* Hash the file of version in folder into sum; "" when unreadable. */
+static void
+hash_file(struct state *st, const char *version, int folder,
+    enum name_kind kind, char sum[VCS_ID_HEX + 1])
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+
+	sum[0] = '\0';
+	state_path(&path, st, version, folder, kind);
+	if (fs_read(&text, path.ptr) < 0 ||
+	    vcs_blob_id(sum, text.ptr, text.len) < 0) {
+		rp_warning("%s", mg_error_last()->message);
+		mg_error_clear();
+		sum[0] = '\0';
+	}
+	buf_release(&path);
+	buf_release(&text);
+}
+
+static int
+has_name(char **names, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, names[mid]);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+/* Which folders HEAD holds each file in. */
+static int
+read_head(struct state *st)
+{
+	struct buf dir = BUF_INIT, file = BUF_INIT;
+	int folder, error = 0;
+	size_t i;
+
+	for (folder = 0; folder < FOLDER_COUNT && !error; folder++) {
+		char **names = NULL;
+		size_t n = 0;
+
+		buf_reset(&dir);
+		buf_printf(&dir, "%s%s", st->repo_prefix, folder_name[folder]);
+		if ((error = vcs_head_files(st->vcs, dir.ptr, &names, &n)) < 0)
+			break;
+		for (i = 0; i < st->scan.n; i++) {
+			buf_reset(&file);
+			name_forward_file(&file, st->scan.v[i].version);
+			if (has_name(names, n, file.ptr))
+				st->e[i].head |= 1u << folder;
+			buf_reset(&file);
+			name_rollback_file(&file, st->scan.v[i].version);
+			if (has_name(names, n, file.ptr))
+				st->e[i].head_rb |= 1u << folder;
+		}
+		vcs_free_names(names, n);
+	}
+	buf_release(&dir);
+	buf_release(&file);
+	return error;
+}
+
+static int
+open_git(struct state *st, unsigned need)
+{
+	struct buf rel = BUF_INIT;
+	int error;
+
+	if (st->cfg->git == CFG_GIT_OFF || !st->tracked)
+		return 0;
+	error = vcs_open(&st->vcs, ".");
+	if (error == MG_ENOTFOUND) {
+		if (!(need & NEED_WRITE)) {
+			mg_error_clear();
+			return 0;
+		}
+		mg_error_hint("Run migdir inside a git repository, or set git = "
+			      "off in migdir.ini.");
+		return error;
+	}
+	if (error < 0)
+		return error;
+	if ((error = vcs_relpath(st->vcs, &rel, st->dir)) < 0)
+		goto out;
+	if (rel.len)
+		buf_putc(&rel, '/');
+	st->repo_prefix = buf_detach(&rel);
+	if ((need & NEED_WRITE) &&
+	    (error = vcs_check_ready(st->vcs, st->cfg->git == CFG_GIT_COMMIT)) <
+		0)
+		goto out;
+	st->pctx.have_git = 1;
+out:
+	buf_release(&rel);
+	return error;
+}
+
+static int
+open_db(struct state *st, unsigned need)
+{
+	struct db_target t = { 0 };
+	int error;
+
+	t.conninfo = st->conninfo;
+	t.schema = st->cfg->schema;
+	t.table = st->cfg->table;
+	t.lock_timeout = st->env->lock_timeout;
+	t.statement_timeout = st->env->statement_timeout;
+	t.environment = st->env->name;
+	t.who = st->who;
+	t.app_version = MIGDIR_VERSION;
+	if ((error = db_connect(&st->db, &t)) < 0)
+		return error;
+	rp_verbose("connected to %s (%s, PostgreSQL %d)", db_display(st->db),
+	    st->conn_source, db_server_version(st->db));
+	if (need & NEED_WRITE) {
+		long wait = st->env->lock_wait_ms >= 0 ? st->env->lock_wait_ms
+						       : st->cfg->lock_wait_ms;
+
+		if ((error = db_lock(st->db, wait)) < 0)
+			return error;
+	}
+	if ((error = db_probe(st->db, &st->probe)) < 0)
+		return error;
+	if (need & NEED_ENSURE) {
+		if ((error = db_ensure(st->db, &st->probe, &st->ensured)) < 0 ||
+		    (error = db_probe(st->db, &st->probe)) < 0)
+			return error;
+	}
+	if ((error = db_read_rows(st->db, &st->probe, &st->rows)) < 0)
+		return error;
+	st->pctx.have_db = 1;
+	return 0;
+}
+
+int
+state_open(struct state *st, struct ctx *ctx, unsigned need)
+{
+	size_t i;
+	int error;
+
+	memset(st, 0, sizeof(*st));
+	buf_init(&st->ensured);
+	st->ctx = ctx;
+	if ((error = ctx_config(ctx)) < 0)
+		return error;
+	st->cfg = &ctx->cfg;
+	if (ctx->env_name) {
+		if (!(st->env = cfg_env(st->cfg, ctx->env_name))) {
+			struct buf names = BUF_INIT;
+
+			for (i = 0; i < st->cfg->nenvs; i++)
+				buf_printf(&names, "%s%s", i ? ", " : "",
+				    st->cfg->envs[i].name);
+			mg_error_set(MG_EUSAGE,
+			    "no environment \"%s\" in %s", ctx->env_name,
+			    st->cfg->path);
+			mg_error_hint("The environments are: %s.", names.ptr);
+			buf_release(&names);
+			return MG_EUSAGE;
+		}
+	} else
+		st->env = cfg_tracked(st->cfg);
+	st->tracked = !strcmp(st->env->name, st->cfg->tracked);
+	st->pctx.tracked = st->tracked;
+	st->dir = st->cfg->migrations;
+	st->who = who_am_i();
+	if (st->cfg->password_in_file && st->cfg->world_readable)
+		rp_warning("%s holds a password and is readable by others: "
+			   "move it to ~/.pgpass or a service file",
+		    st->cfg->path);
+	if ((need & NEED_DB) && (error = choose_conninfo(st)) < 0)
+		goto fail;
+	if ((error = scan_dir(&st->scan, st->dir)) < 0) {
+		if (error == MG_ENOTFOUND)
+			mg_error_hint("Run migdir init to create it, or set "
+				      "\"migrations\" in %s.",
+			    st->cfg->path);
+		goto fail;
+	}
+	if ((error = open_git(st, need)) < 0)
+		goto fail;
+	if ((need & NEED_WRITE) && st->tracked) {
+		struct buf lock = BUF_INIT;
+
+		buf_printf(&lock, "%s/%s", st->dir, LOCK_FILE);
+		error = fs_lock(&st->lock, lock.ptr, "apply",
+		    st->cfg->lock_wait_ms);
+		buf_release(&lock);
+		if (error < 0)
+			goto fail;
+		/* another migdir may have moved files while we waited */
+		scan_release(&st->scan);
+		if ((error = scan_dir(&st->scan, st->dir)) < 0)
+			goto fail;
+	}
+	if ((need & NEED_DB) && (error = open_db(st, need)) < 0)
+		goto fail;
+	plan_entries(&st->e, &st->n, &st->scan, &st->rows);
+	for (i = 0; i < st->scan.n; i++) {
+		const struct migration *m = &st->scan.v[i];
+
+		if (st->e[i].folder >= 0 && m->fwd)
+			hash_file(st, m->version, st->e[i].folder,
+			    NAME_FORWARD, st->e[i].sum);
+		if (st->e[i].rb_folder >= 0)
+			hash_file(st, m->version, st->e[i].rb_folder,
+			    NAME_ROLLBACK, st->e[i].rb_sum);
+	}
+	if (st->vcs && (error = read_head(st)) < 0)
+		goto fail;
+	plan_analyze(st->e, st->n, &st->pctx);
+	return 0;
+fail:
+	state_close(st);
+	return error;
+}
+
+void
+state_disconnect(struct state *st)
+{
+	db_close(st->db);
+	st->db = NULL;
+}
+
+void
+state_close(struct state *st)
+{
+	state_disconnect(st);
+	fs_unlock(st->lock);
+	vcs_free(st->vcs);
+	free(st->e);
+	rows_release(&st->rows);
+	scan_release(&st->scan);
+	free(st->repo_prefix);
+	free(st->conninfo);
+	free(st->who);
+	buf_release(&st->ensured);
+	memset(st, 0, sizeof(*st));
+}

@@ -1,0 +1,621 @@
+/*
+ * vcs.c - libgit2: checksums, HEAD's view of the folders, commits of moves.
+ *
+ * The only file that includes git2.h.  libgit2 is loaded with dlopen the
+ * first time it is needed; its functions are called through the `g` table.
+ *
+ * A migdir commit is HEAD's tree with the moved paths removed and added
+ * (git_tree_create_updated), never a snapshot of the index, so that
+ * whatever else the user has staged stays out of it.  The index is updated
+ * for the moved paths only, and written before the commit: a crash between
+ * the two leaves the moves staged, which `status` reports and `repair`
+ * commits.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "error.h"
+#include "fault.h"
+#include "vcs.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#ifndef LIBGIT2_SONAME
+#define LIBGIT2_SONAME "libgit2.so"
+#endif
+
+#define MAX_WALK 5000
+
+#define GIT_FUNCS(X)                                                        \
+	X(git_libgit2_init) X(git_libgit2_version) X(git_error_last)        \
+	X(git_repository_open_ext) X(git_repository_free)                   \
+	X(git_repository_workdir) X(git_repository_path)                    \
+	X(git_repository_state) X(git_repository_head_unborn)               \
+	X(git_repository_head_detached) X(git_repository_index)             \
+	X(git_repository_config_snapshot) X(git_config_get_string)          \
+	X(git_config_free) X(git_index_remove_bypath) X(git_index_add_bypath) \
+	X(git_index_get_bypath) X(git_index_write) X(git_index_free)        \
+	X(git_reference_name_to_id) X(git_commit_lookup) X(git_commit_tree) \
+	X(git_commit_free) X(git_commit_create) X(git_commit_time)          \
+	X(git_commit_author) X(git_commit_summary) X(git_commit_id) \
+	X(git_tree_create_updated) X(git_tree_free)                         \
+	X(git_tree_entry_bypath) X(git_tree_entry_free) X(git_tree_entry_id) \
+	X(git_tree_entry_type) X(git_tree_entrycount)                       \
+	X(git_tree_entry_byindex) X(git_tree_entry_name) X(git_tree_lookup) \
+	X(git_signature_new) X(git_signature_now) X(git_signature_free)     \
+	X(git_odb_hash) X(git_oid_fmt) X(git_oid_equal) X(git_oid_fromstrn) \
+	X(git_revwalk_new) X(git_revwalk_push_head) X(git_revwalk_next)     \
+	X(git_revwalk_sorting) X(git_revwalk_free)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	GIT_FUNCS(X)
+#undef X
+} g;
+
+static int g_loaded;
+
+static int
+git_load(void)
+{
+	void *h, *sym;
+
+	if (g_loaded)
+		return 0;
+	if (!(h = dlopen(LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL)))
+		return mg_error_set(MG_ERROR, "could not load libgit2: %s",
+		    dlerror());
+#define X(f)                                                               \
+	if (!(sym = dlsym(h, #f)))                                         \
+		return mg_error_set(MG_ERROR, "the installed libgit2 lacks %s", \
+		    #f);                                                   \
+	memcpy(&g.f, &sym, sizeof(sym));
+	GIT_FUNCS(X)
+#undef X
+	g.git_libgit2_init();
+	g_loaded = 1;
+	return 0;
+}
+
+struct vcs {
+	git_repository *repo;
+	char *workdir; /* with trailing slash */
+};
+
+/* Record libgit2's last error with a prefix; returns MG_ERROR. */
+static int
+git_fail(const char *what)
+{
+	const git_error *e = g.git_error_last();
+
+	return mg_error_set(MG_ERROR, "%s: %s", what,
+	    e && e->message ? e->message : "unknown libgit2 error");
+}
+
+static void
+hex(char out[VCS_ID_HEX + 1], const git_oid *id)
+{
+	g.git_oid_fmt(out, id);
+	out[VCS_ID_HEX] = '\0';
+}
+
+int
+vcs_blob_id(char out[VCS_ID_HEX + 1], const void *data, size_t len)
+{
+	git_oid id;
+	int error;
+
+	if ((error = git_load()) < 0)
+		return error;
+	if (g.git_odb_hash(&id, data, len, GIT_OBJECT_BLOB) < 0)
+		return git_fail("could not hash a file");
+	hex(out, &id);
+	return 0;
+}
+
+const char *
+vcs_library_version(void)
+{
+	static char v[32];
+	int major, minor, rev;
+
+	if (git_load() < 0) {
+		mg_error_clear();
+		return "unavailable";
+	}
+	g.git_libgit2_version(&major, &minor, &rev);
+	snprintf(v, sizeof(v), "%d.%d.%d", major, minor, rev);
+	return v;
+}
+
+int
+vcs_open(struct vcs **out, const char *path)
+{
+	git_repository *repo = NULL;
+	const char *wd;
+	struct vcs *v;
+	int error;
+
+	*out = NULL;
+	if ((error = git_load()) < 0)
+		return error;
+	if (g.git_repository_open_ext(&repo, path, 0, NULL) < 0)
+		return mg_error_set(MG_ENOTFOUND,
+		    "\"%s\" is not inside a git repository", path);
+	if (!(wd = g.git_repository_workdir(repo))) {
+		g.git_repository_free(repo);
+		return mg_error_set(MG_ENOTFOUND,
+		    "the repository of \"%s\" is bare", path);
+	}
+	v = xcalloc(1, sizeof(*v));
+	v->repo = repo;
+	v->workdir = xstrdup(wd);
+	*out = v;
+	return 0;
+}
+
+void
+vcs_free(struct vcs *v)
+{
+	if (!v)
+		return;
+	g.git_repository_free(v->repo);
+	free(v->workdir);
+	free(v);
+}
+
+const char *
+vcs_workdir(const struct vcs *v)
+{
+	return v->workdir;
+}
+
+int
+vcs_relpath(const struct vcs *v, struct buf *out, const char *path)
+{
+	char *abs = realpath(path, NULL);
+	size_t n = strlen(v->workdir);
+	char *wd = xstrndup(v->workdir, n > 1 ? n - 1 : n);
+	char *real_wd = realpath(wd, NULL);
+	size_t m;
+
+	free(wd);
+	if (!abs || !real_wd) {
+		free(abs);
+		free(real_wd);
+		return mg_error_os(MG_ERROR, "could not resolve \"%s\"", path);
+	}
+	m = strlen(real_wd);
+	if (!strcmp(abs, real_wd)) {
+		/* the working directory itself */
+	} else if (strncmp(abs, real_wd, m) || abs[m] != '/') {
+		mg_error_set(MG_ERROR,
+		    "\"%s\" is outside the repository at \"%s\"", path,
+		    real_wd);
+		free(abs);
+		free(real_wd);
+		return MG_ERROR;
+	} else
+		buf_puts(out, abs + m + 1);
+	free(abs);
+	free(real_wd);
+	return 0;
+}
+
+/* user.name / user.email from the environment or git's configuration. */
+static char *
+identity(git_repository *repo, const char *env, const char *key)
+{
+	git_config *cfg = NULL;
+	const char *v = getenv(env);
+	char *found = NULL;
+
+	if (v && *v)
+		return xstrdup(v);
+	if (g.git_repository_config_snapshot(&cfg, repo) == 0 &&
+	    g.git_config_get_string(&v, cfg, key) == 0 && v && *v)
+		found = xstrdup(v);
+	g.git_config_free(cfg);
+	if (!found && !strcmp(key, "user.email") && getenv("EMAIL") &&
+	    *getenv("EMAIL"))
+		found = xstrdup(getenv("EMAIL"));
+	return found;
+}
+
+/*
+ * Parse a GIT_*_DATE in git's internal forms "@EPOCH +ZZZZ" or
+ * "EPOCH +ZZZZ"; returns 0 and the time, or -1 to use the clock.
+ */
+static int
+parse_date(const char *s, git_time_t *when, int *offset)
+{
+	long long t;
+	int tz = 0, sign = 1, n = 0;
+
+	if (!s || !*s)
+		return -1;
+	if (*s == '@')
+		s++;
+	if (sscanf(s, "%lld %n", &t, &n) < 1)
+		return -1;
+	s += n;
+	if (*s == '+' || *s == '-') {
+		sign = *s == '-' ? -1 : 1;
+		tz = atoi(s + 1);
+	}
+	*when = (git_time_t)t;
+	*offset = sign * ((tz / 100) * 60 + tz % 100);
+	return 0;
+}
+
+static int
+signature(git_signature **out, git_repository *repo, const char *who)
+{
+	char name_env[32], email_env[32], date_env[32];
+	char *name, *email;
+	git_time_t when;
+	int offset, rc;
+
+	snprintf(name_env, sizeof(name_env), "GIT_%s_NAME", who);
+	snprintf(email_env, sizeof(email_env), "GIT_%s_EMAIL", who);
+	snprintf(date_env, sizeof(date_env), "GIT_%s_DATE", who);
+	name = identity(repo, name_env, "user.name");
+	email = identity(repo, email_env, "user.email");
+	if (!name || !email) {
+		free(name);
+		free(email);
+		mg_error_set(MG_ERROR, "git does not know who you are: "
+				       "user.name and user.email are not set");
+		mg_error_hint("Run git config user.name \"Your Name\" and git "
+			      "config user.email you@example.com, or set "
+			      "git = stage (or off) in migdir.ini.");
+		return MG_ERROR;
+	}
+	if (parse_date(getenv(date_env), &when, &offset) == 0)
+		rc = g.git_signature_new(out, name, email, when, offset);
+	else
+		rc = g.git_signature_now(out, name, email);
+	free(name);
+	free(email);
+	return rc < 0 ? git_fail("could not make a git signature") : 0;
+}
+
+static const char *
+state_name(int state)
+{
+	switch (state) {
+	case GIT_REPOSITORY_STATE_MERGE:
+		return "a merge";
+	case GIT_REPOSITORY_STATE_REVERT:
+	case GIT_REPOSITORY_STATE_REVERT_SEQUENCE:
+		return "a revert";
+	case GIT_REPOSITORY_STATE_CHERRYPICK:
+	case GIT_REPOSITORY_STATE_CHERRYPICK_SEQUENCE:
+		return "a cherry-pick";
+	case GIT_REPOSITORY_STATE_BISECT:
+		return "a bisect";
+	case GIT_REPOSITORY_STATE_REBASE:
+	case GIT_REPOSITORY_STATE_REBASE_INTERACTIVE:
+	case GIT_REPOSITORY_STATE_REBASE_MERGE:
+		return "a rebase";
+	case GIT_REPOSITORY_STATE_APPLY_MAILBOX:
+	case GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE:
+		return "git am";
+	default:
+		return "another git operation";
+	}
+}
+
+int
+vcs_check_ready(struct vcs *v, int commit)
+{
+	struct buf lock = BUF_INIT;
+	int state = g.git_repository_state(v->repo);
+	struct stat st;
+
+	if (state != GIT_REPOSITORY_STATE_NONE) {
+		mg_error_set(MG_ERROR, "%s is in progress in the repository",
+		    state_name(state));
+		mg_error_hint("Finish it or abort it first: migdir commits its "
+			      "moves and will not mix them into it.");
+		return MG_ERROR;
+	}
+	buf_printf(&lock, "%sindex.lock", g.git_repository_path(v->repo));
+	if (stat(lock.ptr, &st) == 0) {
+		mg_error_set(MG_ERROR, "the git index is locked (\"%s\" exists)",
+		    lock.ptr);
+		mg_error_hint("Another git process is running; if none is, "
+			      "remove the file.");
+		buf_release(&lock);
+		return MG_ERROR;
+	}
+	buf_release(&lock);
+	if (!commit)
+		return 0;
+	if (g.git_repository_head_unborn(v->repo) == 1) {
+		mg_error_set(MG_ERROR, "the current branch has no commits yet");
+		mg_error_hint("Commit the migrations folder first, so that "
+			      "migdir's moves have a history to join.");
+		return MG_ERROR;
+	}
+	if (g.git_repository_head_detached(v->repo) == 1) {
+		mg_error_set(MG_ERROR, "HEAD is detached: migdir's commit "
+				       "would belong to no branch");
+		mg_error_hint("Check out a branch, or set git = stage (or off) "
+			      "in migdir.ini.");
+		return MG_ERROR;
+	}
+	{
+		git_signature *sig = NULL;
+		int error = signature(&sig, v->repo, "COMMITTER");
+
+		g.git_signature_free(sig);
+		return error;
+	}
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* HEAD's tree, or NULL with *out left NULL when HEAD is unborn. */
+static int
+head_tree(struct vcs *v, git_commit **commit, git_tree **tree)
+{
+	git_oid id;
+
+	*commit = NULL;
+	*tree = NULL;
+	if (g.git_reference_name_to_id(&id, v->repo, "HEAD") < 0)
+		return 0; /* unborn */
+	if (g.git_commit_lookup(commit, v->repo, &id) < 0)
+		return git_fail("could not read HEAD");
+	if (g.git_commit_tree(tree, *commit) < 0)
+		return git_fail("could not read HEAD's tree");
+	return 0;
+}
+
+int
+vcs_head_files(struct vcs *v, const char *dir, char ***out, size_t *n)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL, *sub = NULL;
+	git_tree_entry *entry = NULL;
+	size_t i, count, cap = 0;
+	int error;
+
+	*out = NULL;
+	*n = 0;
+	if ((error = head_tree(v, &commit, &tree)) < 0 || !tree)
+		goto out;
+	if (!*dir) {
+		sub = tree;
+		tree = NULL;
+	} else if (g.git_tree_entry_bypath(&entry, tree, dir) < 0 ||
+	    g.git_tree_entry_type(entry) != GIT_OBJECT_TREE ||
+	    g.git_tree_lookup(&sub, v->repo, g.git_tree_entry_id(entry)) < 0)
+		goto out; /* no such directory in HEAD */
+	count = g.git_tree_entrycount(sub);
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *e = g.git_tree_entry_byindex(sub, i);
+
+		if (g.git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+			continue;
+		XGROW(*out, cap, *n + 1);
+		(*out)[(*n)++] = xstrdup(g.git_tree_entry_name(e));
+	}
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_str);
+out:
+	g.git_tree_entry_free(entry);
+	g.git_tree_free(sub);
+	g.git_tree_free(tree);
+	g.git_commit_free(commit);
+	return error;
+}
+
+void
+vcs_free_names(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Does HEAD's tree hold path? */
+static int
+tree_has(git_tree *tree, const char *path)
+{
+	git_tree_entry *e = NULL;
+	int has = tree && g.git_tree_entry_bypath(&e, tree, path) == 0;
+
+	g.git_tree_entry_free(e);
+	return has;
+}
+
+int
+vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
+    const char *message, int commit, char out_id[VCS_ID_HEX + 1])
+{
+	git_index *index = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL, *new_tree = NULL;
+	git_tree_update *updates = NULL;
+	git_signature *author = NULL, *committer = NULL;
+	git_oid tree_id, commit_id;
+	size_t i, nup = 0;
+	int error = 0;
+
+	if (out_id)
+		out_id[0] = '\0';
+	if (n == 0)
+		return 0;
+	if (g.git_repository_index(&index, v->repo) < 0)
+		return git_fail("could not open the git index");
+	for (i = 0; i < n; i++) {
+		if (moves[i].from &&
+		    g.git_index_get_bypath(index, moves[i].from, 0) &&
+		    g.git_index_remove_bypath(index, moves[i].from) < 0) {
+			error = git_fail("could not update the git index");
+			goto out;
+		}
+		if (g.git_index_add_bypath(index, moves[i].to) < 0) {
+			error = git_fail("could not add a file to the git index");
+			goto out;
+		}
+	}
+	if (g.git_index_write(index) < 0) {
+		error = git_fail("could not write the git index");
+		goto out;
+	}
+	fault_point("after_index_write");
+	if (!commit)
+		goto out;
+	if ((error = head_tree(v, &parent, &tree)) < 0)
+		goto out;
+	updates = xcalloc(2 * n, sizeof(*updates));
+	for (i = 0; i < n; i++) {
+		const git_index_entry *e =
+		    g.git_index_get_bypath(index, moves[i].to, 0);
+
+		if (moves[i].from && tree_has(tree, moves[i].from)) {
+			updates[nup].action = GIT_TREE_UPDATE_REMOVE;
+			updates[nup].path = moves[i].from;
+			nup++;
+		}
+		if (!e) {
+			error = mg_error_set(MG_ERROR,
+			    "\"%s\" vanished from the git index", moves[i].to);
+			goto out;
+		}
+		updates[nup].action = GIT_TREE_UPDATE_UPSERT;
+		updates[nup].id = e->id;
+		updates[nup].filemode = e->mode;
+		updates[nup].path = moves[i].to;
+		nup++;
+	}
+	if (g.git_tree_create_updated(&tree_id, v->repo, tree, nup, updates) <
+	    0) {
+		error = git_fail("could not build the commit's tree");
+		goto out;
+	}
+	if (g.git_tree_lookup(&new_tree, v->repo, &tree_id) < 0) {
+		error = git_fail("could not read the new tree");
+		goto out;
+	}
+	if ((error = signature(&author, v->repo, "AUTHOR")) < 0 ||
+	    (error = signature(&committer, v->repo, "COMMITTER")) < 0)
+		goto out;
+	{
+		const git_commit *parents[1] = { parent };
+
+		if (g.git_commit_create(&commit_id, v->repo, "HEAD", author,
+			committer, NULL, message, new_tree, parent ? 1 : 0,
+			parents) < 0) {
+			error = git_fail("could not commit the moves");
+			goto out;
+		}
+	}
+	if (out_id)
+		hex(out_id, &commit_id);
+out:
+	free(updates);
+	g.git_signature_free(author);
+	g.git_signature_free(committer);
+	g.git_tree_free(new_tree);
+	g.git_tree_free(tree);
+	g.git_commit_free(parent);
+	g.git_index_free(index);
+	return error;
+}
+
+/* The blob id of the first of paths found in commit c's tree. */
+static int
+blob_in(git_commit *c, const char *const *paths, size_t npaths, git_oid *out)
+{
+	git_tree *tree = NULL;
+	size_t i;
+	int found = 0;
+
+	if (g.git_commit_tree(&tree, c) < 0)
+		return 0;
+	for (i = 0; i < npaths && !found; i++) {
+		git_tree_entry *e = NULL;
+
+		if (g.git_tree_entry_bypath(&e, tree, paths[i]) == 0) {
+			*out = *g.git_tree_entry_id(e);
+			found = 1;
+		}
+		g.git_tree_entry_free(e);
+	}
+	g.git_tree_free(tree);
+	return found;
+}
+
+int
+vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
+    const char *was, struct vcs_change *out)
+{
+	git_revwalk *walk = NULL;
+	git_commit *cand = NULL;
+	git_oid id, want, blob;
+	int steps = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (g.git_oid_fromstrn(&want, was, strlen(was)) < 0)
+		return 0;
+	if (g.git_revwalk_new(&walk, v->repo) < 0 ||
+	    g.git_revwalk_push_head(walk) < 0) {
+		g.git_revwalk_free(walk);
+		return 0; /* no history: nothing to say */
+	}
+	g.git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	while (steps++ < MAX_WALK && g.git_revwalk_next(&id, walk) == 0) {
+		git_commit *c = NULL;
+		int has;
+
+		if (g.git_commit_lookup(&c, v->repo, &id) < 0)
+			break;
+		has = blob_in(c, paths, npaths, &blob);
+		if (has && g.git_oid_equal(&blob, &want)) {
+			g.git_commit_free(c);
+			break; /* before this point the content was `was` */
+		}
+		if (!has) {
+			g.git_commit_free(c);
+			break; /* the file did not exist yet */
+		}
+		g.git_commit_free(cand);
+		cand = c;
+	}
+	if (cand) {
+		const git_signature *a = g.git_commit_author(cand);
+		const char *s = g.git_commit_summary(cand);
+
+		hex(out->id, g.git_commit_id(cand));
+		out->author = xasprintf("%s <%s>", a->name, a->email);
+		out->summary = xstrdup(s ? s : "");
+		out->when = (long long)g.git_commit_time(cand);
+	}
+	g.git_commit_free(cand);
+	g.git_revwalk_free(walk);
+	return 0;
+}
+
+void
+vcs_change_release(struct vcs_change *c)
+{
+	free(c->author);
+	free(c->summary);
+	c->author = c->summary = NULL;
+}
