@@ -8,9 +8,9 @@
  * and CREATE RULE bodies are the parser's business.
  *
  * sql_parse_script also decides how the file must run:
- *  - in one transaction (the default), with a file's own outer
- *    BEGIN; ... COMMIT; wrapper removed so that migdir's bookkeeping joins
- *    the same transaction;
+ *  - in one transaction (the default), with the file's own BEGIN; ...
+ *    COMMIT; blocks removed so that migdir's bookkeeping joins the same
+ *    transaction (a block is atomic inside it, and so is the whole file);
  *  - statement by statement, outside any transaction, when a statement
  *    cannot run in a transaction block (CREATE INDEX CONCURRENTLY, VACUUM,
  *    ...), when an enum value added by ALTER TYPE ... ADD VALUE is used
@@ -49,8 +49,10 @@ struct sql_script {
 	size_t len;
 	struct sql_stmt *stmts;  /* every statement, wrapper included */
 	size_t n;
-	size_t first, end;       /* statements to run: [first, end) */
-	int wrapped;             /* the file's own BEGIN/COMMIT were removed */
+	size_t *run;             /* indexes of the statements to run, in order */
+	size_t nrun;
+	int wrapped;             /* BEGIN/COMMIT blocks removed (their number) */
+	int whole;               /* ... and one of them spanned the whole file */
 	int transactional;       /* run in one transaction with the bookkeeping */
 	int marked;              /* "-- migdir:no-transaction" present */
 	int session_set;         /* some statement changes session settings */
@@ -70,9 +72,9 @@ struct sql_script {
  * and the same error recorded with mg_error_set: callers decide whether a
  * newer server may accept what PostgreSQL 15's grammar does not.  Returns
  * MG_ERROR (and no script) for files that can never run: a NUL byte,
- * transaction control migdir cannot honour (BEGIN without COMMIT, several
- * transaction blocks, ROLLBACK), COPY FROM STDIN, or a statement that needs
- * a transaction in a file that must run without one.  Every error carries
+ * transaction control migdir cannot honour (BEGIN without COMMIT, a BEGIN
+ * inside a block, ROLLBACK, BEGIN with options), COPY FROM STDIN, or a
+ * statement that needs a transaction in a file that must run without one.  Every error carries
  * a locus.
  */
 int sql_parse_script(struct sql_script **out, const char *path,
@@ -83,6 +85,9 @@ void sql_script_free(struct sql_script *s);
 
 /* Number of statements that will run. */
 size_t sql_script_count(const struct sql_script *s);
+
+/* The i-th statement that will run. */
+const struct sql_stmt *sql_script_stmt(const struct sql_script *s, size_t i);
 
 /*
  * Translate a byte offset in text into a 1-based line and column (in

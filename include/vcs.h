@@ -22,6 +22,7 @@ struct vcs;
 struct vcs_move {
 	const char *from; /* old path, or NULL for a file new to git */
 	const char *to;   /* new path: the file must exist there now */
+	const char *blob; /* its blob id (hex) if known, else NULL */
 };
 
 /* Where a file's content last changed in history (vcs_find_change). */
@@ -94,6 +95,14 @@ int vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
  */
 int vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
     const char *was, struct vcs_change *out);
+
+/*
+ * The blob id git's index records for path (repository-relative), if the
+ * index's stat data for it still matches the file (mtime, ctime, inode,
+ * size) and the entry is not "racily clean": then the file's content is
+ * that blob, as git status trusts.  Returns 1 and fills out, else 0.
+ */
+int vcs_cached_blob(struct vcs *v, const char *path, char out[VCS_ID_HEX + 1]);
 
 /* Free the strings of a vcs_change. */
 void vcs_change_release(struct vcs_change *c);

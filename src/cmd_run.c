@@ -35,9 +35,13 @@ mode_text(const struct run_item *it, char *buf, size_t size)
 	else if (!s->transactional)
 		snprintf(buf, size, "no transaction: %s (line %d)", s->reason,
 		    s->stmts[s->reason_stmt].line);
-	else if (s->wrapped)
+	else if (s->whole)
 		snprintf(buf, size, "one transaction (its own BEGIN/COMMIT "
 				    "merged)");
+	else if (s->wrapped)
+		snprintf(buf, size, "one transaction (%d BEGIN/COMMIT block%s "
+				    "merged)",
+		    s->wrapped, s->wrapped == 1 ? "" : "s");
 	else
 		snprintf(buf, size, "one transaction");
 	return buf;

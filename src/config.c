@@ -229,14 +229,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 
 		while (*env_name == ' ')
 			env_name++;
-		if (!valid_env_name(env_name))
-			rc = mg_error_set(MG_ERROR,
-			    "invalid environment name \"%s\": use letters, "
-			    "digits, '_' and '-'",
-			    env_name);
-		else
-			rc = env_key(ps, find_or_add_env(ps->cfg, env_name),
-			    name, value);
+		rc = env_key(ps, find_or_add_env(ps->cfg, env_name), name,
+		    value);
 	} else if (!*section)
 		rc = mg_error_set(MG_ERROR,
 		    "key \"%s\" outside any section", name);
@@ -260,33 +254,50 @@ set_default(char **slot, const char *value)
 		*slot = xstrdup(value);
 }
 
-/* Line of the first "[env NAME]" header, for messages; 0 if not found. */
+/*
+ * Register every [env NAME] section in file order, with its line, before
+ * inih runs: inih only reports sections that hold keys, and an environment
+ * with no key at all (libpq's defaults) is still an environment.
+ */
 static int
-section_line(const char *path, const char *env_name)
+add_env_sections(struct parse_state *ps, const char *path)
 {
-	char line[512];
+	char line[1024];
 	FILE *f = fopen(path, "r");
-	int n = 0, found = 0;
+	int n = 0, error = 0;
 
 	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *p = line;
+		return mg_error_os(MG_ERROR, "could not read \"%s\"", path);
+	while (!error && fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
 
 		n++;
 		while (isspace((unsigned char)*p))
 			p++;
-		if (!strncmp(p, "[env", 4)) {
-			p += 4;
-			while (*p == ' ')
-				p++;
-			if (!strncmp(p, env_name, strlen(env_name)) &&
-			    p[strlen(env_name)] == ']')
-				found = n;
-		}
+		if (strncmp(p, "[env", 4) || !isspace((unsigned char)p[4]) ||
+		    !(end = strchr(p, ']')))
+			continue;
+		*end = '\0';
+		p += 4;
+		while (isspace((unsigned char)*p))
+			p++;
+		while (end > p && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (!valid_env_name(p)) {
+			error = mg_error_set(MG_ERROR,
+			    "invalid environment name \"%s\": use letters, "
+			    "digits, '_' and '-'",
+			    p);
+			mg_error_locus(path, n, 0, NULL);
+		} else if (cfg_env(ps->cfg, p)) {
+			error = mg_error_set(MG_ERROR,
+			    "environment \"%s\" is defined twice", p);
+			mg_error_locus(path, n, 0, NULL);
+		} else
+			find_or_add_env(ps->cfg, p)->line = n;
 	}
 	fclose(f);
-	return found;
+	return error;
 }
 
 int
@@ -295,7 +306,6 @@ cfg_load(struct config *out, const char *path)
 	struct parse_state ps = { 0 };
 	struct stat st;
 	const char *slash;
-	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -314,6 +324,8 @@ cfg_load(struct config *out, const char *path)
 			  : xstrdup(".");
 	out->world_readable = (st.st_mode & 077) != 0;
 
+	if ((rc = add_env_sections(&ps, path)) < 0)
+		goto fail;
 	ini_use_stack = false;
 	ini_allow_realloc = true;
 	ini_max_line = 65536;
@@ -329,8 +341,6 @@ cfg_load(struct config *out, const char *path)
 		rc = MG_ERROR;
 		goto fail;
 	}
-	for (i = 0; i < out->nenvs; i++)
-		out->envs[i].line = section_line(path, out->envs[i].name);
 	if (out->nenvs == 0) {
 		find_or_add_env(out, "default");
 		if (!ps.tracked_set)

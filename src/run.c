@@ -101,7 +101,7 @@ prepare_item(struct run *r, struct run_item *it)
 	k = sql_script_count(it->script);
 	it->stmts = xcalloc(k + 1, sizeof(*it->stmts));
 	for (i = 0; i < k; i++) {
-		const struct sql_stmt *s = &it->script->stmts[it->script->first + i];
+		const struct sql_stmt *s = sql_script_stmt(it->script, i);
 
 		it->stmts[i] = xstrndup(it->text.ptr + s->off, s->len);
 	}
@@ -150,7 +150,7 @@ run_prepare(struct run *r, struct state *st, const struct steps *steps,
 
 static void
 add_move(struct run *r, const char *version, int from, int to,
-    enum name_kind kind)
+    enum name_kind kind, const char *blob)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT;
 
@@ -162,13 +162,14 @@ add_move(struct run *r, const char *version, int from, int to,
 		r->moves[r->nmoves].from = NULL;
 	state_repo_path(&b, r->st, version, to, kind);
 	r->moves[r->nmoves].to = buf_detach(&b);
+	r->moves[r->nmoves].blob = blob && *blob ? blob : NULL;
 	r->nmoves++;
 }
 
 /* Move one file of version from folder `from` to `to`, if it is there. */
 static int
 move_file(struct run *r, const char *version, int from, int to,
-    enum name_kind kind)
+    enum name_kind kind, const char *blob)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	int error = 0;
@@ -177,7 +178,7 @@ move_file(struct run *r, const char *version, int from, int to,
 	state_path(&b, r->st, version, to, kind);
 	if (fs_exists(a.ptr)) {
 		if ((error = fs_move(a.ptr, b.ptr)) == 0 && r->st->vcs)
-			add_move(r, version, from, to, kind);
+			add_move(r, version, from, to, kind, blob);
 	}
 	buf_release(&a);
 	buf_release(&b);
@@ -204,11 +205,11 @@ record_uncommitted(struct run *r, const struct entry *e)
 		return;
 	if (e->folder >= 0 && !(e->head & (1u << e->folder)))
 		add_move(r, e->version, head_folder(e->head, e->folder),
-		    e->folder, NAME_FORWARD);
+		    e->folder, NAME_FORWARD, e->sum);
 	if (e->m && e->m->rb && e->rb_folder >= 0 &&
 	    !(e->head_rb & (1u << e->rb_folder)))
 		add_move(r, e->version, head_folder(e->head_rb, e->rb_folder),
-		    e->rb_folder, NAME_ROLLBACK);
+		    e->rb_folder, NAME_ROLLBACK, e->rb_sum);
 }
 
 /* The moves of a step: forward first, then the rollback file. */
@@ -226,11 +227,13 @@ move_step(struct run *r, struct run_item *it, const char *between)
 		it->moved = 1;
 		return 0;
 	}
-	if ((error = move_file(r, v, s->from, s->to, NAME_FORWARD)) < 0)
+	if ((error = move_file(r, v, s->from, s->to, NAME_FORWARD,
+		 it->e->sum)) < 0)
 		return error;
 	if (between)
 		fault_point(between);
-	if ((error = move_file(r, v, s->from, s->to, NAME_ROLLBACK)) < 0)
+	if ((error = move_file(r, v, s->from, s->to, NAME_ROLLBACK,
+		 it->e->rb_sum)) < 0)
 		return error;
 	it->moved = 1;
 	return 0;
@@ -312,7 +315,7 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 		mg_error_set(MG_ESQL, "%s", f->message ? f->message
 						       : "unknown error");
 	if (!f->in_bookkeeping) {
-		const struct sql_stmt *st = &s->stmts[s->first + f->stmt];
+		const struct sql_stmt *st = sql_script_stmt(s, f->stmt);
 		size_t off = st->off;
 		int line, col;
 

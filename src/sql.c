@@ -353,13 +353,16 @@ script_error(const struct sql_script *s, size_t stmt, const char *fmt, ...)
 }
 
 /*
- * Find the file's own transaction wrapper and check that the transaction
- * control in it is something migdir can honour.
+ * Check the file's own transaction control and choose the statements to
+ * run in migdir's transaction: every BEGIN ... COMMIT block is merged into
+ * it (a block stays atomic, and so does the whole file).  Blocks may not
+ * nest, and ROLLBACK or PREPARE TRANSACTION cannot be honoured.
  */
 static int
 check_transaction_shape(struct sql_script *s)
 {
-	size_t i, first = s->n, last = s->n, nbegin = 0;
+	size_t i, begin = 0, k = 0;
+	int in_block = 0;
 
 	for (i = 0; i < s->n; i++) {
 		unsigned f = s->stmts[i].flags;
@@ -369,39 +372,47 @@ check_transaction_shape(struct sql_script *s)
 			    "%s in a migration file cannot be honoured",
 			    s->stmts[i].what);
 		if (f & SQL_TX_BEGIN) {
-			if (nbegin++)
+			if (in_block)
 				return script_error(s, i,
-				    "a second transaction block starts here");
-			first = i;
+				    "BEGIN inside the transaction block that "
+				    "starts at line %d",
+				    s->stmts[begin].line);
+			if (f & SQL_TX_OPTIONS)
+				return script_error(s, i,
+				    "BEGIN with transaction options cannot be "
+				    "merged into migdir's transaction");
+			in_block = 1;
+			begin = i;
+			continue;
 		}
 		if (f & SQL_TX_COMMIT) {
-			if (first == s->n || last != s->n)
+			if (!in_block)
 				return script_error(s, i,
 				    "COMMIT without a matching BEGIN");
-			last = i;
+			in_block = 0;
+			s->wrapped++;
+			if (begin == 0 && i == s->n - 1)
+				s->whole = 1;
+			continue;
 		}
+		s->run[k++] = i;
 	}
-	if (first == s->n)
-		return 0;
-	if (last == s->n)
-		return script_error(s, first,
-		    "BEGIN without a matching COMMIT at the end of the file");
-	if (first != 0)
-		return script_error(s, 0,
-		    "statement before the file's own BEGIN (line %d)",
-		    s->stmts[first].line);
-	if (last != s->n - 1)
-		return script_error(s, last + 1,
-		    "statement after the file's own COMMIT (line %d)",
-		    s->stmts[last].line);
-	if (s->stmts[first].flags & SQL_TX_OPTIONS)
-		return script_error(s, first,
-		    "BEGIN with transaction options cannot be merged into "
-		    "migdir's transaction");
-	s->wrapped = 1;
-	s->first = first + 1;
-	s->end = last;
+	if (in_block)
+		return script_error(s, begin,
+		    "BEGIN without a matching COMMIT");
+	s->nrun = k;
 	return 0;
+}
+
+/* All statements run, verbatim (a file without a transaction). */
+static void
+run_all(struct sql_script *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		s->run[i] = i;
+	s->nrun = s->n;
 }
 
 /* Decide transactional or not, and why. */
@@ -413,17 +424,17 @@ decide_mode(struct sql_script *s, json_t *stmts)
 	if (s->marked) {
 		s->transactional = 0;
 		s->reason = "-- " MARKER;
-		s->reason_stmt = s->first;
+		s->reason_stmt = 0;
 		return;
 	}
-	for (i = s->first; i < s->end; i++)
+	for (i = 0; i < s->n; i++)
 		if (s->stmts[i].flags & SQL_NO_TX) {
 			s->transactional = 0;
 			s->reason = s->stmts[i].what;
 			s->reason_stmt = i;
 			return;
 		}
-	for (i = s->first; i < s->end; i++) {
+	for (i = 0; i < s->n; i++) {
 		json_t *n;
 		const char *val;
 
@@ -434,7 +445,7 @@ decide_mode(struct sql_script *s, json_t *stmts)
 				       "AlterEnumStmt"),
 		    "newVal");
 		val = json_string_value(n);
-		for (j = i + 1; val && j < s->end; j++)
+		for (j = i + 1; val && j < s->n; j++)
 			if (uses_string(json_array_get(stmts, j), val)) {
 				s->transactional = 0;
 				s->reason = "ALTER TYPE ... ADD VALUE used "
@@ -453,7 +464,7 @@ check_untransacted(struct sql_script *s)
 	size_t i;
 	int in_block = 0;
 
-	for (i = s->first; i < s->end; i++) {
+	for (i = 0; i < s->n; i++) {
 		unsigned f = s->stmts[i].flags;
 
 		if (f & SQL_TX_BEGIN)
@@ -515,8 +526,7 @@ fill_statements(struct sql_script *s, json_t *stmts)
 		if (st->flags & SQL_SESSION_SET)
 			s->session_set = 1;
 	}
-	s->first = 0;
-	s->end = s->n;
+	s->run = xcalloc(s->n + 1, sizeof(*s->run));
 	return 0;
 }
 
@@ -529,8 +539,8 @@ whole_file_statement(struct sql_script *s)
 	s->stmts[0].len = s->len - s->stmts[0].off;
 	sql_locate(s->text, s->len, s->stmts[0].off, &s->stmts[0].line,
 	    &s->stmts[0].col, NULL);
-	s->first = 0;
-	s->end = 1;
+	s->run = xcalloc(1, sizeof(*s->run));
+	s->nrun = 1;
 	s->transactional = 1;
 }
 
@@ -590,18 +600,15 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 			    s->stmts[i].what);
 			goto fail;
 		}
-	if (!s->marked && (error = check_transaction_shape(s)) < 0)
-		goto fail;
 	decide_mode(s, stmts);
-	if (!s->transactional && s->wrapped) {
-		error = script_error(s, s->reason_stmt,
-		    "%s cannot run inside the file's own BEGIN ... COMMIT "
-		    "(line %d)",
-		    s->reason, s->stmts[0].line);
-		goto fail;
+	if (s->transactional) {
+		if ((error = check_transaction_shape(s)) < 0)
+			goto fail;
+	} else {
+		run_all(s);
+		if ((error = check_untransacted(s)) < 0)
+			goto fail;
 	}
-	if (!s->transactional && (error = check_untransacted(s)) < 0)
-		goto fail;
 	json_decref(tree);
 	*out = s;
 	return 0;
@@ -618,6 +625,7 @@ sql_script_free(struct sql_script *s)
 		return;
 	free(s->path);
 	free(s->stmts);
+	free(s->run);
 	free(s->parse_error);
 	free(s);
 }
@@ -625,7 +633,13 @@ sql_script_free(struct sql_script *s)
 size_t
 sql_script_count(const struct sql_script *s)
 {
-	return s->end - s->first;
+	return s->nrun;
+}
+
+const struct sql_stmt *
+sql_script_stmt(const struct sql_script *s, size_t i)
+{
+	return &s->stmts[s->run[i]];
 }
 
 int

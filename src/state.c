@@ -130,6 +130,14 @@ hash_file(struct state *st, const char *version, int folder,
 	struct buf path = BUF_INIT, text = BUF_INIT;
 
 	sum[0] = '\0';
+	if (st->vcs) {
+		state_repo_path(&path, st, version, folder, kind);
+		if (vcs_cached_blob(st->vcs, path.ptr, sum)) {
+			buf_release(&path);
+			return;
+		}
+		buf_reset(&path);
+	}
 	state_path(&path, st, version, folder, kind);
 	if (fs_read(&text, path.ptr) < 0 ||
 	    vcs_blob_id(sum, text.ptr, text.len) < 0) {
