@@ -127,7 +127,9 @@ buf_printf(struct buf *b, const char *fmt, ...)
 void
 buf_rtrim(struct buf *b)
 {
-	while (b->len && strchr(" \t\r\n", b->ptr[b->len - 1]))
+	/* strchr finds the terminator too: a NUL byte is data, not a blank */
+	while (b->len && b->ptr[b->len - 1] &&
+	    strchr(" \t\r\n", b->ptr[b->len - 1]))
 		b->len--;
 	if (b->cap)
 		b->ptr[b->len] = '\0';

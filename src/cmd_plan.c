@@ -38,7 +38,8 @@ cmd_plan(struct ctx *ctx, int argc, char **argv)
 
 	if ((rc = cmd_run_options(ctx, "plan", argc, argv, &a)) < 0)
 		return rc;
-	if ((rc = state_open(&st, ctx, NEED_DB)) < 0)
+	if ((rc = ctx_config(ctx)) < 0 ||
+	    (rc = state_open(&st, ctx, NEED_DB)) < 0)
 		return rc;
 	rc = cmd_plan_steps(&st, &a, &steps);
 	if (rc == MG_ENOTFOUND && a.rollback) {

@@ -38,7 +38,8 @@ cmd_repair(struct ctx *ctx, int argc, char **argv)
 	if (next < argc)
 		return cmd_usage_error("repair", "unexpected argument \"%s\"",
 		    argv[next]);
-	if ((rc = state_open(&st, ctx, NEED_DB | NEED_WRITE)) < 0)
+	if ((rc = ctx_config(ctx)) < 0 ||
+	    (rc = state_open(&st, ctx, NEED_DB | NEED_WRITE)) < 0)
 		return rc;
 	if (!st.tracked) {
 		rc = mg_error_set(MG_EUSAGE,

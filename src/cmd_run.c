@@ -337,9 +337,12 @@ cmd_plan_steps(struct state *st, const struct run_args *a, struct steps *out)
 	int rc = a->rollback ? plan_rollback(out, st->e, st->n, &st->pctx, &a->o)
 			     : plan_apply(out, st->e, st->n, &st->pctx, &a->o);
 
-	if (rc == MG_EDRIFT)
-		return cmd_explain_blockers(st, a->rollback ? "roll back"
-							    : "apply");
+	if (rc == MG_EDRIFT && !a->rollback) {
+		int b = cmd_explain_blockers(st, "apply");
+
+		if (b < 0)
+			return b;
+	}
 	return rc;
 }
 
@@ -380,7 +383,9 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind,
 
 	for (i = 0; i < r->n; i++)
 		usec += r->items[i].usec;
-	if (r->ndone || rc == 0)
+	if (r->nrun == 0)
+		rp_out("Finished %zu interrupted move%s", r->n, plural(r->n));
+	else if (r->ndone || rc == 0)
 		rp_out("%s %zu migration%s in %s", done, r->ndone,
 		    plural(r->ndone), rp_duration(dur, usec));
 	else
@@ -394,6 +399,28 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind,
 		rp_out("; no file moved (%s is not the tracked environment)",
 		    st->env->name);
 	rp_out(".\n");
+}
+
+/*
+ * A *.sql file whose name is not a migration name would be skipped
+ * silently by apply; a DBA who put it there meant it to run.
+ */
+static int
+refuse_strays(const struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->scan.nstrays; i++)
+		rp_error("%s/%s is not a migration name: %s", st->dir,
+		    st->scan.strays[i].path, st->scan.strays[i].reason);
+	if (!st->scan.nstrays)
+		return 0;
+	mg_error_set(MG_ERROR, "cannot apply: %zu file%s with an invalid name",
+	    st->scan.nstrays, plural(st->scan.nstrays));
+	mg_error_hint("Name migrations YYYYMMDD_description.sql (description: "
+		      "lowercase letters, digits and _), or move the file out "
+		      "of the migrations folders.");
+	return MG_ERROR;
 }
 
 int
@@ -410,10 +437,13 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 	if ((rc = cmd_run_options(ctx, name, argc, argv, &a)) < 0)
 		return rc;
 	kind = a.rollback ? RUN_ROLLBACK : RUN_APPLY;
-	if ((rc = state_open(&st, ctx,
+	if ((rc = ctx_config(ctx)) < 0 ||
+	    (rc = state_open(&st, ctx,
 		 a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE | NEED_ENSURE)) < 0)
 		return rc;
 	cmd_print_lines(st.ensured.ptr);
+	if (!a.rollback && (rc = refuse_strays(&st)) < 0)
+		goto out;
 	rc = cmd_plan_steps(&st, &a, &steps);
 	if (rc == MG_ENOTFOUND && a.rollback) {
 		mg_error_clear();

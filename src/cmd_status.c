@@ -139,7 +139,8 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 	if (next < argc)
 		return cmd_usage_error("status", "unexpected argument \"%s\"",
 		    argv[next]);
-	if ((rc = state_open(&st, ctx, NEED_DB)) < 0)
+	if ((rc = ctx_config(ctx)) < 0 ||
+	    (rc = state_open(&st, ctx, NEED_DB)) < 0)
 		return rc;
 	state_db_display(&where, &st);
 	for (i = 0; i < st.n; i++)

@@ -1287,6 +1287,8 @@ run_pipeline(struct db *db, struct db_unit *units, size_t from, size_t to,
 			break;
 		if (interrupted)
 			stop = 1;
+		if (q.head < q.n && q.v[q.head].kind != CMD_SYNC)
+			db->tag = units[q.v[q.head].unit].version;
 		if (wait_socket(db, flush == 1, mark, &next_report) < 0) {
 			error = MG_ERROR;
 			goto out;

@@ -169,17 +169,15 @@ add_move(struct run *r, const char *version, int from, int to,
 /* Move one file of version from folder `from` to `to`, if it is there. */
 static int
 move_file(struct run *r, const char *version, int from, int to,
-    enum name_kind kind, const char *blob)
+    enum name_kind kind)
 {
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	int error = 0;
 
 	state_path(&a, r->st, version, from, kind);
 	state_path(&b, r->st, version, to, kind);
-	if (fs_exists(a.ptr)) {
-		if ((error = fs_move(a.ptr, b.ptr)) == 0 && r->st->vcs)
-			add_move(r, version, from, to, kind, blob);
-	}
+	if (fs_exists(a.ptr))
+		error = fs_move(a.ptr, b.ptr);
 	buf_release(&a);
 	buf_release(&b);
 	return error;
@@ -197,19 +195,28 @@ head_folder(unsigned head, int now)
 	return -1;
 }
 
-/* Record, for git, files that moved without a commit (PB_UNCOMMITTED). */
+/*
+ * Record for git where an entry's files are now, when HEAD has them
+ * elsewhere (or not at all): one rule for every case, whether the file
+ * moved in this run, in an interrupted one, or was never committed.
+ */
 static void
-record_uncommitted(struct run *r, const struct entry *e)
+record_files(struct run *r, const struct entry *e, int folder)
 {
+	struct buf path = BUF_INIT;
+
 	if (!r->st->vcs)
 		return;
-	if (e->folder >= 0 && !(e->head & (1u << e->folder)))
-		add_move(r, e->version, head_folder(e->head, e->folder),
-		    e->folder, NAME_FORWARD, e->sum);
-	if (e->m && e->m->rb && e->rb_folder >= 0 &&
-	    !(e->head_rb & (1u << e->rb_folder)))
-		add_move(r, e->version, head_folder(e->head_rb, e->rb_folder),
-		    e->rb_folder, NAME_ROLLBACK, e->rb_sum);
+	state_path(&path, r->st, e->version, folder, NAME_FORWARD);
+	if (!(e->head & (1u << folder)) && fs_exists(path.ptr))
+		add_move(r, e->version, head_folder(e->head, folder), folder,
+		    NAME_FORWARD, e->sum);
+	buf_reset(&path);
+	state_path(&path, r->st, e->version, folder, NAME_ROLLBACK);
+	if (!(e->head_rb & (1u << folder)) && fs_exists(path.ptr))
+		add_move(r, e->version, head_folder(e->head_rb, folder), folder,
+		    NAME_ROLLBACK, e->rb_sum);
+	buf_release(&path);
 }
 
 /* The moves of a step: forward first, then the rollback file. */
@@ -222,19 +229,17 @@ move_step(struct run *r, struct run_item *it, const char *between)
 
 	if (s->from < 0 || s->to < 0)
 		return 0;
-	if (s->from == s->to) {
-		record_uncommitted(r, it->e);
-		it->moved = 1;
-		return 0;
+	if (s->from != s->to) {
+		if ((error = move_file(r, v, s->from, s->to, NAME_FORWARD)) <
+		    0)
+			return error;
+		if (between)
+			fault_point(between);
+		if ((error = move_file(r, v, s->from, s->to, NAME_ROLLBACK)) <
+		    0)
+			return error;
 	}
-	if ((error = move_file(r, v, s->from, s->to, NAME_FORWARD,
-		 it->e->sum)) < 0)
-		return error;
-	if (between)
-		fault_point(between);
-	if ((error = move_file(r, v, s->from, s->to, NAME_ROLLBACK,
-		 it->e->rb_sum)) < 0)
-		return error;
+	record_files(r, it->e, s->to);
 	it->moved = 1;
 	return 0;
 }

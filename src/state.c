@@ -7,6 +7,7 @@
  * advisory lock), and hands plan.c complete entries.  Everything a command
  * needs to refuse is found here, before any SQL runs.
  */
+#include <assert.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,8 +284,7 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 	memset(st, 0, sizeof(*st));
 	buf_init(&st->ensured);
 	st->ctx = ctx;
-	if ((error = ctx_config(ctx)) < 0)
-		return error;
+	assert(ctx->cfg_loaded); /* the command loaded migdir.ini */
 	st->cfg = &ctx->cfg;
 	if (ctx->env_name) {
 		if (!(st->env = cfg_env(st->cfg, ctx->env_name))) {

@@ -1,1 +1,53 @@
-# tests: filled in below
+# tests.mk - the test suite (included by the top-level Makefile).
+#
+#   make check              check-unit, check-integration, check-cli
+#   make check-unit         one cmocka binary per pure module
+#   make check-integration  cmocka binaries against a real PostgreSQL each
+#                           test run starts itself, and real git repositories
+#   make check-cli          end-to-end CLI scripts diffed against expected output
+#
+# Test binaries go to $(BUILD)/tests, so SANITIZE= and COVERAGE= builds
+# keep theirs apart.  Integration tests find the binaries to run through
+# MIGDIR_BIN and MIGDIR_FAULT_BIN.
+
+include tests/lib/lib.mk
+
+UNIT_TESTS  := buf name scan config sql plan
+INTEG_TESTS := db vcs apply rollback crash concurrency corpora
+
+UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+INTEG_BINS  := $(INTEG_TESTS:%=$(BUILD)/tests/test_%)
+TESTLIB_OBJS := $(TESTLIB_SRCS:tests/lib/%.c=$(BUILD)/tests/lib_%.o)
+
+TEST_CFLAGS = $(CFLAGS_ALL) -Itests/lib -Wno-missing-prototypes
+TEST_LIBS   = $(LIB_OBJS) $(BUILD)/fault.o
+
+$(BUILD)/tests:
+	mkdir -p $@
+
+$(TESTLIB_OBJS): $(BUILD)/tests/lib_%.o: tests/lib/%.c | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+$(UNIT_BINS): $(BUILD)/tests/test_%: tests/unit/test_%.c $(TEST_LIBS) $(TESTLIB_OBJS) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIBS) $(TESTLIB_OBJS) $(LDFLAGS_ALL) $(MG_LDLIBS) -lcmocka
+
+$(INTEG_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c tests/integration/scenario.c tests/integration/scenario.h $(TEST_LIBS) $(TESTLIB_OBJS) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -Itests/integration -o $@ $< tests/integration/scenario.c $(TEST_LIBS) $(TESTLIB_OBJS) $(LDFLAGS_ALL) $(MG_LDLIBS) -lcmocka
+
+-include $(wildcard $(BUILD)/tests/*.d)
+
+TEST_ENV = MIGDIR_BIN=$(abspath $(BIN)) MIGDIR_FAULT_BIN=$(abspath $(FAULT_BIN)) \
+	   MIGDIR_SOURCE=$(abspath .) TZ=UTC LC_ALL=C.UTF-8 NO_COLOR=1
+
+check: check-unit check-integration check-cli
+
+check-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(TEST_ENV) ./$$t; done
+
+check-integration: $(BIN) $(FAULT_BIN) $(INTEG_BINS)
+	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; $(TEST_ENV) ./$$t; done
+
+check-cli: $(BIN) $(FAULT_BIN)
+	@$(TEST_ENV) tests/cli/run.sh
+
+.PHONY: check check-unit check-integration check-cli

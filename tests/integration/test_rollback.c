@@ -1,0 +1,220 @@
+/*
+ * test_rollback.c - migdir rollback end to end.
+ *
+ * Rollback undoes the most recently applied migration (by applied_at, not
+ * by version), refuses a missing rollback file and one that changed since
+ * the apply (unless --allow-changed), never touches archive/, honours
+ * --step, --to and --all, and records everything in the history and in
+ * one git commit per run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+#include "../../include/banned.h"
+
+static void
+run_ok(struct proj *p, const char *cmd, const char *arg, const char *arg2)
+{
+	struct tu_run *r = sc_migdir(p, NULL, cmd, arg, arg2, NULL);
+
+	sc_expect_status(r, 0, cmd);
+	sc_run_free(r);
+}
+
+/* Three migrations m1..m3 creating tables t1..t3, all applied. */
+static struct proj *
+three_applied(const char *name)
+{
+	struct proj *p = sc_project(name, NULL);
+	int i;
+
+	for (i = 1; i <= 3; i++) {
+		char v[32], fwd[64], rb[64];
+
+		snprintf(v, sizeof(v), "2023010%d_m%d", i, i);
+		snprintf(fwd, sizeof(fwd), "CREATE TABLE t%d (id int);\n", i);
+		snprintf(rb, sizeof(rb), "DROP TABLE t%d;\n", i);
+		sc_pair(p, "pending", v, fwd, rb);
+	}
+	sc_commit(p, "three");
+	run_ok(p, "apply", NULL, NULL);
+	return p;
+}
+
+static void
+test_rollback_undoes_the_latest_and_moves_it_back(void **state)
+{
+	struct proj *p = three_applied("latest");
+	char *s;
+
+	(void)state;
+	run_ok(p, "rollback", NULL, NULL);
+	assert_string_equal(sc_folder_of(p, "20230103_m3"), "pending");
+	assert_string_equal(sc_folder_of(p, "20230102_m2"), "applied");
+	assert_null(sc_psql(p, "SELECT 1 FROM t3"));
+	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
+					 "WHERE version = '20230103_m3' AND NOT "
+					 "is_active AND rolled_back_at IS NOT "
+					 "NULL"),
+	    1);
+	s = sc_git(p, "log -1 --format=%%s%%n%%b");
+	sc_expect_contains(s, "rollback 20230103_m3");
+	sc_expect_contains(s, "Migdir-Action: rollback");
+	free(s);
+	s = sc_git(p, "show --name-status --format= HEAD");
+	sc_expect_contains(s, "R100\tmigrations/applied/20230103_m3.sql\t"
+			      "migrations/pending/20230103_m3.sql");
+	free(s);
+	assert_true(sc_git_clean(p));
+	sc_free(p);
+}
+
+static void
+test_rollback_step_to_and_all(void **state)
+{
+	struct proj *p = three_applied("limits");
+	struct tu_run *r;
+
+	(void)state;
+	run_ok(p, "rollback", "--step", "2");
+	assert_string_equal(sc_folder_of(p, "20230102_m2"), "pending");
+	assert_string_equal(sc_folder_of(p, "20230101_m1"), "applied");
+	run_ok(p, "apply", NULL, NULL);
+	run_ok(p, "rollback", "--to", "20230101_m1");
+	assert_string_equal(sc_folder_of(p, "20230101_m1"), "applied");
+	assert_string_equal(sc_folder_of(p, "20230102_m2"), "pending");
+	r = sc_migdir(p, NULL, "rollback", "--step", "5", NULL);
+	sc_expect_status(r, 1, "rollback --step 5 with one applied");
+	sc_expect_contains(r->err, "only 1 migration can be rolled back");
+	sc_run_free(r);
+	run_ok(p, "rollback", "--all", NULL);
+	assert_string_equal(sc_folder_of(p, "20230101_m1"), "pending");
+	r = sc_migdir(p, NULL, "rollback", NULL);
+	sc_expect_status(r, 0, "rollback with nothing applied");
+	sc_expect_contains(r->out, "Nothing to roll back");
+	sc_run_free(r);
+	r = sc_migdir(p, NULL, "rollback", "--all", "--step", "2", NULL);
+	sc_expect_status(r, 2, "two limits");
+	sc_run_free(r);
+	sc_free(p);
+}
+
+static void
+test_rollback_refuses_a_missing_rollback_file(void **state)
+{
+	struct proj *p = sc_project("norb", NULL);
+	struct tu_run *r;
+
+	(void)state;
+	sc_pair(p, "pending", "20230101_m1", "CREATE TABLE t1 ();\n", NULL);
+	sc_commit(p, "no rollback");
+	r = sc_migdir(p, NULL, "status", NULL);
+	sc_expect_contains(r->out, "has no rollback file");
+	sc_run_free(r);
+	run_ok(p, "apply", NULL, NULL);
+	r = sc_migdir(p, NULL, "rollback", NULL);
+	sc_expect_status(r, 1, "rollback without a rollback file");
+	sc_expect_contains(r->err, "20230101_m1 has no rollback file");
+	sc_run_free(r);
+	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM t1"), 0);
+	assert_string_equal(sc_folder_of(p, "20230101_m1"), "applied");
+	sc_free(p);
+}
+
+static void
+test_rollback_refuses_a_changed_rollback_file_unless_allowed(void **state)
+{
+	struct proj *p = three_applied("changed");
+	struct tu_run *r;
+
+	(void)state;
+	sc_write(p, "migrations/applied/20230103_rollback_m3.sql",
+	    "DROP TABLE t3 CASCADE;\n");
+	r = sc_migdir(p, NULL, "status", NULL);
+	sc_expect_contains(r->out, "rollback file changed since the migration "
+				   "was applied");
+	sc_run_free(r);
+	r = sc_migdir(p, NULL, "rollback", NULL);
+	sc_expect_status(r, 1, "changed rollback");
+	sc_expect_contains(r->err, "the rollback file of 20230103_m3 changed "
+				   "since the migration was applied");
+	sc_run_free(r);
+	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM t3"), 0);
+	sc_commit(p, "cascade");
+	run_ok(p, "rollback", "--allow-changed", NULL);
+	assert_null(sc_psql(p, "SELECT 1 FROM t3"));
+	/* the history holds the checksum of the file that ran */
+	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM "
+					 "schema_versions_history h JOIN "
+					 "schema_versions v USING (version) "
+					 "WHERE h.action = 'rollback' AND "
+					 "h.checksum <> v.rollback_checksum"),
+	    1);
+	sc_free(p);
+}
+
+static void
+test_rollback_never_touches_the_archive(void **state)
+{
+	struct proj *p = sc_project("archive", NULL);
+	struct tu_run *r;
+
+	(void)state;
+	sc_pair(p, "pending", "20230101_m1", "CREATE TABLE t1 ();\n",
+	    "DROP TABLE t1;\n");
+	sc_commit(p, "m1");
+	run_ok(p, "apply", NULL, NULL);
+	free(sc_git(p, "mv migrations/applied/20230101_m1.sql "
+		       "migrations/archive/"));
+	free(sc_git(p, "mv migrations/applied/20230101_rollback_m1.sql "
+		       "migrations/archive/"));
+	sc_commit(p, "archive m1");
+	r = sc_migdir(p, NULL, "rollback", NULL);
+	sc_expect_status(r, 1, "rollback of an archived migration");
+	sc_expect_contains(r->err, "20230101_m1 is archived");
+	sc_run_free(r);
+	r = sc_migdir(p, NULL, "rollback", "--all", NULL);
+	sc_expect_status(r, 0, "rollback --all stops at the archive");
+	sc_expect_contains(r->out, "Nothing to roll back");
+	sc_run_free(r);
+	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM t1"), 0);
+	sc_free(p);
+}
+
+static void
+test_rollback_dry_run_changes_nothing(void **state)
+{
+	struct proj *p = three_applied("dry");
+	struct tu_run *r;
+
+	(void)state;
+	r = sc_migdir(p, NULL, "rollback", "--dry-run", "--step", "2", NULL);
+	sc_expect_status(r, 0, "rollback --dry-run");
+	sc_expect_contains(r->out, "Plan: roll back 2 migrations from "
+				   "production (tracked)");
+	sc_expect_contains(r->out, "20230103_m3");
+	sc_expect_contains(r->out, "20230102_m2");
+	sc_run_free(r);
+	assert_string_equal(sc_folder_of(p, "20230103_m3"), "applied");
+	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM t3"), 0);
+	sc_free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_rollback_undoes_the_latest_and_moves_it_back),
+		cmocka_unit_test(test_rollback_step_to_and_all),
+		cmocka_unit_test(test_rollback_refuses_a_missing_rollback_file),
+		cmocka_unit_test(
+		    test_rollback_refuses_a_changed_rollback_file_unless_allowed),
+		cmocka_unit_test(test_rollback_never_touches_the_archive),
+		cmocka_unit_test(test_rollback_dry_run_changes_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);
+}
