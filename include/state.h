@@ -23,9 +23,10 @@
 
 enum state_need {
 	NEED_DB = 1 << 0,     /* connect and read the rows */
-	NEED_WRITE = 1 << 1,  /* a writing command: lock file, advisory lock,
-				 git ready to commit */
-	NEED_ENSURE = 1 << 2, /* create or complete the bookkeeping tables */
+	NEED_LOCK = 1 << 1,   /* the lock file and the advisory lock */
+	NEED_GIT = 1 << 2,    /* git ready to record moves (tracked only) */
+	NEED_ENSURE = 1 << 3, /* create or complete the bookkeeping tables */
+	NEED_WRITE = NEED_LOCK | NEED_GIT, /* a command that moves files */
 };
 
 struct state {

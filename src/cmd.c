@@ -144,7 +144,7 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 	struct buf so = BUF_INIT;
 	const struct cmd_opt *sets[2] = { opts, global_opts };
 	size_t n = 0, s;
-	int c, found = -1;
+	int c, found = 0, done = 0;
 
 	if (*next == 0) {
 		optind = 0; /* start a new parse (GNU getopt) */
@@ -173,7 +173,7 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 	memset(&lo[n], 0, sizeof(lo[n]));
 	opterr = 0;
 	*arg = NULL;
-	while (found < 0) {
+	while (!done) {
 		const struct cmd_opt *o = NULL;
 
 		c = getopt_long(argc, argv, so.ptr, lo, NULL);
@@ -192,6 +192,7 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 			    c == ':' ? "option \"%s\" needs a value"
 				     : "unknown option \"%s\"",
 			    bad);
+			done = 1;
 			break;
 		}
 		for (s = 0; s < 2 && !o; s++) {
@@ -212,6 +213,7 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 				found = mg_error_os(MG_ERROR,
 				    "could not change to directory \"%s\"",
 				    optarg);
+				done = 1;
 			}
 			ctx->dir = optarg;
 			break;
@@ -245,10 +247,12 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 			else
 				help_print_main();
 			found = MG_ENOTFOUND;
+			done = 1;
 			break;
 		default:
 			*arg = optarg;
 			found = o->id;
+			done = 1;
 		}
 	}
 	buf_release(&so);

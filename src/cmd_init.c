@@ -98,7 +98,7 @@ init_database(struct ctx *ctx, json_t *out)
 	int error;
 	char *p, *line;
 
-	if ((error = state_open(&st, ctx, NEED_DB | NEED_WRITE | NEED_ENSURE)) <
+	if ((error = state_open(&st, ctx, NEED_DB | NEED_LOCK | NEED_ENSURE)) <
 	    0) {
 		json_decref(changes);
 		return error;

@@ -28,8 +28,13 @@
 struct parse_state {
 	struct config *cfg;
 	char *first_error;  /* message of the first bad line */
+	int first_line;     /* ... and its line */
 	char *tracked_set;  /* "tracked" seen in [migdir] */
+	int tracked_line;   /* ... on this line */
 	int nsections;
+	FILE *f;            /* the file inih reads through read_line */
+	int line;           /* line inih is parsing (1-based) */
+	int at_bol;         /* the next read starts a new line */
 };
 
 int
@@ -138,9 +143,15 @@ migdir_key(struct parse_state *ps, const char *name, const char *value)
 			return mg_error_set(MG_ERROR,
 			    "invalid %s name \"%s\"", name, value);
 		slot = !strcmp(name, "table") ? &cfg->table : &cfg->schema;
-	} else if (!strcmp(name, "tracked"))
+	} else if (!strcmp(name, "tracked")) {
+		if (ps->tracked_set)
+			return mg_error_set(MG_ERROR,
+			    "tracked is set twice (line %d and here): only "
+			    "one environment is tracked",
+			    ps->tracked_line);
+		ps->tracked_line = ps->line;
 		slot = &ps->tracked_set;
-	else if (!strcmp(name, "git")) {
+	} else if (!strcmp(name, "git")) {
 		if (!strcmp(value, "commit"))
 			cfg->git = CFG_GIT_COMMIT;
 		else if (!strcmp(value, "stage"))
@@ -226,11 +237,19 @@ handler(void *user, const char *section, const char *name, const char *value)
 		rc = migdir_key(ps, name, value);
 	else if (!strncmp(section, "env ", 4)) {
 		const char *env_name = section + 4;
+		size_t n;
+		char *trimmed;
 
-		while (*env_name == ' ')
+		/* as add_env_sections reads it: "[env prod ]" is "prod" */
+		while (isspace((unsigned char)*env_name))
 			env_name++;
-		rc = env_key(ps, find_or_add_env(ps->cfg, env_name), name,
+		n = strlen(env_name);
+		while (n && isspace((unsigned char)env_name[n - 1]))
+			n--;
+		trimmed = xstrndup(env_name, n);
+		rc = env_key(ps, find_or_add_env(ps->cfg, trimmed), name,
 		    value);
+		free(trimmed);
 	} else if (!*section)
 		rc = mg_error_set(MG_ERROR,
 		    "key \"%s\" outside any section", name);
@@ -239,8 +258,10 @@ handler(void *user, const char *section, const char *name, const char *value)
 		    "unknown section [%s]: use [migdir] or [env NAME]",
 		    section);
 	if (rc < 0) {
-		if (!ps->first_error)
+		if (!ps->first_error) {
 			ps->first_error = xstrdup(mg_error_last()->message);
+			ps->first_line = ps->line;
+		}
 		mg_error_clear();
 		return 0;
 	}
@@ -262,13 +283,15 @@ set_default(char **slot, const char *value)
 static int
 add_env_sections(struct parse_state *ps, const char *path)
 {
-	char line[1024];
+	char *line = NULL;
+	size_t size = 0;
 	FILE *f = fopen(path, "r");
 	int n = 0, error = 0;
 
 	if (!f)
 		return mg_error_os(MG_ERROR, "could not read \"%s\"", path);
-	while (!error && fgets(line, sizeof(line), f)) {
+	/* whole lines, however long, so that n is the line number */
+	while (!error && getline(&line, &size, f) >= 0) {
 		char *p = line, *end;
 
 		n++;
@@ -296,8 +319,29 @@ add_env_sections(struct parse_state *ps, const char *path)
 		} else
 			find_or_add_env(ps->cfg, p)->line = n;
 	}
+	free(line);
 	fclose(f);
 	return error;
+}
+
+/*
+ * fgets for inih that counts lines, so that the handler knows the line it
+ * is called for (inih reads a long line in several pieces).
+ */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	char *r = fgets(str, num, ps->f);
+	size_t n;
+
+	if (!r)
+		return NULL;
+	if (ps->at_bol)
+		ps->line++;
+	n = strlen(r);
+	ps->at_bol = n > 0 && r[n - 1] == '\n';
+	return r;
 }
 
 int
@@ -318,6 +362,8 @@ cfg_load(struct config *out, const char *path)
 			    "configuration file \"%s\" not found", path);
 		return mg_error_os(MG_ERROR, "could not read \"%s\"", path);
 	}
+	if (S_ISDIR(st.st_mode))
+		return mg_error_set(MG_ERROR, "\"%s\" is a directory", path);
 	out->path = xstrdup(path);
 	slash = strrchr(path, '/');
 	out->root = slash ? xstrndup(path, (size_t)(slash - path + (slash == path)))
@@ -329,14 +375,20 @@ cfg_load(struct config *out, const char *path)
 	ini_use_stack = false;
 	ini_allow_realloc = true;
 	ini_max_line = 65536;
-	rc = ini_parse(path, handler, &ps);
-	if (rc == -1) {
+	/* an indented "key = value" is a key, not the previous value's tail */
+	ini_allow_multiline = false;
+	if (!(ps.f = fopen(path, "r"))) {
 		rc = mg_error_os(MG_ERROR, "could not read \"%s\"", path);
 		goto fail;
 	}
+	ps.at_bol = 1;
+	rc = ini_parse_stream(read_line, &ps, handler, &ps);
+	fclose(ps.f);
 	if (rc != 0) {
+		/* inih returns the first bad line, ours or its own */
 		mg_error_set(MG_ERROR, "%s",
-		    ps.first_error ? ps.first_error : "syntax error");
+		    ps.first_error && ps.first_line == rc ? ps.first_error
+							  : "syntax error");
 		mg_error_locus(path, rc > 0 ? rc : 0, 0, NULL);
 		rc = MG_ERROR;
 		goto fail;
@@ -354,7 +406,7 @@ cfg_load(struct config *out, const char *path)
 			    "tracked environment \"%s\" has no [env %s] "
 			    "section",
 			    out->tracked, out->tracked);
-			mg_error_locus(path, 0, 0, NULL);
+			mg_error_locus(path, ps.tracked_line, 0, NULL);
 			goto fail;
 		}
 	} else if (out->nenvs == 1) {

@@ -160,7 +160,11 @@ classify_transaction(json_t *n, struct sql_stmt *st)
 	} else {
 		st->flags |= SQL_TX_ABORT;
 		st->what = !strcmp(kind, "TRANS_STMT_ROLLBACK") ? "ROLLBACK"
-								 : "PREPARE TRANSACTION";
+		    : !strcmp(kind, "TRANS_STMT_COMMIT_PREPARED")
+		    ? "COMMIT PREPARED"
+		    : !strcmp(kind, "TRANS_STMT_ROLLBACK_PREPARED")
+		    ? "ROLLBACK PREPARED"
+		    : "PREPARE TRANSACTION";
 	}
 }
 
@@ -254,11 +258,13 @@ classify(json_t *stmt, struct sql_stmt *st)
 		st->what = "DECLARE CURSOR";
 	} else if (!strcmp(type, "VariableSetStmt")) {
 		const char *kind = jstr(n, "kind");
+		const char *name = jstr(n, "name");
 
 		if (jbool(n, "is_local")) {
 			st->flags |= SQL_NEEDS_TX;
 			st->what = "SET LOCAL";
-		} else if (kind && !strcmp(kind, "VAR_SET_MULTI")) {
+		} else if (kind && !strcmp(kind, "VAR_SET_MULTI") &&
+		    !(name && !strcmp(name, "SESSION CHARACTERISTICS"))) {
 			st->flags |= SQL_NEEDS_TX;
 			st->what = "SET TRANSACTION";
 		} else
@@ -354,12 +360,14 @@ script_error(const struct sql_script *s, size_t stmt, const char *fmt, ...)
 
 /*
  * Check the file's own transaction control and choose the statements to
- * run in migdir's transaction: every BEGIN ... COMMIT block is merged into
- * it (a block stays atomic, and so does the whole file).  Blocks may not
- * nest, and ROLLBACK or PREPARE TRANSACTION cannot be honoured.
+ * run.  With merge, every BEGIN ... COMMIT block is merged into migdir's
+ * transaction (a block stays atomic, and so does the whole file); without
+ * (a file that runs without a transaction), every statement runs as
+ * written.  Either way blocks must be closed and may not nest, and
+ * ROLLBACK or PREPARE TRANSACTION cannot be honoured.
  */
 static int
-check_transaction_shape(struct sql_script *s)
+check_transaction_shape(struct sql_script *s, int merge)
 {
 	size_t i, begin = 0, k = 0;
 	int in_block = 0;
@@ -377,23 +385,25 @@ check_transaction_shape(struct sql_script *s)
 				    "BEGIN inside the transaction block that "
 				    "starts at line %d",
 				    s->stmts[begin].line);
-			if (f & SQL_TX_OPTIONS)
+			if (merge && (f & SQL_TX_OPTIONS))
 				return script_error(s, i,
 				    "BEGIN with transaction options cannot be "
 				    "merged into migdir's transaction");
 			in_block = 1;
 			begin = i;
-			continue;
-		}
-		if (f & SQL_TX_COMMIT) {
+			if (merge)
+				continue;
+		} else if (f & SQL_TX_COMMIT) {
 			if (!in_block)
 				return script_error(s, i,
 				    "COMMIT without a matching BEGIN");
 			in_block = 0;
-			s->wrapped++;
-			if (begin == 0 && i == s->n - 1)
-				s->whole = 1;
-			continue;
+			if (merge) {
+				s->wrapped++;
+				if (begin == 0 && i == s->n - 1)
+					s->whole = 1;
+				continue;
+			}
 		}
 		s->run[k++] = i;
 	}
@@ -402,17 +412,6 @@ check_transaction_shape(struct sql_script *s)
 		    "BEGIN without a matching COMMIT");
 	s->nrun = k;
 	return 0;
-}
-
-/* All statements run, verbatim (a file without a transaction). */
-static void
-run_all(struct sql_script *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		s->run[i] = i;
-	s->nrun = s->n;
 }
 
 /* Decide transactional or not, and why. */
@@ -601,14 +600,9 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 			goto fail;
 		}
 	decide_mode(s, stmts);
-	if (s->transactional) {
-		if ((error = check_transaction_shape(s)) < 0)
-			goto fail;
-	} else {
-		run_all(s);
-		if ((error = check_untransacted(s)) < 0)
-			goto fail;
-	}
+	if ((error = check_transaction_shape(s, s->transactional)) < 0 ||
+	    (!s->transactional && (error = check_untransacted(s)) < 0))
+		goto fail;
 	json_decref(tree);
 	*out = s;
 	return 0;

@@ -212,7 +212,7 @@ open_git(struct state *st, unsigned need)
 		return 0;
 	error = vcs_open(&st->vcs, ".");
 	if (error == MG_ENOTFOUND) {
-		if (!(need & NEED_WRITE)) {
+		if (!(need & NEED_GIT)) {
 			mg_error_clear();
 			return 0;
 		}
@@ -227,7 +227,7 @@ open_git(struct state *st, unsigned need)
 	if (rel.len)
 		buf_putc(&rel, '/');
 	st->repo_prefix = buf_detach(&rel);
-	if ((need & NEED_WRITE) &&
+	if ((need & NEED_GIT) &&
 	    (error = vcs_check_ready(st->vcs, st->cfg->git == CFG_GIT_COMMIT)) <
 		0)
 		goto out;
@@ -255,7 +255,7 @@ open_db(struct state *st, unsigned need)
 		return error;
 	rp_verbose("connected to %s (%s, PostgreSQL %d)", db_display(st->db),
 	    st->conn_source, db_server_version(st->db));
-	if (need & NEED_WRITE) {
+	if (need & NEED_LOCK) {
 		long wait = st->env->lock_wait_ms >= 0 ? st->env->lock_wait_ms
 						       : st->cfg->lock_wait_ms;
 
@@ -321,7 +321,7 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 	}
 	if ((error = open_git(st, need)) < 0)
 		goto fail;
-	if ((need & NEED_WRITE) && st->tracked) {
+	if ((need & NEED_LOCK) && st->tracked) {
 		struct buf lock = BUF_INIT;
 
 		buf_printf(&lock, "%s/%s", st->dir, LOCK_FILE);

@@ -1,0 +1,24 @@
+# t0001-help: usage, help, version and bad options of every command
+say "no command"
+run
+say "help and version"
+run help
+run version
+run --json version
+for cmd in init new status plan apply rollback repair version help; do
+	say "$cmd: --help, and an option it does not have"
+	run "$cmd" --help
+	run "$cmd" --no-such-option
+done
+run help apply
+run help nope
+run nope
+run -x status
+run status extra-argument
+run apply --step two
+run apply --step 1 --to 20230101_x
+run apply --to not_a_version
+run rollback --all --step 2
+run apply --all
+run plan --dry-run
+run rollback --out-of-order

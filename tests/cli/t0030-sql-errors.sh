@@ -1,0 +1,27 @@
+# t0030-sql-errors: where the server said no, with a caret
+project p
+printf -- '-- two good statements, then a typo\nCREATE TABLE customers (id int PRIMARY KEY, email text);\nINSERT INTO customers VALUES (1, %s);\nUPDATE customers SET emial = lower(email);\n' "'a@b'" >migrations/pending/20230101_customers.sql
+printf 'DROP TABLE customers;\n' >migrations/pending/20230101_rollback_customers.sql
+printf 'BEGIN;\nCREATE TABLE t (;\nCOMMIT;\n' >migrations/pending/20230102_syntax.sql
+printf 'DROP TABLE t;\n' >migrations/pending/20230102_rollback_syntax.sql
+git add -A && git commit -qm two
+say "a syntax error stops the run before anything runs"
+run apply
+sh_ "psql -X -At -c \"SELECT to_regclass('customers')\" $TEST_DB"
+git rm -q migrations/pending/20230102_*.sql && git commit -qm "drop syntax"
+say "a server error: nothing of the file is applied, the failure is recorded"
+run apply
+sh_ "psql -X -At -c \"SELECT version, action, success, sqlstate, location FROM schema_versions_history\" $TEST_DB"
+sh_ "ls migrations/pending"
+say "transaction shapes migdir cannot honour"
+printf 'BEGIN;\nCREATE TABLE x ();\n' >migrations/pending/20230103_open.sql
+run plan
+rm migrations/pending/20230103_open.sql
+printf 'CREATE TABLE y ();\nROLLBACK;\n' >migrations/pending/20230103_abort.sql
+run plan
+rm migrations/pending/20230103_abort.sql
+printf 'CREATE INDEX CONCURRENTLY i ON customers (email);\nLOCK TABLE customers;\n' >migrations/pending/20230103_mixed.sql
+run plan
+rm migrations/pending/20230103_mixed.sql
+printf 'COPY customers FROM stdin;\n1\ta@b\n\\.\n' >migrations/pending/20230103_copy.sql
+run plan
