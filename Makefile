@@ -101,3 +101,37 @@ clean:
 	rm -rf build migdir
 
 .PHONY: all install uninstall clean
+
+# ------------------------------------------------------------ extras ---
+
+# The demo: packages, build, throwaway PostgreSQL, the sample walked through.
+demo:
+	scripts/deps.sh
+	$(MAKE) migdir
+	scripts/demo.sh
+
+# Lint: layout, static analysis, and the one-include-site rule of STYLE.md.
+LINT_SRCS = $(wildcard src/*.c include/*.h tests/unit/*.c tests/integration/*.[ch])
+lint:
+	clang-format --dry-run -Werror $(LINT_SRCS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr --std=c11 -D_POSIX_C_SOURCE=200809L -DMIGDIR_VERSION='"x"' \
+	    -Iinclude --suppress=missingIncludeSystem src
+	clang-tidy --quiet $(wildcard src/*.c) -- $(filter-out -MMD -MP,$(MG_CFLAGS))
+	scripts/check-includes.sh
+
+# Line coverage per module (gcov), from the whole suite.
+coverage:
+	$(MAKE) COVERAGE=1 check
+	@scripts/coverage.sh build/cov
+
+# Every main command under valgrind: no leak, no error.
+check-valgrind: $(BIN)
+	@$(TEST_ENV) scripts/valgrind.sh $(abspath $(BIN))
+
+# Benchmarks against psql and the peers (see bench/README.md).
+bench: $(BIN)
+	MIGDIR=$(abspath $(BIN)) bench/run.sh 100
+	MIGDIR=$(abspath $(BIN)) bench/run.sh 1000
+
+.PHONY: demo lint coverage check-valgrind bench

@@ -192,7 +192,6 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 			    c == ':' ? "option \"%s\" needs a value"
 				     : "unknown option \"%s\"",
 			    bad);
-			done = 1;
 			break;
 		}
 		for (s = 0; s < 2 && !o; s++) {

@@ -119,7 +119,7 @@ cmd_new(struct ctx *ctx, int argc, char **argv)
 		    "one description only (quote it if it has spaces)");
 		goto out;
 	}
-	if ((rc = name_normalize_description(&desc, argv[next])) < 0) {
+	if (name_normalize_description(&desc, argv[next]) < 0) {
 		mg_error_hint("Use letters, digits, spaces, '-' and '_', e.g. "
 			      "migdir new add_email_templates.");
 		rc = MG_EUSAGE;

@@ -39,12 +39,13 @@ want_color(int fd)
 {
 	const char *term = getenv("TERM");
 	const char *force = getenv("MIGDIR_COLOR");
+	const char *no = getenv("NO_COLOR");
 
 	if (force && !strcmp(force, "always"))
 		return 1;
 	if (force && !strcmp(force, "never"))
 		return 0;
-	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
+	if (no && *no)
 		return 0;
 	if (!term || !strcmp(term, "dumb"))
 		return 0;

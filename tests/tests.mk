@@ -39,7 +39,11 @@ $(INTEG_BINS): $(BUILD)/tests/test_%: tests/integration/test_%.c tests/integrati
 TEST_ENV = MIGDIR_BIN=$(abspath $(BIN)) MIGDIR_FAULT_BIN=$(abspath $(FAULT_BIN)) \
 	   MIGDIR_SOURCE=$(abspath .) TZ=UTC LC_ALL=C.UTF-8 NO_COLOR=1
 
-check: check-unit check-integration check-cli
+# make check installs what is missing first (scripts/deps.sh), then runs
+# the suite in a fresh make, so that pkg-config sees the new packages.
+check:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory check-unit check-integration check-cli
 
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(TEST_ENV) ./$$t; done

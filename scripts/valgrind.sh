@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# valgrind.sh MIGDIR - run the main commands under valgrind against a
+# throwaway PostgreSQL and a scratch repository holding the sample: any
+# memory error or definite/indirect leak fails.  (libpq and libgit2 are
+# loaded with dlopen and kept for the life of the process: what they hold
+# at exit is "still reachable", not a leak.)
+set -eu
+migdir=${1:?usage: valgrind.sh /path/to/migdir}
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/migdir-vg.XXXXXX")
+chmod 755 "$work"
+trap '"$here/tests/lib/pgtmp.sh" stop "$work/pg" >/dev/null 2>&1; rm -rf "$work"' EXIT
+eval "$("$here/tests/lib/pgtmp.sh" start "$work/pg")"
+psql -X -q -c "CREATE DATABASE vg" postgres
+export CRM_DATABASE_URL=postgresql:///vg CRM_STAGING_URL=postgresql:///vg
+mkdir "$work/p" && cd "$work/p"
+cp -r "$here/migrations" "$here/migdir.ini" "$here/consolidated_schema.sql" .
+git init -q && git -c user.name=vg -c user.email=vg@x add -A
+git -c user.name=vg -c user.email=vg@x commit -qm sample
+git config user.name vg && git config user.email vg@example.invalid
+
+# vg WANT ARGS...: run migdir ARGS under valgrind, expecting exit status WANT
+vg() {
+	local want=$1 rc=0
+	shift
+	printf 'valgrind: migdir %s\n' "$*"
+	valgrind -q --error-exitcode=42 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect \
+	    --show-leak-kinds=definite,indirect "$migdir" "$@" \
+	    >"$work/out" 2>"$work/err" || rc=$?
+	if [ $rc = 42 ] || grep -q '^==[0-9]*==' "$work/err" || [ $rc != "$want" ]; then
+		cat "$work/out" "$work/err"
+		echo "valgrind.sh: migdir $*: exit $rc (want $want), or valgrind errors"
+		exit 1
+	fi
+}
+vg 0 version
+vg 0 help apply
+vg 2 apply --no-such-option
+vg 0 -e staging apply --to 20230601_add_email_templates
+vg 0 status
+vg 0 --json status
+vg 0 plan
+vg 0 apply
+vg 0 rollback --step 2
+vg 0 plan --rollback --all
+vg 0 repair
+vg 0 new add_more_things
+vg 3 status --exit-code
+printf 'SELECT broken;\n' >migrations/pending/20991231_broken.sql
+vg 1 apply
+vg 0 --json rollback --all
+vg 0 init
+echo "valgrind.sh: no errors, no leaks"
