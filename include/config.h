@@ -63,8 +63,10 @@ struct config {
 /*
  * Read path (migdir.ini).  Returns 0; MG_ENOTFOUND if the file does not
  * exist; MG_ERROR with a locus (file and line) for anything malformed: an
- * unknown section or key, a bad value, an unset ${VAR}, two tracked
- * environments, a tracked name that no section defines.
+ * unknown section or key, a bad value, two tracked environments, a
+ * tracked name that no section defines.  ${VAR} in url and service is
+ * kept as written here and expanded by cfg_expand when the environment
+ * is used.
  */
 int cfg_load(struct config *out, const char *path);
 

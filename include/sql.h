@@ -73,8 +73,11 @@ struct sql_script {
  * newer server may accept what PostgreSQL 15's grammar does not.  Returns
  * MG_ERROR (and no script) for files that can never run: a NUL byte,
  * transaction control migdir cannot honour (BEGIN without COMMIT, a BEGIN
- * inside a block, ROLLBACK, BEGIN with options), COPY FROM STDIN, or a
- * statement that needs a transaction in a file that must run without one.  Every error carries
+ * inside a block, COMMIT without BEGIN, ROLLBACK or PREPARE TRANSACTION;
+ * BEGIN with options in a file merged into migdir's transaction), COPY
+ * FROM STDIN, or a statement that needs a transaction in a file that must
+ * run without one.  Files that run without a transaction get the same
+ * checks on the blocks they open and close themselves.  Every error carries
  * a locus.
  */
 int sql_parse_script(struct sql_script **out, const char *path,

@@ -79,7 +79,11 @@ tracked_problems(struct entry *e)
 	switch (e->folder) {
 	case FOLDER_PENDING:
 		e->state = ST_PENDING;
-		if (active) {
+		/*
+		 * An unreadable file (PB_UNREADABLE) is neither drift nor
+		 * proof of the same file: its move is not finished either.
+		 */
+		if (active && *e->sum) {
 			if (!same_sum(e->sum, r->checksum))
 				p |= PB_DRIFT;
 			else
@@ -95,7 +99,7 @@ tracked_problems(struct entry *e)
 				p |= PB_FINISH_ROLLBACK;
 			else
 				p |= PB_NO_ROW;
-		} else if (!same_sum(e->sum, r->checksum))
+		} else if (*e->sum && !same_sum(e->sum, r->checksum))
 			p |= PB_DRIFT;
 		break;
 	}

@@ -113,7 +113,8 @@ scan_dir(struct scan *out, const char *dir)
 	for (folder = 0; folder < FOLDER_COUNT; folder++)
 		if ((error = read_folder(out, folder, &found, &n, &cap)) < 0)
 			goto out;
-	qsort(found, n, sizeof(*found), cmp_found);
+	if (n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(found, n, sizeof(*found), cmp_found);
 	for (i = 0; i < n; i++) {
 		struct migration *m;
 
