@@ -57,6 +57,12 @@ int state_open(struct state *st, struct ctx *ctx, unsigned need);
 /* Release everything (locks included); safe on a zeroed struct. */
 void state_close(struct state *st);
 
+/*
+ * Create the bookkeeping tables, or complete a hand-kept one (NEED_ENSURE
+ * does it in state_open); what was done is appended to st->ensured.
+ */
+int state_ensure(struct state *st);
+
 /* Disconnect (releasing the advisory lock) but keep the rest. */
 void state_disconnect(struct state *st);
 

@@ -187,9 +187,9 @@ cmd_explain_blockers(struct state *st, const char *action)
 		return 0;
 	mg_error_set(MG_EDRIFT, "cannot %s: %zu migration%s need%s attention",
 	    action, k, plural(k), k == 1 ? "s" : "");
-	mg_error_hint("A file that changed after it was applied must be "
-		      "restored (git checkout) or its change made a new "
-		      "migration; see migdir status.");
+	mg_error_hint("Nothing has run. migdir status lists every problem; "
+		      "a file changed after it was applied must be restored "
+		      "(git checkout) or its change made a new migration.");
 	return MG_EDRIFT;
 }
 
@@ -438,10 +438,9 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		return rc;
 	kind = a.rollback ? RUN_ROLLBACK : RUN_APPLY;
 	if ((rc = ctx_config(ctx)) < 0 ||
-	    (rc = state_open(&st, ctx,
-		 a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE | NEED_ENSURE)) < 0)
+	    (rc = state_open(&st, ctx, a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE)) <
+		0)
 		return rc;
-	cmd_print_lines(st.ensured.ptr);
 	if (!a.rollback && (rc = refuse_strays(&st)) < 0)
 		goto out;
 	rc = cmd_plan_steps(&st, &a, &steps);
@@ -455,6 +454,10 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		cmd_plan_show(&st, &r, kind);
 		goto out;
 	}
+	/* everything checked: now the bookkeeping tables may be created */
+	if ((rc = state_ensure(&st)) < 0)
+		goto out;
+	cmd_print_lines(st.ensured.ptr);
 	state_db_display(&where, &st);
 	if (kind == RUN_ROLLBACK && !ctx->yes && isatty(STDIN_FILENO) &&
 	    isatty(STDERR_FILENO)) {

@@ -543,6 +543,47 @@ whole_file_statement(struct sql_script *s)
 	s->transactional = 1;
 }
 
+/*
+ * Is the text before the line holding byte `err` a sequence of statements
+ * ending in COPY ... FROM STDIN?  Then a parse error after it is the
+ * COPY's inline data (psql syntax); *at is the COPY statement's offset.
+ */
+static int
+copy_stdin_before(const char *text, size_t err, size_t *at)
+{
+	size_t line = err;
+	PgQueryParseResult r;
+	json_t *tree, *stmts, *last;
+	char *prefix;
+	int found = 0;
+
+	while (line > 0 && text[line - 1] != '\n')
+		line--;
+	if (line == 0)
+		return 0;
+	prefix = xstrndup(text, line);
+	r = pg_query_parse(prefix);
+	if (!r.error && (tree = json_loads(r.parse_tree, 0, NULL))) {
+		stmts = json_object_get(tree, "stmts");
+		last = json_array_get(stmts, json_array_size(stmts) - 1);
+		if (last) {
+			struct sql_stmt st = { 0 };
+
+			classify(json_object_get(last, "stmt"), &st);
+			if (st.flags & SQL_COPY_STDIO) {
+				*at = skip_blank(prefix, line,
+				    (size_t)json_integer_value(json_object_get(
+					last, "stmt_location")));
+				found = 1;
+			}
+		}
+		json_decref(tree);
+	}
+	pg_query_free_parse_result(r);
+	free(prefix);
+	return found;
+}
+
 int
 sql_parse_script(struct sql_script **out, const char *path, const char *text,
     size_t len)
@@ -570,7 +611,21 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 		size_t off = r.error->cursorpos > 0
 		    ? sql_char_to_byte(text, len, r.error->cursorpos)
 		    : 0;
+		size_t copy;
 
+		if (copy_stdin_before(text, off, &copy)) {
+			/* the "syntax error" is the COPY's data */
+			pg_query_free_parse_result(r);
+			mg_error_set(MG_ERROR,
+			    "COPY FROM STDIN is psql syntax, not SQL: migdir "
+			    "cannot send the data that follows it");
+			sql_error_at(s, copy);
+			mg_error_hint("Load the data with INSERT statements, or "
+				      "with COPY FROM a file the server can "
+				      "read.");
+			sql_script_free(s);
+			return MG_ERROR;
+		}
 		whole_file_statement(s);
 		s->parse_error = xstrdup(r.error->message);
 		sql_locate(text, len, off, &s->parse_line, &s->parse_col, NULL);

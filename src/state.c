@@ -264,11 +264,8 @@ open_db(struct state *st, unsigned need)
 	}
 	if ((error = db_probe(st->db, &st->probe)) < 0)
 		return error;
-	if (need & NEED_ENSURE) {
-		if ((error = db_ensure(st->db, &st->probe, &st->ensured)) < 0 ||
-		    (error = db_probe(st->db, &st->probe)) < 0)
-			return error;
-	}
+	if ((need & NEED_ENSURE) && (error = state_ensure(st)) < 0)
+		return error;
 	if ((error = db_read_rows(st->db, &st->probe, &st->rows)) < 0)
 		return error;
 	st->pctx.have_db = 1;
@@ -355,6 +352,17 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 fail:
 	state_close(st);
 	return error;
+}
+
+int
+state_ensure(struct state *st)
+{
+	int error;
+
+	if ((error = db_ensure(st->db, &st->probe, &st->ensured)) < 0 ||
+	    (error = db_probe(st->db, &st->probe)) < 0)
+		return error;
+	return 0;
 }
 
 void

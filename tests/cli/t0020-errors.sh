@@ -23,6 +23,17 @@ run status
 mv elsewhere migrations
 say "an unreachable server, and a password that is never shown"
 run --database-url "postgresql://app:hunter2@127.0.0.1:1/crm?connect_timeout=2" status
+say "a password in a migdir.ini that others can read is a warning"
+printf '[migdir]\ntracked = production\n[env production]\nurl = postgresql://app:hunter2@127.0.0.1:1/crm?connect_timeout=2\n' >migdir.ini
+chmod 644 migdir.ini
+run status
+git checkout -q migdir.ini
+say "a migration that cannot be read"
+mkdir migrations/pending/20230102_dir.sql
+touch migrations/pending/20230102_rollback_dir.sql
+run status
+run apply
+rm -r migrations/pending/20230102_dir.sql migrations/pending/20230102_rollback_dir.sql
 say "git in the way"
 printf 'CREATE TABLE t1 ();\n' >migrations/pending/20230101_t1.sql
 printf 'DROP TABLE t1;\n' >migrations/pending/20230101_rollback_t1.sql

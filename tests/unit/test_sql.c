@@ -301,6 +301,12 @@ test_sql_refuses_what_can_never_run_with_a_locus(void **state)
 		"COPY FROM STDIN is psql syntax, not SQL"},
 	    {"COPY t TO STDOUT;", 1, 1, "COPY t TO STDOUT;",
 		"COPY TO STDOUT is psql syntax"},
+	    /* ... with its data lines, which the parser cannot read */
+	    {"CREATE TABLE t (a int, b text);\nCOPY t FROM stdin;\n1\tx\n"
+	     "\\.\n",
+		2, 1, "COPY t FROM stdin;",
+		"COPY FROM STDIN is psql syntax, not SQL: migdir cannot send "
+		"the data"},
 	    /* files that run without a transaction */
 	    {"CREATE INDEX CONCURRENTLY i ON t (a);\nLOCK TABLE t;\n", 2, 1,
 		"LOCK TABLE t;",
