@@ -33,6 +33,7 @@ struct ctx {
 	int json;                 /* --json */
 	int verbosity;            /* -q: -1, -v: +1 each */
 	int yes;                  /* --yes */
+	const char *command;      /* the command's name */
 	struct config cfg;        /* valid after ctx_config() */
 	int cfg_loaded;
 };

@@ -37,6 +37,9 @@ void rp_setup(int verbosity, int json);
 int rp_verbosity(void);
 int rp_json_mode(void);
 
+/* Has a JSON document been printed?  (stdout carries one at most) */
+int rp_json_printed(void);
+
 /* Escape sequence for colour c on stdout ("" when stdout is not coloured). */
 const char *rp_c(enum rp_color c);
 

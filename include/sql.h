@@ -55,10 +55,12 @@ struct sql_script {
 	int whole;               /* ... and one of them spanned the whole file */
 	int transactional;       /* run in one transaction with the bookkeeping */
 	int marked;              /* "-- migdir:no-transaction" present */
+	int marker_line;         /* ... on this line */
 	int session_set;         /* some statement changes session settings */
 	int parsed;              /* 0: the parser rejected the file (see below) */
 	const char *reason;      /* why not transactional (static), or NULL */
 	size_t reason_stmt;      /* index of the statement that decided it */
+	int reason_line;         /* its line (or the marker's) */
 	char *parse_error;       /* the parser's message when !parsed */
 	int parse_line, parse_col;
 };

@@ -84,7 +84,7 @@ database_named(const struct ctx *ctx)
 					      : cfg_tracked(&ctx->cfg);
 	const char *url = getenv("DATABASE_URL");
 
-	if (ctx->database_url || (!ctx->env_name && url && *url))
+	if (ctx->database_url || (url && *url))
 		return 1;
 	return env && ((env->url && *env->url) ||
 			  (env->service && *env->service));

@@ -34,7 +34,7 @@ mode_text(const struct run_item *it, char *buf, size_t size)
 				    "not read it)");
 	else if (!s->transactional)
 		snprintf(buf, size, "no transaction: %s (line %d)", s->reason,
-		    s->stmts[s->reason_stmt].line);
+		    s->reason_line);
 	else if (s->whole)
 		snprintf(buf, size, "one transaction (its own BEGIN/COMMIT "
 				    "merged)");
@@ -230,10 +230,20 @@ cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
 		const struct db_failure *f = &it->unit->fail;
 
 		json_object_set_new(o, "failed",
-		    json_pack("{s:s,s:s?,s:s?}", "version", it->e->version,
-			"sqlstate", f->sqlstate, "message", f->message));
+		    json_pack("{s:s,s:s?,s:s?,s:I,s:I,s:b}", "version",
+			it->e->version, "sqlstate", f->sqlstate, "message",
+			f->message, "statements_done",
+			(json_int_t)it->unit->stmts_done, "statements",
+			(json_int_t)it->unit->nstmts, "transactional",
+			it->unit->transactional));
 	} else
 		json_object_set_new(o, "failed", json_null());
+	if (mg_error_last()->message) {
+		json_t *e = rp_error_json(mg_error_last());
+
+		json_object_update(o, e);
+		json_decref(e);
+	}
 	return o;
 }
 
@@ -373,8 +383,7 @@ confirm(const char *question)
 }
 
 static void
-closing_line(const struct state *st, const struct run *r, enum run_kind kind,
-    int rc)
+closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 {
 	char dur[32];
 	const char *done = kind == RUN_ROLLBACK ? "Rolled back" : "Applied";
@@ -383,22 +392,39 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind,
 
 	for (i = 0; i < r->n; i++)
 		usec += r->items[i].usec;
-	if (r->nrun == 0)
-		rp_out("Finished %zu interrupted move%s", r->n, plural(r->n));
-	else if (r->ndone || rc == 0)
-		rp_out("%s %zu migration%s in %s", done, r->ndone,
-		    plural(r->ndone), rp_duration(dur, usec));
-	else
-		rp_out("Nothing was %s", kind == RUN_ROLLBACK ? "rolled back"
-							     : "applied");
-	if (r->commit[0])
-		rp_out("; committed %.12s", r->commit);
-	else if (r->staged)
-		rp_out("; moves staged in git");
-	else if (!st->tracked && r->ndone)
-		rp_out("; no file moved (%s is not the tracked environment)",
-		    st->env->name);
-	rp_out(".\n");
+	/* when the first migration failed, its own line says it all */
+	if (!(r->nrun && !r->ndone && r->failed_item >= 0)) {
+		if (r->nrun == 0)
+			rp_out("Finished %zu interrupted move%s", r->n,
+			    plural(r->n));
+		else
+			rp_out("%s %zu migration%s in %s", done, r->ndone,
+			    plural(r->ndone), rp_duration(dur, usec));
+		if (r->commit[0])
+			rp_out("; committed %.12s", r->commit);
+		else if (r->staged)
+			rp_out("; moves staged in git");
+		else if (!st->tracked && r->ndone)
+			rp_out("; no file moved (%s is not the tracked "
+			       "environment)",
+			    st->env->name);
+		rp_out(".\n");
+	}
+	if (r->failed_item >= 0) {
+		const struct run_item *it = &r->items[r->failed_item];
+		const struct db_unit *u = it->unit;
+
+		if (!u->transactional && u->stmts_done > 0)
+			rp_out("%s stopped at statement %zu of %zu: the %zu "
+			       "before it ran without a transaction and stay "
+			       "done.\n",
+			    it->e->version, u->stmts_done + 1, u->nstmts,
+			    u->stmts_done);
+		else
+			rp_out("%s failed: nothing of it was %s.\n",
+			    it->e->version,
+			    kind == RUN_ROLLBACK ? "rolled back" : "applied");
+	}
 }
 
 /*
@@ -423,35 +449,117 @@ refuse_strays(const struct state *st)
 	return MG_ERROR;
 }
 
+/* Open the state, refuse strays, plan and prepare: everything but run. */
+static int
+prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
+    struct state *st, struct steps *steps, struct run *r)
+{
+	enum run_kind kind = a->rollback ? RUN_ROLLBACK : RUN_APPLY;
+	int rc;
+
+	if ((rc = state_open(st, ctx, need)) < 0)
+		return rc;
+	if (!a->rollback && (rc = refuse_strays(st)) < 0)
+		return rc;
+	rc = cmd_plan_steps(st, a, steps);
+	if (rc == MG_ENOTFOUND && a->rollback) {
+		mg_error_clear();
+		rc = 0;
+	}
+	if (rc < 0)
+		return rc;
+	return run_prepare(r, st, steps, kind);
+}
+
+static void
+release_run(struct state *st, struct steps *steps, struct run *r)
+{
+	run_release(r);
+	steps_release(steps);
+	state_close(st);
+}
+
+/* The versions a prepared run will run, one per line (caller frees). */
+static char *
+run_versions(const struct run *r)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		buf_printf(&b, "%s %d\n", r->items[i].e->version,
+		    r->items[i].step->run);
+	return buf_detach(&b);
+}
+
+/*
+ * On a terminal, a rollback asks first.  The question is asked before any
+ * lock is taken (a prompt left open must not hold up other migdirs); the
+ * run then plans again under the locks and refuses if the answer no longer
+ * matches what will happen.
+ */
+static int
+ask_rollback(struct ctx *ctx, const struct run_args *a, char **asked)
+{
+	struct state st;
+	struct steps steps = { 0 };
+	struct run r = { 0 };
+	struct buf q = BUF_INIT, where = BUF_INIT;
+	int rc;
+
+	*asked = NULL;
+	if ((rc = prepare_run(ctx, a, NEED_DB, &st, &steps, &r)) < 0)
+		goto out;
+	cmd_plan_show(&st, &r, RUN_ROLLBACK);
+	if (r.n == 0)
+		goto out;
+	state_db_display(&where, &st);
+	buf_printf(&q, "Roll back %zu migration%s from %s at %s?", r.nrun,
+	    plural(r.nrun), state_env_label(&st), where.ptr);
+	if (!confirm(q.ptr))
+		rc = mg_error_set(MG_ERROR, "rollback canceled: nothing changed");
+	else
+		*asked = run_versions(&r);
+out:
+	buf_release(&q);
+	buf_release(&where);
+	release_run(&st, &steps, &r);
+	return rc;
+}
+
 int
 cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 {
 	struct run_args a;
-	struct state st;
+	struct state st = { 0 };
 	struct steps steps = { 0 };
 	struct run r = { 0 };
 	struct buf where = BUF_INIT;
 	enum run_kind kind;
+	char *asked = NULL, *now = NULL;
 	int rc;
 
 	if ((rc = cmd_run_options(ctx, name, argc, argv, &a)) < 0)
 		return rc;
 	kind = a.rollback ? RUN_ROLLBACK : RUN_APPLY;
-	if ((rc = ctx_config(ctx)) < 0 ||
-	    (rc = state_open(&st, ctx, a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE)) <
-		0)
+	if ((rc = ctx_config(ctx)) < 0)
 		return rc;
-	if (!a.rollback && (rc = refuse_strays(&st)) < 0)
-		goto out;
-	rc = cmd_plan_steps(&st, &a, &steps);
-	if (rc == MG_ENOTFOUND && a.rollback) {
-		mg_error_clear();
-		rc = 0;
-	}
-	if (rc < 0 || (rc = run_prepare(&r, &st, &steps, kind)) < 0)
+	if (kind == RUN_ROLLBACK && !a.dry_run && !ctx->yes &&
+	    isatty(STDIN_FILENO) && isatty(STDERR_FILENO) &&
+	    ((rc = ask_rollback(ctx, &a, &asked)) < 0 || !asked))
+		return rc;
+	if ((rc = prepare_run(ctx, &a, a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE,
+		 &st, &steps, &r)) < 0)
 		goto out;
 	if (a.dry_run || r.n == 0) {
 		cmd_plan_show(&st, &r, kind);
+		goto out;
+	}
+	if (asked && strcmp(asked, (now = run_versions(&r)))) {
+		rc = mg_error_set(MG_ERROR, "what rollback would do changed "
+					    "while you answered: nothing was "
+					    "rolled back");
+		mg_error_hint("Run it again to see the new plan.");
 		goto out;
 	}
 	/* everything checked: now the bookkeeping tables may be created */
@@ -459,34 +567,19 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		goto out;
 	cmd_print_lines(st.ensured.ptr);
 	state_db_display(&where, &st);
-	if (kind == RUN_ROLLBACK && !ctx->yes && isatty(STDIN_FILENO) &&
-	    isatty(STDERR_FILENO)) {
-		struct buf q = BUF_INIT;
-		int yes;
-
-		buf_printf(&q, "Roll back %zu migration%s from %s at %s?",
-		    r.nrun, plural(r.nrun), state_env_label(&st), where.ptr);
-		yes = confirm(q.ptr);
-		buf_release(&q);
-		if (!yes) {
-			rc = mg_error_set(MG_ERROR, "rollback canceled: nothing "
-						    "changed");
-			goto out;
-		}
-	}
 	if (r.nrun)
 		rp_out("%s %zu migration%s %s %s at %s\n",
 		    kind == RUN_ROLLBACK ? "Rolling back" : "Applying", r.nrun,
 		    plural(r.nrun), kind == RUN_ROLLBACK ? "from" : "to",
 		    state_env_label(&st), where.ptr);
 	rc = run_execute(&r);
-	closing_line(&st, &r, kind, rc);
+	closing_line(&st, &r, kind);
 	if (ctx->json)
 		rp_json(cmd_run_json(&st, &r, kind));
 out:
+	free(asked);
+	free(now);
 	buf_release(&where);
-	run_release(&r);
-	steps_release(&steps);
-	state_close(&st);
+	release_run(&st, &steps, &r);
 	return rc;
 }

@@ -109,6 +109,7 @@ struct db {
 
 static volatile sig_atomic_t interrupted;
 static PGcancel *volatile cancel_obj;
+static const struct db *cancel_owner; /* the connection cancel_obj cancels */
 static struct sigaction old_sigint;
 static int handler_installed;
 
@@ -129,12 +130,17 @@ on_sigint(int sig)
 		pq.PQcancel(cancel_obj, errbuf, sizeof(errbuf));
 }
 
+/* Ctrl-C cancels what db runs (the newest connection, when several). */
 static void
-install_handler(PGconn *conn)
+install_handler(const struct db *db)
 {
+	PGcancel *old = cancel_obj;
 	struct sigaction sa;
 
-	cancel_obj = pq.PQgetCancel(conn);
+	cancel_obj = pq.PQgetCancel(db->conn);
+	cancel_owner = db;
+	if (old)
+		pq.PQfreeCancel(old);
 	if (handler_installed)
 		return;
 	memset(&sa, 0, sizeof(sa));
@@ -154,6 +160,7 @@ remove_handler(void)
 		handler_installed = 0;
 	}
 	cancel_obj = NULL;
+	cancel_owner = NULL;
 	if (c)
 		pq.PQfreeCancel(c);
 }
@@ -195,6 +202,115 @@ conn_message(PGconn *conn)
 	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		n--;
 	return xstrndup(m, n);
+}
+
+/*
+ * The length of s cut to at most max bytes without splitting a UTF-8
+ * sequence (the server rejects half a character in an identifier).
+ */
+static int
+clip_utf8(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return (int)n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return (int)max;
+}
+
+/*
+ * Append to secrets the password= value at p (after the keyword); in a
+ * URL's query (in_url), the value ends at '&'.
+ */
+static void
+keyword_password(struct buf *secrets, const char *p, int in_url)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p++ != '=')
+		return;
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p == '\'') {
+		for (p++; *p && *p != '\''; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			buf_putc(secrets, *p);
+		}
+	} else
+		buf_put(secrets, p, strcspn(p, in_url ? " \t\n&#" : " \t\n"));
+	buf_putc(secrets, '\0');
+}
+
+/*
+ * The passwords written in conninfo, NUL-separated in secrets: a URL's
+ * "user:secret@" as written and decoded, and password= values.  libpq
+ * quotes a malformed connection string, or the bad token of it, back in
+ * its messages.
+ */
+static void
+conninfo_passwords(struct buf *secrets, const char *conninfo)
+{
+	const char *p = strstr(conninfo, "://"), *end, *at = NULL, *c;
+	PQconninfoOption *opts, *o;
+
+	if (p) {
+		p += 3;
+		end = p + strcspn(p, "/?#");
+		for (c = p; c < end; c++)
+			if (*c == '@')
+				at = c;
+		for (c = p; at && c < at && *c != ':'; c++)
+			;
+		if (at && c < at) {
+			buf_put(secrets, c + 1, (size_t)(at - c - 1));
+			buf_putc(secrets, '\0');
+		}
+	}
+	for (p = conninfo; (p = strstr(p, "password")); p += 8)
+		if (p == conninfo || p[-1] == ' ' || p[-1] == '\t' ||
+		    p[-1] == '\n' || p[-1] == '?' || p[-1] == '&')
+			keyword_password(secrets, p + 8,
+			    p > conninfo && (p[-1] == '?' || p[-1] == '&'));
+	if ((opts = pq.PQconninfoParse(conninfo, NULL))) {
+		for (o = opts; o->keyword; o++)
+			if (!strcmp(o->keyword, "password") && o->val) {
+				buf_puts(secrets, o->val);
+				buf_putc(secrets, '\0');
+			}
+		pq.PQconninfoFree(opts);
+	}
+}
+
+/* msg with every password written in conninfo replaced (caller frees). */
+static char *
+redact(const char *msg, const char *conninfo)
+{
+	struct buf secrets = BUF_INIT, out = BUF_INIT;
+	const char *s, *end;
+
+	buf_puts(&out, msg);
+	conninfo_passwords(&secrets, conninfo);
+	end = secrets.ptr + secrets.len;
+	for (s = secrets.ptr; s < end; s += strlen(s) + 1) {
+		struct buf next = BUF_INIT;
+		const char *p = out.ptr, *hit;
+
+		if (!*s)
+			continue;
+		while ((hit = strstr(p, s))) {
+			buf_put(&next, p, (size_t)(hit - p));
+			buf_puts(&next, "<redacted>");
+			p = hit + strlen(s);
+		}
+		buf_puts(&next, p);
+		buf_release(&out);
+		out = next;
+	}
+	buf_release(&secrets);
+	return buf_detach(&out);
 }
 
 static void
@@ -559,8 +675,9 @@ db_connect(struct db **out, const struct db_target *t)
 	val[i] = NULL;
 	db->conn = pq.PQconnectdbParams(kw, val, 1);
 	if (!db->conn || pq.PQstatus(db->conn) != CONNECTION_OK) {
-		char *m = db->conn ? conn_message(db->conn)
-				   : xstrdup("out of memory");
+		char *raw = db->conn ? conn_message(db->conn)
+				     : xstrdup("out of memory");
+		char *m = redact(raw, db->conninfo);
 
 		db_describe_conninfo(&name, db->conninfo);
 		mg_error_set(MG_ERROR, "could not connect to %s: %s", name.ptr,
@@ -568,6 +685,7 @@ db_connect(struct db **out, const struct db_target *t)
 		mg_error_hint("Check the url or service of the environment, "
 			      "DATABASE_URL or --database-url, and that the "
 			      "server is running.");
+		free(raw);
 		free(m);
 		buf_release(&name);
 		db_close(db);
@@ -595,7 +713,8 @@ db_connect(struct db **out, const struct db_target *t)
 	}
 	db->schema = xstrdup(t->schema);
 	db->table = xstrdup(t->table);
-	db->history = xasprintf("%.54s_history", t->table);
+	db->history = xasprintf("%.*s_history", clip_utf8(t->table, 54),
+	    t->table);
 	db->qschema = quote_ident(db->conn, t->schema);
 	{
 		char *qt = quote_ident(db->conn, t->table);
@@ -610,7 +729,7 @@ db_connect(struct db **out, const struct db_target *t)
 	db->environment = xstrdup(t->environment ? t->environment : "");
 	db->who = xstrdup(t->who ? t->who : "");
 	db->app_version = xstrdup(t->app_version ? t->app_version : "");
-	install_handler(db->conn);
+	install_handler(db);
 	*out = db;
 	return 0;
 }
@@ -620,7 +739,8 @@ db_close(struct db *db)
 {
 	if (!db)
 		return;
-	remove_handler();
+	if (cancel_owner == db)
+		remove_handler();
 	if (db->monitor)
 		pq.PQfinish(db->monitor);
 	if (db->conn)
@@ -896,6 +1016,11 @@ db_ensure(struct db *db, const struct db_probe *p, struct buf *report)
 		buf_printf(report, "added column%s %s to %s\n",
 		    strchr(added.ptr, ',') ? "s" : "", added.ptr, db->qtable);
 	if (!p->history_exists) {
+		/* an identifier, so quoted like the others */
+		char *idx = xasprintf("%.*s_version_idx",
+		    clip_utf8(db->history, 40), db->history);
+		char *qidx = quote_ident(db->conn, idx);
+
 		buf_printf(&sql,
 		    "CREATE TABLE IF NOT EXISTS %s (\n"
 		    "  id BIGSERIAL PRIMARY KEY,\n"
@@ -916,9 +1041,10 @@ db_ensure(struct db *db, const struct db_probe *p, struct buf *report)
 		    "  old_row JSONB,\n"
 		    "  migdir_version TEXT\n"
 		    ");\n"
-		    "CREATE INDEX IF NOT EXISTS %.40s_version_idx ON %s "
-		    "(version, at);\n",
-		    db->qhistory, db->history, db->qhistory);
+		    "CREATE INDEX IF NOT EXISTS %s ON %s (version, at);\n",
+		    db->qhistory, qidx, db->qhistory);
+		free(qidx);
+		free(idx);
 		if (report)
 			buf_printf(report, "created table %s (run history)\n",
 			    db->qhistory);
@@ -1021,7 +1147,8 @@ prepare(struct db *db)
 	    "applied_at, is_active, rolled_back_at, checksum, "
 	    "rollback_checksum, applied_by, duration_ms, migdir_version) "
 	    "VALUES ($1, $2, now(), true, NULL, $3, $4, $5, "
-	    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, "
+	    "coalesce($8::bigint, "
+	    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint), "
 	    "$6) "
 	    "ON CONFLICT (version) DO UPDATE SET applied_at = now(), "
 	    "is_active = true, rolled_back_at = NULL, "
@@ -1043,7 +1170,8 @@ prepare(struct db *db)
 	    "INSERT INTO %s (version, action, success, by_user, environment, "
 	    "checksum, duration_ms, migdir_version) "
 	    "SELECT version, 'rollback', true, $3, $5, $2, "
-	    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, "
+	    "coalesce($6::bigint, "
+	    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint), "
 	    "$4 FROM r",
 	    db->qtable, db->qhistory);
 	buf_printf(&clear,
@@ -1079,9 +1207,14 @@ prepare(struct db *db)
 	return error;
 }
 
-/* Parameters of the bookkeeping statement of u; returns their count. */
+/*
+ * Parameters of the bookkeeping statement of u; returns their count.
+ * dur_ms is the unit's duration when it ran outside a transaction (the
+ * server's now() is then the bookkeeping's own start), else NULL.
+ */
 static int
-book_params(const struct db *db, const struct db_unit *u, const char **p)
+book_params(const struct db *db, const struct db_unit *u, const char **p,
+    const char *dur_ms)
 {
 	if (u->action == DB_APPLY) {
 		p[0] = u->version;
@@ -1091,14 +1224,16 @@ book_params(const struct db *db, const struct db_unit *u, const char **p)
 		p[4] = db->who;
 		p[5] = db->app_version;
 		p[6] = db->environment;
-		return 7;
+		p[7] = dur_ms;
+		return 8;
 	}
 	p[0] = u->version;
 	p[1] = u->checksum;
 	p[2] = db->who;
 	p[3] = db->app_version;
 	p[4] = db->environment;
-	return 5;
+	p[5] = dur_ms;
+	return 6;
 }
 
 static int
@@ -1178,7 +1313,7 @@ send_unit(struct db *db, struct queue *q, struct db_unit *u, size_t idx)
 		if (send_cmd(db, q, CMD_STMT, idx, i, u->stmts[i], NULL, 0,
 			NULL) < 0)
 			return MG_ERROR;
-	n = book_params(db, u, params);
+	n = book_params(db, u, params, NULL);
 	if (send_cmd(db, q, CMD_BOOK, idx, 0, NULL,
 		u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n,
 		params) < 0 ||
@@ -1354,6 +1489,7 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 {
 	const char *params[8];
 	long long t0 = now_us();
+	char dur[32];
 	size_t i;
 	int n, error = 0;
 
@@ -1374,7 +1510,9 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 			goto out;
 		u->stmts_done++;
 	}
-	n = book_params(db, u, params);
+	if (!u->transactional)
+		snprintf(dur, sizeof(dur), "%lld", (now_us() - t0) / 1000);
+	n = book_params(db, u, params, u->transactional ? NULL : dur);
 	if ((error = sync_cmd(db, u, CMD_BOOK, 0, NULL,
 		 u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n, params,
 		 0)) < 0)

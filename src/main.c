@@ -48,10 +48,11 @@ main(int argc, char **argv)
 		rc = cmd_usage_error(NULL, "unknown command \"%s\"", argv[next]);
 		goto out;
 	}
+	ctx.command = cmd->name;
 	rc = cmd->fn(&ctx, argc - next, argv + next);
 out:
 	if (rc < 0 && mg_error_last()->message) {
-		if (ctx.json)
+		if (ctx.json && !rp_json_printed())
 			rp_json(rp_error_json(mg_error_last()));
 		rp_print_error(mg_error_last());
 	}

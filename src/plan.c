@@ -280,7 +280,10 @@ plan_problem_text(const struct entry *e, enum problem p, char *out,
 	case PB_UNCOMMITTED:
 		snprintf(out, size,
 		    "moved to %s/ but not committed: repair commits the move",
-		    fname(e->folder));
+		    fname(e->folder >= 0 && (e->head & (1u << e->folder)) &&
+			    e->rb_folder >= 0
+			? e->rb_folder
+			: e->folder));
 		break;
 	case PB_RB_CHANGED:
 		snprintf(out, size,

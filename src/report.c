@@ -20,6 +20,7 @@
 
 static int verbosity;
 static int json_mode;
+static int json_printed;
 static int color_out, color_err;
 
 static const char *const seq[] = {
@@ -71,6 +72,12 @@ int
 rp_json_mode(void)
 {
 	return json_mode;
+}
+
+int
+rp_json_printed(void)
+{
+	return json_printed;
 }
 
 const char *
@@ -287,6 +294,7 @@ rp_json(void *json)
 
 	if (!j)
 		return;
+	json_printed = 1;
 	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(j);

@@ -256,7 +256,7 @@ mode_note(const struct run_item *it, char *buf, size_t size)
 		snprintf(buf, size, "sent whole: the parser could not split it");
 	else if (!s->transactional)
 		snprintf(buf, size, "not atomic: %s (line %d)", s->reason,
-		    s->stmts[s->reason_stmt].line);
+		    s->reason_line);
 	return buf;
 }
 
@@ -348,6 +348,16 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 		    it->unit->nstmts);
 	if (f->hint)
 		mg_error_hint("%s", f->hint);
+	else if (f->sqlstate && !strcmp(f->sqlstate, "55P03"))
+		mg_error_hint("Another session holds a lock %s needs (see the "
+			      "waiting lines above): run again when it is "
+			      "done, or raise lock_timeout in migdir.ini.",
+		    it->e->version);
+	else if (f->sqlstate && !strcmp(f->sqlstate, "57014") &&
+	    !db_interrupted())
+		mg_error_hint("The statement ran longer than statement_timeout: "
+			      "raise it in migdir.ini for this environment, "
+			      "or make the migration cheaper.");
 	else if (it->unit->transactional)
 		mg_error_hint("Nothing of %s was applied; %s stays in %s. Fix "
 			      "the file and run migdir %s again.",
@@ -506,7 +516,13 @@ run_execute(struct run *r)
 					statement.ptr, location.ptr) < 0)
 					rp_warning("%s", mg_error_last()->message);
 				mg_error_clear();
-				mg_error_set(error, "%s failed", it->e->version);
+				mg_error_set(error, "%s failed at %s%s%s%s",
+				    it->e->version, location.ptr,
+				    it->unit->fail.sqlstate ? " (SQLSTATE " : "",
+				    it->unit->fail.sqlstate
+					? it->unit->fail.sqlstate
+					: "",
+				    it->unit->fail.sqlstate ? ")" : "");
 			}
 		}
 	}

@@ -308,8 +308,12 @@ uses_string(json_t *node, const char *val)
 	return 0;
 }
 
-static int
-has_marker(const char *t, size_t len)
+/*
+ * Find a line that is exactly "-- migdir:no-transaction" (blanks aside):
+ * returns the offset of the line's start plus one, or 0 if none.
+ */
+static size_t
+find_marker(const char *t, size_t len)
 {
 	size_t i = 0, mlen = strlen(MARKER);
 
@@ -329,7 +333,7 @@ has_marker(const char *t, size_t len)
 						      t[q] == '\r'))
 					q++;
 				if (q >= len || t[q] == '\n')
-					return 1;
+					return i + 1;
 			}
 		}
 		while (i < len && t[i] != '\n')
@@ -337,6 +341,26 @@ has_marker(const char *t, size_t len)
 		i++;
 	}
 	return 0;
+}
+
+/*
+ * The marker counts when it stands between statements, not when the line
+ * is part of one (a function body, a string).
+ */
+static void
+find_marker_outside(struct sql_script *s)
+{
+	size_t at = find_marker(s->text, s->len), i;
+	int col;
+
+	if (!at--)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (at >= s->stmts[i].off &&
+		    at < s->stmts[i].off + s->stmts[i].len)
+			return;
+	s->marked = 1;
+	sql_locate(s->text, s->len, at, &s->marker_line, &col, NULL);
 }
 
 static int
@@ -424,6 +448,7 @@ decide_mode(struct sql_script *s, json_t *stmts)
 		s->transactional = 0;
 		s->reason = "-- " MARKER;
 		s->reason_stmt = 0;
+		s->reason_line = s->marker_line;
 		return;
 	}
 	for (i = 0; i < s->n; i++)
@@ -431,6 +456,7 @@ decide_mode(struct sql_script *s, json_t *stmts)
 			s->transactional = 0;
 			s->reason = s->stmts[i].what;
 			s->reason_stmt = i;
+			s->reason_line = s->stmts[i].line;
 			return;
 		}
 	for (i = 0; i < s->n; i++) {
@@ -450,6 +476,7 @@ decide_mode(struct sql_script *s, json_t *stmts)
 				s->reason = "ALTER TYPE ... ADD VALUE used "
 					    "later in the file";
 				s->reason_stmt = i;
+				s->reason_line = s->stmts[i].line;
 				return;
 			}
 	}
@@ -475,7 +502,7 @@ check_untransacted(struct sql_script *s)
 			    "%s needs a transaction, but this file runs "
 			    "without one because of %s (line %d)",
 			    s->stmts[i].what, s->reason,
-			    s->stmts[s->reason_stmt].line);
+			    s->reason_line);
 		if ((f & SQL_NO_TX) && in_block)
 			return script_error(s, i,
 			    "%s cannot run inside the file's transaction "
@@ -605,7 +632,6 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 		sql_script_free(s);
 		return MG_ERROR;
 	}
-	s->marked = has_marker(text, len);
 	r = pg_query_parse(text);
 	if (r.error) {
 		size_t off = r.error->cursorpos > 0
@@ -646,6 +672,7 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	}
 	stmts = json_object_get(tree, "stmts");
 	fill_statements(s, stmts);
+	find_marker_outside(s);
 	for (i = 0; i < s->n; i++)
 		if (s->stmts[i].flags & SQL_COPY_STDIO) {
 			error = script_error(s, i,

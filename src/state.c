@@ -49,6 +49,13 @@ conninfo_value(struct buf *out, const char *v)
 	buf_putc(out, '\'');
 }
 
+/*
+ * Which database: --database-url (the command line is explicit), else the
+ * environment's url or service from migdir.ini, else DATABASE_URL, else
+ * libpq's own defaults (PG* variables, service file).  A DATABASE_URL left
+ * in the shell never overrides a database migdir.ini names: that would
+ * point the tracked environment's moves at another database.
+ */
 static int
 choose_conninfo(struct state *st)
 {
@@ -59,9 +66,6 @@ choose_conninfo(struct state *st)
 	if (st->ctx->database_url) {
 		st->conninfo = xstrdup(st->ctx->database_url);
 		st->conn_source = "--database-url";
-	} else if (!st->ctx->env_name && url && *url) {
-		st->conninfo = xstrdup(url);
-		st->conn_source = "DATABASE_URL";
 	} else if (st->env->url && *st->env->url) {
 		if (cfg_expand(&st->conninfo, st->env->url) < 0)
 			goto bad;
@@ -74,6 +78,9 @@ choose_conninfo(struct state *st)
 		free(v);
 		st->conninfo = buf_detach(&b);
 		st->conn_source = "migdir.ini service";
+	} else if (url && *url) {
+		st->conninfo = xstrdup(url);
+		st->conn_source = "DATABASE_URL";
 	} else {
 		st->conninfo = xstrdup("");
 		st->conn_source = "libpq defaults (PG* variables)";
@@ -237,6 +244,14 @@ out:
 	return error;
 }
 
+/* How long to wait for another migdir: the environment's, else [migdir]'s. */
+static long
+lock_wait(const struct state *st)
+{
+	return st->env->lock_wait_ms >= 0 ? st->env->lock_wait_ms
+					  : st->cfg->lock_wait_ms;
+}
+
 static int
 open_db(struct state *st, unsigned need)
 {
@@ -253,15 +268,11 @@ open_db(struct state *st, unsigned need)
 	t.app_version = MIGDIR_VERSION;
 	if ((error = db_connect(&st->db, &t)) < 0)
 		return error;
-	rp_verbose("connected to %s (%s, PostgreSQL %d)", db_display(st->db),
-	    st->conn_source, db_server_version(st->db));
-	if (need & NEED_LOCK) {
-		long wait = st->env->lock_wait_ms >= 0 ? st->env->lock_wait_ms
-						       : st->cfg->lock_wait_ms;
-
-		if ((error = db_lock(st->db, wait)) < 0)
-			return error;
-	}
+	rp_verbose("connected to %s (%s, PostgreSQL %d.%d)", db_display(st->db),
+	    st->conn_source, db_server_version(st->db) / 10000,
+	    db_server_version(st->db) % 10000);
+	if ((need & NEED_LOCK) && (error = db_lock(st->db, lock_wait(st))) < 0)
+		return error;
 	if ((error = db_probe(st->db, &st->probe)) < 0)
 		return error;
 	if ((need & NEED_ENSURE) && (error = state_ensure(st)) < 0)
@@ -322,8 +333,8 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 		struct buf lock = BUF_INIT;
 
 		buf_printf(&lock, "%s/%s", st->dir, LOCK_FILE);
-		error = fs_lock(&st->lock, lock.ptr, "apply",
-		    st->cfg->lock_wait_ms);
+		error = fs_lock(&st->lock, lock.ptr,
+		    ctx->command ? ctx->command : "migdir", lock_wait(st));
 		buf_release(&lock);
 		if (error < 0)
 			goto fail;

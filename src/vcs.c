@@ -12,6 +12,7 @@
  * commits.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,7 @@ int
 vcs_relpath(const struct vcs *v, struct buf *out, const char *path)
 {
 	char *abs = realpath(path, NULL);
+	int abs_errno = errno; /* realpath may set errno even on success */
 	size_t n = strlen(v->workdir);
 	char *wd = xstrndup(v->workdir, n > 1 ? n - 1 : n);
 	char *real_wd = realpath(wd, NULL);
@@ -196,6 +198,8 @@ vcs_relpath(const struct vcs *v, struct buf *out, const char *path)
 
 	free(wd);
 	if (!abs || !real_wd) {
+		if (!abs)
+			errno = abs_errno;
 		free(abs);
 		free(real_wd);
 		return mg_error_os(MG_ERROR, "could not resolve \"%s\"", path);
@@ -238,26 +242,38 @@ identity(git_repository *repo, const char *env, const char *key)
 }
 
 /*
- * Parse a GIT_*_DATE in git's internal forms "@EPOCH +ZZZZ" or
- * "EPOCH +ZZZZ"; returns 0 and the time, or -1 to use the clock.
+ * Parse a GIT_*_DATE in git's internal forms "@EPOCH [+-]HHMM" or
+ * "EPOCH [+-]HHMM" (the zone optional); returns 0 and the time, or -1 to
+ * use the clock for anything else (an ISO date must not be read as its
+ * year in seconds).
  */
 static int
 parse_date(const char *s, git_time_t *when, int *offset)
 {
 	long long t;
-	int tz = 0, sign = 1, n = 0;
+	int tz = 0, sign = 1;
+	char *end;
 
 	if (!s || !*s)
 		return -1;
 	if (*s == '@')
 		s++;
-	if (sscanf(s, "%lld %n", &t, &n) < 1)
+	if (*s < '0' || *s > '9')
 		return -1;
-	s += n;
-	if (*s == '+' || *s == '-') {
+	errno = 0;
+	t = strtoll(s, &end, 10);
+	if (errno)
+		return -1;
+	s = end;
+	if (*s == ' ') {
+		s++;
+		if ((*s != '+' && *s != '-') ||
+		    strspn(s + 1, "0123456789") != 4 || s[5])
+			return -1;
 		sign = *s == '-' ? -1 : 1;
 		tz = atoi(s + 1);
-	}
+	} else if (*s)
+		return -1;
 	*when = (git_time_t)t;
 	*offset = sign * ((tz / 100) * 60 + tz % 100);
 	return 0;
@@ -361,9 +377,15 @@ vcs_check_ready(struct vcs *v, int commit)
 		return MG_ERROR;
 	}
 	{
+		/* both, as git wants both: the commit comes after the point
+		 * of no return */
 		git_signature *sig = NULL;
-		int error = signature(&sig, v->repo, "COMMITTER");
+		int error = signature(&sig, v->repo, "AUTHOR");
 
+		g.git_signature_free(sig);
+		sig = NULL;
+		if (!error)
+			error = signature(&sig, v->repo, "COMMITTER");
 		g.git_signature_free(sig);
 		return error;
 	}
@@ -467,18 +489,29 @@ tree_has(struct vcs *v, git_tree *root, struct dir_cache *c, const char *path)
 		return g.git_tree_entry_byname(root, path) != NULL;
 	for (i = 0; i < c->n; i++)
 		if (strlen(c->dir[i]) == dlen && !strncmp(c->dir[i], path, dlen))
-			t = c->tree[i];
-	if (i == c->n && !t && c->n < FOLDER_SLOTS) {
+			break;
+	if (i == c->n && c->n == FOLDER_SLOTS) {
+		/* cache full: look the path up from the root */
+		git_tree_entry *e = NULL;
+		int found = g.git_tree_entry_bypath(&e, root, path) == 0;
+
+		g.git_tree_entry_free(e);
+		return found;
+	}
+	if (i == c->n) {
 		git_tree_entry *e = NULL;
 
+		/* a directory HEAD lacks is cached too, as NULL */
 		c->dir[c->n] = xstrndup(path, dlen);
+		c->tree[c->n] = NULL;
 		if (g.git_tree_entry_bypath(&e, root, c->dir[c->n]) == 0 &&
 		    g.git_tree_entry_type(e) == GIT_OBJECT_TREE)
 			g.git_tree_lookup(&c->tree[c->n], v->repo,
 			    g.git_tree_entry_id(e));
 		g.git_tree_entry_free(e);
-		t = c->tree[c->n++];
+		c->n++;
 	}
+	t = c->tree[i];
 	return t && g.git_tree_entry_byname(t, slash + 1) != NULL;
 }
 

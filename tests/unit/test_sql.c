@@ -485,6 +485,10 @@ test_sql_no_transaction_marker_is_a_line_of_its_own(void **state)
 	    {"-- migdir:no-transactions\nSELECT 1;", 0},
 	    {"/* migdir:no-transaction */\nSELECT 1;", 0},
 	    {"-- MIGDIR:NO-TRANSACTION\nSELECT 1;", 0},
+	    /* inside a statement it is the statement's text, not a marker */
+	    {"CREATE FUNCTION f() RETURNS int AS $$\n"
+	     "-- migdir:no-transaction\nSELECT 1\n$$ LANGUAGE sql;\n", 0},
+	    {"SELECT '\n-- migdir:no-transaction\n';\n", 0},
 	};
 	size_t i;
 
