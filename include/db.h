@@ -107,6 +107,13 @@ int db_ensure(struct db *db, const struct db_probe *probe, struct buf *report);
 /* Read every row of schema_versions (an absent table gives no rows). */
 int db_read_rows(struct db *db, const struct db_probe *probe, struct rows *out);
 
+/*
+ * The versions whose last run (in the run history) failed: a failure
+ * leaves nothing else behind, so status says so from here.
+ */
+int db_read_failures(struct db *db, const struct db_probe *probe,
+    struct failures *out);
+
 enum db_action {
 	DB_APPLY,
 	DB_ROLLBACK,
@@ -125,7 +132,6 @@ struct db_unit {
 	const char *version;
 	enum db_action action;
 	int transactional;        /* one transaction with the bookkeeping */
-	int raw;                  /* stmts[0] is the whole file, sent as one simple query */
 	const char *const *stmts; /* NUL-terminated statements */
 	size_t nstmts;
 	const char *description;  /* for a new row */

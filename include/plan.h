@@ -71,6 +71,7 @@ struct entry {
 	enum mig_state state;
 	unsigned problems;            /* enum problem */
 	const char *newest_applied;   /* for PB_OUT_OF_ORDER: the newer applied version */
+	const struct failure *failure;/* its last run failed (status only), or NULL */
 };
 
 struct plan_ctx {

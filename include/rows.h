@@ -27,6 +27,30 @@ struct rows {
 	size_t n, cap;
 };
 
+/* The last run of a version, when it failed (from the run history). */
+struct failure {
+	char *version;
+	char *action;    /* "apply" or "rollback" */
+	long long at;    /* usec since epoch */
+	char *sqlstate;
+	char *location;  /* file:line:col of the failing statement */
+	char *message;
+};
+
+struct failures {
+	struct failure *v; /* sorted by version (name_cmp) */
+	size_t n, cap;
+};
+
+/* Append an empty failure and return it. */
+struct failure *failures_add(struct failures *f);
+
+/* Sort, find (NULL if none), release: as for rows. */
+void failures_sort(struct failures *f);
+const struct failure *failures_find(const struct failures *f,
+    const char *version);
+void failures_release(struct failures *f);
+
 /* Append an empty row (zeroed, duration_ms = -1) and return it. */
 struct row *rows_add(struct rows *r);
 

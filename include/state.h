@@ -26,6 +26,7 @@ enum state_need {
 	NEED_LOCK = 1 << 1,   /* the lock file and the advisory lock */
 	NEED_GIT = 1 << 2,    /* git ready to record moves (tracked only) */
 	NEED_ENSURE = 1 << 3, /* create or complete the bookkeeping tables */
+	NEED_HISTORY = 1 << 4,/* the last failed run of each version */
 	NEED_WRITE = NEED_LOCK | NEED_GIT, /* a command that moves files */
 };
 
@@ -37,6 +38,7 @@ struct state {
 	const char *dir;           /* migrations directory (project-relative) */
 	struct scan scan;
 	struct rows rows;
+	struct failures failures;  /* NEED_HISTORY */
 	struct entry *e;           /* plan entries (scan order, then rows) */
 	size_t n;
 	struct plan_ctx pctx;

@@ -75,6 +75,12 @@ int vcs_check_ready(struct vcs *v, int commit);
  */
 int vcs_head_files(struct vcs *v, const char *dir, char ***out, size_t *n);
 
+/*
+ * The same for the index (what is staged), for git = stage: the files the
+ * index holds directly in dir.
+ */
+int vcs_index_files(struct vcs *v, const char *dir, char ***out, size_t *n);
+
 /* Free what vcs_head_files returned. */
 void vcs_free_names(char **names, size_t n);
 

@@ -29,12 +29,12 @@ mode_text(const struct run_item *it, char *buf, size_t size)
 {
 	const struct sql_script *s = it->script;
 
-	if (!s->parsed)
-		snprintf(buf, size, "sent as one query (the parser could "
-				    "not read it)");
-	else if (!s->transactional)
-		snprintf(buf, size, "no transaction: %s (line %d)", s->reason,
-		    s->reason_line);
+	if (!s->transactional)
+		snprintf(buf, size, "no transaction: %s (line %d)%s", s->reason,
+		    s->reason_line, s->parsed ? "" : ", split by the scanner");
+	else if (!s->parsed)
+		snprintf(buf, size, "one transaction, split by the scanner "
+				    "(newer syntax than the parser's)");
 	else if (s->whole)
 		snprintf(buf, size, "one transaction (its own BEGIN/COMMIT "
 				    "merged)");

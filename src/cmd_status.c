@@ -90,6 +90,13 @@ entry_json(const struct entry *e)
 				plan_problem_text(e, (enum problem)bit, why,
 				    sizeof(why))));
 	json_object_set_new(o, "problems", pbs);
+	if (e->failure)
+		json_object_set_new(o, "last_failure",
+		    json_pack("{s:s,s:s,s:s?,s:s?,s:s?}", "action",
+			e->failure->action, "at",
+			rp_time(t, e->failure->at, 1), "sqlstate",
+			e->failure->sqlstate, "location", e->failure->location,
+			"message", e->failure->message));
 	return o;
 }
 
@@ -111,6 +118,15 @@ print_entry(const struct entry *e, int width)
 	    e->row->rolled_back_at)
 		rp_out(" (rolled back %s)", rp_time(t, e->row->rolled_back_at, 0));
 	rp_out("\n");
+	if (e->failure)
+		rp_out("  %*s %s!%s last %s failed %s at %s: %s%s%s%s\n", 8, "",
+		    rp_c(RP_YELLOW), rp_c(RP_RESET), e->failure->action,
+		    rp_time(t, e->failure->at, 0),
+		    e->failure->location ? e->failure->location : "?",
+		    e->failure->message ? e->failure->message : "",
+		    e->failure->sqlstate ? " (SQLSTATE " : "",
+		    e->failure->sqlstate ? e->failure->sqlstate : "",
+		    e->failure->sqlstate ? ")" : "");
 	for (bit = 1; bit <= PB_UNREADABLE; bit <<= 1)
 		if (e->problems & bit)
 			rp_out("  %*s %s!%s %s\n", 8, "",
@@ -140,7 +156,7 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 		return cmd_usage_error("status", "unexpected argument \"%s\"",
 		    argv[next]);
 	if ((rc = ctx_config(ctx)) < 0 ||
-	    (rc = state_open(&st, ctx, NEED_DB)) < 0)
+	    (rc = state_open(&st, ctx, NEED_DB | NEED_HISTORY)) < 0)
 		return rc;
 	state_db_display(&where, &st);
 	for (i = 0; i < st.n; i++)

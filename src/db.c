@@ -54,7 +54,7 @@
 	X(PQfreemem) X(PQconninfoParse) X(PQconninfoFree) X(PQgetCancel)   \
 	X(PQfreeCancel) X(PQcancel) X(PQdb) X(PQuser) X(PQhost) X(PQport)  \
 	X(PQbackendPID) X(PQconndefaults) X(PQresultErrorMessage)      \
-	X(PQexecParams)
+	X(PQexecParams) X(PQputCopyEnd) X(PQgetCopyData)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -495,6 +495,30 @@ wait_socket(struct db *db, int want_write, long long since,
 /* ---------------------------------------------------- synchronous use --- */
 
 /*
+ * A COPY the server started (only possible in a file sent whole, which
+ * migdir could not parse): migdir has no data to send and takes none, so
+ * end it.  Returns 1 if r was such a result.
+ */
+static int
+end_copy(struct db *db, const PGresult *r)
+{
+	ExecStatusType st = pq.PQresultStatus(r);
+	char *data;
+
+	if (st == PGRES_COPY_IN) {
+		pq.PQputCopyEnd(db->conn, "migdir sends no COPY data: COPY FROM "
+					  "STDIN is psql syntax");
+		return 1;
+	}
+	if (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+		while (pq.PQgetCopyData(db->conn, &data, 0) > 0)
+			pq.PQfreemem(data);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Collect the results of the command just sent (blocking mode), waiting
  * interruptibly.  Returns the first error result, else the last result;
  * NULL if the connection broke (error set).
@@ -516,6 +540,11 @@ collect(struct db *db)
 		}
 		if (!(r = pq.PQgetResult(db->conn)))
 			break;
+		if (end_copy(db, r)) {
+			/* the COPY's own error result follows */
+			pq.PQclear(r);
+			continue;
+		}
 		if (keep && is_error(keep)) {
 			pq.PQclear(r);
 			continue;
@@ -1073,6 +1102,48 @@ ll_or(const PGresult *r, int row, int col, long long dflt)
 }
 
 int
+db_read_failures(struct db *db, const struct db_probe *p, struct failures *out)
+{
+	struct buf sql = BUF_INIT;
+	PGresult *r;
+	int i, n, error = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!p->history_exists)
+		return 0;
+	buf_printf(&sql,
+	    "SELECT version, action, (extract(epoch FROM at) * 1000000)::bigint, "
+	    "sqlstate, location, message FROM "
+	    "(SELECT DISTINCT ON (version) * FROM %s "
+	    " WHERE action IN ('apply', 'rollback') "
+	    " ORDER BY version, id DESC) last WHERE NOT success",
+	    db->qhistory);
+	r = exec_params(db, sql.ptr, 0, NULL);
+	buf_release(&sql);
+	if (!r)
+		return MG_ERROR;
+	if (is_error(r)) {
+		error = set_server_error(r, "could not read the run history");
+		pq.PQclear(r);
+		return error;
+	}
+	n = pq.PQntuples(r);
+	for (i = 0; i < n; i++) {
+		struct failure *f = failures_add(out);
+
+		f->version = xstrdup(pq.PQgetvalue(r, i, 0));
+		f->action = xstrdup(pq.PQgetvalue(r, i, 1));
+		f->at = ll_or(r, i, 2, 0);
+		f->sqlstate = value_or_null(r, i, 3);
+		f->location = value_or_null(r, i, 4);
+		f->message = value_or_null(r, i, 5);
+	}
+	pq.PQclear(r);
+	failures_sort(out);
+	return 0;
+}
+
+int
 db_read_rows(struct db *db, const struct db_probe *p, struct rows *out)
 {
 	struct buf sql = BUF_INIT;
@@ -1450,16 +1521,13 @@ out:
 /* Send one command synchronously and note a failure in u. */
 static int
 sync_cmd(struct db *db, struct db_unit *u, enum cmd_kind kind, size_t stmt,
-    const char *sql, const char *prepared, int n, const char *const *params,
-    int simple)
+    const char *sql, const char *prepared, int n, const char *const *params)
 {
 	struct cmd c = { kind, 0, stmt };
 	PGresult *r;
 	int ok;
 
-	if (simple)
-		ok = pq.PQsendQuery(db->conn, sql);
-	else if (prepared)
+	if (prepared)
 		ok = pq.PQsendQueryPrepared(db->conn, prepared, n, params, NULL,
 		    NULL, 0);
 	else
@@ -1479,9 +1547,10 @@ sync_cmd(struct db *db, struct db_unit *u, enum cmd_kind kind, size_t stmt,
 }
 
 /*
- * Run one unit without the pipeline: statement by statement, outside any
- * transaction (non-transactional files), or as one simple query inside
- * BEGIN ... COMMIT (raw files the parser could not read).
+ * Run one unit that cannot run in a transaction: statement by statement,
+ * each waited for, outside the pipeline; its bookkeeping follows in a
+ * statement of its own.  A block the file opens itself and leaves failed
+ * is rolled back.
  */
 static int
 run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
@@ -1494,36 +1563,26 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 	int n, error = 0;
 
 	db->tag = u->version;
-	if (u->transactional &&
-	    (error = sync_cmd(db, u, CMD_BEGIN, 0, "BEGIN", NULL, 0, NULL,
-		 0)) < 0)
-		goto out;
 	if (u->clear_row) {
 		n = clear_params(db, u, params);
 		if ((error = sync_cmd(db, u, CMD_CLEAR, 0, NULL, STMT_CLEAR, n,
-			 params, 0)) < 0)
+			 params)) < 0)
 			goto out;
 	}
 	for (i = 0; i < u->nstmts; i++) {
 		if ((error = sync_cmd(db, u, CMD_STMT, i, u->stmts[i], NULL, 0,
-			 NULL, u->raw)) < 0)
+			 NULL)) < 0)
 			goto out;
 		u->stmts_done++;
 	}
-	if (!u->transactional)
-		snprintf(dur, sizeof(dur), "%lld", (now_us() - t0) / 1000);
-	n = book_params(db, u, params, u->transactional ? NULL : dur);
+	/* no transaction: the server's now() is not the unit's start */
+	snprintf(dur, sizeof(dur), "%lld", (now_us() - t0) / 1000);
+	n = book_params(db, u, params, dur);
 	if ((error = sync_cmd(db, u, CMD_BOOK, 0, NULL,
-		 u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n, params,
-		 0)) < 0)
-		goto out;
-	if (u->transactional &&
-	    (error = sync_cmd(db, u, CMD_COMMIT, 0, "COMMIT", NULL, 0, NULL,
-		 0)) < 0)
+		 u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n, params)) < 0)
 		goto out;
 	if (u->reset_after &&
-	    (error = sync_cmd(db, u, CMD_RESET, 0, "RESET ALL", NULL, 0, NULL,
-		 0)) < 0)
+	    (error = sync_cmd(db, u, CMD_RESET, 0, "RESET ALL", NULL, 0, NULL)) < 0)
 		goto out;
 	u->done = 1;
 	u->usec = now_us() - t0;
@@ -1556,13 +1615,13 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 	while (i < n) {
 		if (interrupted)
 			return mg_error_set(MG_ECANCEL, "interrupted");
-		if (!units[i].transactional || units[i].raw) {
+		if (!units[i].transactional) {
 			if ((error = run_sync(db, &units[i], i, cb, payload)) < 0)
 				return error;
 			i++;
 			continue;
 		}
-		for (j = i; j < n && units[j].transactional && !units[j].raw;
+		for (j = i; j < n && units[j].transactional;
 		     j++)
 			;
 		if ((error = run_pipeline(db, units, i, j, cb, payload)) < 0)

@@ -69,3 +69,63 @@ rows_release(struct rows *r)
 	free(r->v);
 	memset(r, 0, sizeof(*r));
 }
+
+struct failure *
+failures_add(struct failures *f)
+{
+	struct failure *x;
+
+	XGROW(f->v, f->cap, f->n + 1);
+	x = &f->v[f->n++];
+	memset(x, 0, sizeof(*x));
+	return x;
+}
+
+static int
+cmp_failure(const void *a, const void *b)
+{
+	return name_cmp(((const struct failure *)a)->version,
+	    ((const struct failure *)b)->version);
+}
+
+void
+failures_sort(struct failures *f)
+{
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof(*f->v), cmp_failure);
+}
+
+const struct failure *
+failures_find(const struct failures *f, const char *version)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = name_cmp(version, f->v[mid].version);
+
+		if (c == 0)
+			return &f->v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+void
+failures_release(struct failures *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].version);
+		free(f->v[i].action);
+		free(f->v[i].sqlstate);
+		free(f->v[i].location);
+		free(f->v[i].message);
+	}
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}

@@ -74,11 +74,15 @@ prepare_item(struct run *r, struct run_item *it)
 		goto out;
 	error = sql_parse_script(&it->script, path.ptr, it->text.ptr,
 	    it->text.len);
-	if (error == MG_ESQL && st->db && db_server_version(st->db) >= 160000) {
-		/* PostgreSQL 15's grammar may lag the server's: let it judge */
-		rp_warning("%s: %s at line %d; the server (PostgreSQL %d) "
-			   "decides: sending the file as one query",
-		    path.ptr, it->script->parse_error, it->script->parse_line,
+	if (error == MG_ESQL && it->script->n > 0 && st->db &&
+	    db_server_version(st->db) >= 160000) {
+		/*
+		 * PostgreSQL 15's grammar may lag the server's: the scanner
+		 * split the file, the server judges each statement.
+		 */
+		rp_warning("%s:%d: %s (PostgreSQL 15's grammar); running it "
+			   "on PostgreSQL %d, which decides",
+		    path.ptr, it->script->parse_line, it->script->parse_error,
 		    db_server_version(st->db) / 10000);
 		mg_error_clear();
 		error = 0;
@@ -90,7 +94,6 @@ prepare_item(struct run *r, struct run_item *it)
 	it->unit = &r->units[r->nunits++];
 	it->unit->version = e->version;
 	it->unit->action = r->kind == RUN_ROLLBACK ? DB_ROLLBACK : DB_APPLY;
-	it->unit->raw = !it->script->parsed;
 	it->unit->transactional = it->script->transactional;
 	it->unit->reset_after = it->script->session_set;
 	it->unit->checksum = it->sum;
@@ -252,9 +255,7 @@ mode_note(const struct run_item *it, char *buf, size_t size)
 	buf[0] = '\0';
 	if (!s)
 		return buf;
-	if (!s->parsed)
-		snprintf(buf, size, "sent whole: the parser could not split it");
-	else if (!s->transactional)
+	if (!s->transactional)
 		snprintf(buf, size, "not atomic: %s (line %d)", s->reason,
 		    s->reason_line);
 	return buf;
@@ -358,6 +359,11 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 		mg_error_hint("The statement ran longer than statement_timeout: "
 			      "raise it in migdir.ini for this environment, "
 			      "or make the migration cheaper.");
+	else if (!it->unit->transactional && it->unit->stmts_done > 0)
+		mg_error_hint("A new run starts again at statement 1: make the "
+			      "statements that ran safe to repeat (IF NOT "
+			      "EXISTS) or undo them, then run migdir %s again.",
+		    verb(r->kind));
 	else if (it->unit->transactional)
 		mg_error_hint("Nothing of %s was applied; %s stays in %s. Fix "
 			      "the file and run migdir %s again.",

@@ -8,6 +8,7 @@
  * and comments that the parser includes at the start of a statement, and
  * to find the "-- migdir:no-transaction" marker.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -556,19 +557,217 @@ fill_statements(struct sql_script *s, json_t *stmts)
 	return 0;
 }
 
-static void
-whole_file_statement(struct sql_script *s)
+/*
+ * Up to max words of a statement, uppercased, comments skipped: enough
+ * to classify what PostgreSQL 15's grammar cannot parse (syntax of a newer
+ * server), whose statement heads are still the old ones.
+ */
+static size_t
+head_words(const char *t, size_t len, char words[][24], size_t max)
 {
-	s->n = 1;
-	s->stmts = xcalloc(1, sizeof(*s->stmts));
-	s->stmts[0].off = skip_blank(s->text, s->len, 0);
-	s->stmts[0].len = s->len - s->stmts[0].off;
-	sql_locate(s->text, s->len, s->stmts[0].off, &s->stmts[0].line,
-	    &s->stmts[0].col, NULL);
-	s->run = xcalloc(1, sizeof(*s->run));
-	s->nrun = 1;
-	s->transactional = 1;
+	size_t i = 0, n = 0;
+
+	while (n < max) {
+		size_t k = 0;
+
+		i = skip_blank(t, len, i);
+		if (i >= len || !(isalpha((unsigned char)t[i]) || t[i] == '_'))
+			break;
+		while (i < len &&
+		    (isalnum((unsigned char)t[i]) || t[i] == '_')) {
+			if (k + 1 < 24)
+				words[n][k++] = (char)toupper((unsigned char)t[i]);
+			i++;
+		}
+		words[n++][k] = '\0';
+		while (i < len && !isspace((unsigned char)t[i]) &&
+		    !isalpha((unsigned char)t[i]) && t[i] != '-' && t[i] != '/')
+			i++;
+	}
+	return n;
 }
+
+static int
+has_word(char words[][24], size_t n, const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(words[i], w))
+			return 1;
+	return 0;
+}
+
+/* classify() for a statement the parser could not read, by its head. */
+static void
+classify_head(const char *t, size_t len, struct sql_stmt *st)
+{
+	char w[8][24];
+	size_t n = head_words(t, len, w, 8);
+
+	if (n == 0)
+		return;
+	if (!strcmp(w[0], "BEGIN") ||
+	    (!strcmp(w[0], "START") && n > 1 && !strcmp(w[1], "TRANSACTION"))) {
+		size_t plain = !strcmp(w[0], "START") ||
+			(n > 1 && (!strcmp(w[1], "WORK") ||
+				      !strcmp(w[1], "TRANSACTION")))
+		    ? 2
+		    : 1;
+
+		st->flags |= SQL_TX_BEGIN | (n > plain ? SQL_TX_OPTIONS : 0);
+		st->what = "BEGIN";
+	} else if ((!strcmp(w[0], "COMMIT") || !strcmp(w[0], "END")) &&
+	    !has_word(w, n, "PREPARED")) {
+		st->flags |= SQL_TX_COMMIT;
+		st->what = "COMMIT";
+	} else if (!strcmp(w[0], "SAVEPOINT") || !strcmp(w[0], "RELEASE") ||
+	    (!strcmp(w[0], "ROLLBACK") && has_word(w, n, "TO"))) {
+		st->flags |= SQL_NEEDS_TX;
+		st->what = "SAVEPOINT";
+	} else if (!strcmp(w[0], "ROLLBACK") || !strcmp(w[0], "ABORT") ||
+	    !strcmp(w[0], "COMMIT") ||
+	    (!strcmp(w[0], "PREPARE") && n > 1 &&
+		!strcmp(w[1], "TRANSACTION"))) {
+		st->flags |= SQL_TX_ABORT;
+		st->what = !strcmp(w[0], "PREPARE") ? "PREPARE TRANSACTION"
+		    : !strcmp(w[0], "COMMIT")	    ? "COMMIT PREPARED"
+						    : "ROLLBACK";
+	} else if (has_word(w, n, "CONCURRENTLY") &&
+	    (!strcmp(w[0], "CREATE") || !strcmp(w[0], "DROP") ||
+		!strcmp(w[0], "REINDEX") || !strcmp(w[0], "ALTER"))) {
+		st->flags |= SQL_NO_TX;
+		st->what = !strcmp(w[0], "CREATE") ? "CREATE INDEX CONCURRENTLY"
+		    : !strcmp(w[0], "DROP")	   ? "DROP INDEX CONCURRENTLY"
+		    : !strcmp(w[0], "REINDEX")	   ? "REINDEX CONCURRENTLY"
+						   : "DETACH PARTITION "
+						     "CONCURRENTLY";
+	} else if (!strcmp(w[0], "VACUUM")) {
+		st->flags |= SQL_NO_TX;
+		st->what = "VACUUM";
+	} else if (n > 1 && !strcmp(w[1], "DATABASE") &&
+	    (!strcmp(w[0], "CREATE") || !strcmp(w[0], "DROP"))) {
+		st->flags |= SQL_NO_TX;
+		st->what = w[0][0] == 'C' ? "CREATE DATABASE" : "DROP DATABASE";
+	} else if (n > 1 && !strcmp(w[0], "ALTER") && !strcmp(w[1], "SYSTEM")) {
+		st->flags |= SQL_NO_TX;
+		st->what = "ALTER SYSTEM";
+	} else if (!strcmp(w[0], "LOCK")) {
+		st->flags |= SQL_NEEDS_TX;
+		st->what = "LOCK TABLE";
+	} else if (!strcmp(w[0], "SET") || !strcmp(w[0], "RESET")) {
+		if (n > 1 && !strcmp(w[1], "LOCAL")) {
+			st->flags |= SQL_NEEDS_TX;
+			st->what = "SET LOCAL";
+		} else
+			st->flags |= SQL_SESSION_SET;
+	} else if (!strcmp(w[0], "COPY") &&
+	    (has_word(w, n, "STDIN") || has_word(w, n, "STDOUT"))) {
+		st->flags |= SQL_COPY_STDIO;
+		st->what = has_word(w, n, "STDIN") ? "COPY FROM STDIN"
+						   : "COPY TO STDOUT";
+	}
+}
+
+/*
+ * Statements of a file PostgreSQL 15's grammar rejects, split by its
+ * scanner (which knows quotes, dollar quotes and comments, not syntax).
+ * Returns 0, or -1 when even the scanner cannot split it.
+ */
+static int
+scanner_statements(struct sql_script *s)
+{
+	PgQuerySplitResult sp = pg_query_split_with_scanner(s->text);
+	size_t i, prev = 0;
+	int line = 1, col = 1;
+
+	if (sp.error || sp.n_stmts <= 0) {
+		pg_query_free_split_result(sp);
+		return -1;
+	}
+	s->n = (size_t)sp.n_stmts;
+	s->stmts = xcalloc(s->n, sizeof(*s->stmts));
+	for (i = 0; i < s->n; i++) {
+		struct sql_stmt *st = &s->stmts[i];
+		size_t loc = (size_t)sp.stmts[i]->stmt_location, end, k;
+
+		end = sp.stmts[i]->stmt_len > 0
+		    ? loc + (size_t)sp.stmts[i]->stmt_len
+		    : s->len;
+		if (end > s->len)
+			end = s->len;
+		st->off = skip_blank(s->text, end, loc);
+		/* the scanner's statements end with their ';' */
+		while (end > st->off && strchr(" \t\r\n", s->text[end - 1]))
+			end--;
+		if (end > st->off && s->text[end - 1] == ';')
+			end--;
+		while (end > st->off && strchr(" \t\r\n", s->text[end - 1]))
+			end--;
+		st->len = end - st->off;
+		for (k = prev; k < st->off; k++) {
+			if (s->text[k] == '\n') {
+				line++;
+				col = 1;
+			} else
+				col++;
+		}
+		prev = st->off;
+		st->line = line;
+		st->col = col;
+		classify_head(s->text + st->off, st->len, st);
+		if (st->flags & SQL_SESSION_SET)
+			s->session_set = 1;
+	}
+	pg_query_free_split_result(sp);
+	s->run = xcalloc(s->n, sizeof(*s->run));
+	/* it must account for every byte: the scanner gives up quietly */
+	for (i = 0, prev = 0; i <= s->n; i++) {
+		size_t upto = i < s->n ? s->stmts[i].off : s->len, k;
+
+		for (k = skip_blank(s->text, upto, prev); k < upto; k++)
+			if (!strchr(" \t\r\n;", s->text[k]))
+				break;
+		if (k < upto) {
+			free(s->stmts);
+			free(s->run);
+			s->stmts = NULL;
+			s->run = NULL;
+			s->n = 0;
+			s->session_set = 0;
+			return -1;
+		}
+		if (i < s->n)
+			prev = s->stmts[i].off + s->stmts[i].len;
+	}
+	return 0;
+}
+
+/*
+ * Decide how the file runs and check that its own transaction control
+ * fits: the same steps whether the parser or, for syntax it does not know,
+ * the scanner split the file (tree is NULL then).
+ */
+static int
+shape(struct sql_script *s, json_t *tree)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < s->n; i++)
+		if (s->stmts[i].flags & SQL_COPY_STDIO)
+			return script_error(s, i,
+			    "%s is psql syntax, not SQL: migdir cannot send "
+			    "its data",
+			    s->stmts[i].what);
+	find_marker_outside(s);
+	decide_mode(s, tree);
+	if ((error = check_transaction_shape(s, s->transactional)) < 0 ||
+	    (!s->transactional && (error = check_untransacted(s)) < 0))
+		return error;
+	return 0;
+}
+
 
 /*
  * Is the text before the line holding byte `err` a sequence of statements
@@ -620,7 +819,6 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	json_t *tree = NULL, *stmts;
 	json_error_t jerr;
 	int error = 0;
-	size_t i;
 
 	*out = NULL;
 	s->path = xstrdup(path);
@@ -652,12 +850,15 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 			sql_script_free(s);
 			return MG_ERROR;
 		}
-		whole_file_statement(s);
 		s->parse_error = xstrdup(r.error->message);
-		sql_locate(text, len, off, &s->parse_line, &s->parse_col, NULL);
-		mg_error_set(MG_ESQL, "%s", r.error->message);
-		sql_error_at(s, off);
 		pg_query_free_parse_result(r);
+		sql_locate(text, len, off, &s->parse_line, &s->parse_col, NULL);
+		if (scanner_statements(s) == 0 && (error = shape(s, NULL)) < 0) {
+			sql_script_free(s);
+			return error;
+		}
+		mg_error_set(MG_ESQL, "%s", s->parse_error);
+		sql_error_at(s, off);
 		*out = s;
 		return MG_ESQL;
 	}
@@ -672,18 +873,7 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	}
 	stmts = json_object_get(tree, "stmts");
 	fill_statements(s, stmts);
-	find_marker_outside(s);
-	for (i = 0; i < s->n; i++)
-		if (s->stmts[i].flags & SQL_COPY_STDIO) {
-			error = script_error(s, i,
-			    "%s is psql syntax, not SQL: migdir cannot send "
-			    "its data",
-			    s->stmts[i].what);
-			goto fail;
-		}
-	decide_mode(s, stmts);
-	if ((error = check_transaction_shape(s, s->transactional)) < 0 ||
-	    (!s->transactional && (error = check_untransacted(s)) < 0))
+	if ((error = shape(s, stmts)) < 0)
 		goto fail;
 	json_decref(tree);
 	*out = s;

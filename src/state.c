@@ -176,7 +176,7 @@ has_name(char **names, size_t n, const char *name)
 	return 0;
 }
 
-/* Which folders HEAD holds each file in. */
+/* Which folders HEAD (or, with git = stage, the index) holds each file in. */
 static int
 read_head(struct state *st)
 {
@@ -190,7 +190,11 @@ read_head(struct state *st)
 
 		buf_reset(&dir);
 		buf_printf(&dir, "%s%s", st->repo_prefix, folder_name[folder]);
-		if ((error = vcs_head_files(st->vcs, dir.ptr, &names, &n)) < 0)
+		/* with git = stage, a staged move is as recorded as it gets */
+		error = st->cfg->git == CFG_GIT_STAGE
+		    ? vcs_index_files(st->vcs, dir.ptr, &names, &n)
+		    : vcs_head_files(st->vcs, dir.ptr, &names, &n);
+		if (error < 0)
 			break;
 		for (i = 0; i < st->scan.n; i++) {
 			buf_reset(&file);
@@ -279,6 +283,9 @@ open_db(struct state *st, unsigned need)
 		return error;
 	if ((error = db_read_rows(st->db, &st->probe, &st->rows)) < 0)
 		return error;
+	if ((need & NEED_HISTORY) &&
+	    (error = db_read_failures(st->db, &st->probe, &st->failures)) < 0)
+		return error;
 	st->pctx.have_db = 1;
 	return 0;
 }
@@ -346,6 +353,8 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 	if ((need & NEED_DB) && (error = open_db(st, need)) < 0)
 		goto fail;
 	plan_entries(&st->e, &st->n, &st->scan, &st->rows);
+	for (i = 0; i < st->n; i++)
+		st->e[i].failure = failures_find(&st->failures, st->e[i].version);
 	for (i = 0; i < st->scan.n; i++) {
 		const struct migration *m = &st->scan.v[i];
 
@@ -391,6 +400,7 @@ state_close(struct state *st)
 	vcs_free(st->vcs);
 	free(st->e);
 	rows_release(&st->rows);
+	failures_release(&st->failures);
 	scan_release(&st->scan);
 	free(st->repo_prefix);
 	free(st->conninfo);

@@ -57,6 +57,7 @@
 	X(git_revwalk_new) X(git_revwalk_push_head) X(git_revwalk_next)     \
 	X(git_revwalk_sorting) X(git_revwalk_free) X(git_repository_odb)     \
 	X(git_odb_exists) X(git_odb_free) X(git_blob_create_from_buffer)  \
+	X(git_index_entrycount) X(git_index_get_byindex)  \
 	X(git_index_add)
 
 static struct {
@@ -96,6 +97,8 @@ struct vcs {
 	struct timespec index_mtime;
 	int index_state;     /* 0 not loaded, 1 loaded, -1 unusable */
 };
+
+static int load_index(struct vcs *v);
 
 /* Record libgit2's last error with a prefix; returns MG_ERROR. */
 static int
@@ -451,6 +454,33 @@ out:
 	g.git_tree_free(tree);
 	g.git_commit_free(commit);
 	return error;
+}
+
+int
+vcs_index_files(struct vcs *v, const char *dir, char ***out, size_t *n)
+{
+	size_t i, count, dlen = strlen(dir), cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!load_index(v))
+		return 0;
+	count = g.git_index_entrycount(v->index);
+	for (i = 0; i < count; i++) {
+		const git_index_entry *e = g.git_index_get_byindex(v->index, i);
+		const char *rest;
+
+		if (strncmp(e->path, dir, dlen) || e->path[dlen] != '/')
+			continue;
+		rest = e->path + dlen + 1;
+		if (strchr(rest, '/'))
+			continue;
+		XGROW(*out, cap, *n + 1);
+		(*out)[(*n)++] = xstrdup(rest);
+	}
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_str);
+	return 0;
 }
 
 void

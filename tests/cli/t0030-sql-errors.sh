@@ -13,6 +13,13 @@ say "a server error: nothing of the file is applied, the failure is recorded"
 run apply
 sh_ "psql -X -At -c \"SELECT version, action, success, sqlstate, location FROM schema_versions_history\" $TEST_DB"
 sh_ "ls migrations/pending"
+say "status remembers the failed attempt"
+run status
+run --json status
+say "a file without a transaction that stops midway says what stays done"
+printf 'CREATE TABLE customers (id int);\nCREATE INDEX CONCURRENTLY c1 ON customers (id);\nCREATE INDEX CONCURRENTLY c2 ON customers (nope);\n' >migrations/pending/20230101_customers.sql
+run apply
+run status
 say "transaction shapes migdir cannot honour"
 printf 'BEGIN;\nCREATE TABLE x ();\n' >migrations/pending/20230103_open.sql
 run plan

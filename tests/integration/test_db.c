@@ -1613,14 +1613,13 @@ test_db_run_records_how_long_each_unit_took(void **state)
 	static const struct {
 		const char *version;
 		enum db_action action;
-		int transactional, raw, is_slow;
+		int transactional, is_slow;
 	} cases[] = {
-	    {"20230101_tx", DB_APPLY, 1, 0, 1},
-	    {"20230102_loose", DB_APPLY, 0, 0, 1},
-	    {"20230103_raw", DB_APPLY, 1, 1, 1},
-	    {"20230104_quick", DB_APPLY, 1, 0, 0},
-	    {"20230101_tx", DB_ROLLBACK, 1, 0, 1},
-	    {"20230102_loose", DB_ROLLBACK, 0, 0, 1},
+	    {"20230101_tx", DB_APPLY, 1, 1},
+	    {"20230102_loose", DB_APPLY, 0, 1},
+	    {"20230104_quick", DB_APPLY, 1, 0},
+	    {"20230101_tx", DB_ROLLBACK, 1, 1},
+	    {"20230102_loose", DB_ROLLBACK, 0, 1},
 	};
 	struct fx *f = fx(state);
 	struct db_unit u[ARRAY_SIZE(cases)];
@@ -1632,7 +1631,6 @@ test_db_run_records_how_long_each_unit_took(void **state)
 		    cases[i].is_slow ? slow : quick, 1);
 		u[i].action = cases[i].action;
 		u[i].transactional = cases[i].transactional;
-		u[i].raw = cases[i].raw;
 	}
 	assert_int_equal(db_run(f->db, u, ARRAY_SIZE(u), NULL, NULL), 0);
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
@@ -1641,65 +1639,34 @@ test_db_run_records_how_long_each_unit_took(void **state)
 	expect_sql(f,
 	    "20230101_tx|apply|t\n"
 	    "20230102_loose|apply|t\n"
-	    "20230103_raw|apply|t\n"
 	    "20230104_quick|apply|f\n"
 	    "20230101_tx|rollback|t\n"
 	    "20230102_loose|rollback|t",
 	    "SELECT version, action, duration_ms BETWEEN 200 AND 10000 "
 	    "FROM schema_versions_history ORDER BY id");
-	expect_sql(f, "t\nt\nt\nf",
+	expect_sql(f, "t\nt\nf",
 	    "SELECT duration_ms BETWEEN 200 AND 10000 FROM schema_versions "
 	    "ORDER BY id");
 	units_release(u, ARRAY_SIZE(u));
 }
 
 static void
-test_db_run_sends_a_raw_unit_as_one_simple_query(void **state)
+test_db_run_records_empty_units(void **state)
 {
-	/* A file the parser could not split runs whole, in a transaction. */
-	static const char *const ok[] = {
-	    "CREATE TABLE r1 (x int); INSERT INTO r1 VALUES (1);\n"
-	    "CREATE TABLE r2 ();",
-	};
-	static const char *const bad[] = {
-	    "CREATE TABLE r3 (); SELECT nosuchcol FROM r3; "
-	    "CREATE TABLE r4 ();",
-	};
-	static const char *const after[] = {"CREATE TABLE r5 ()"};
+	/* an empty file still gets its row, in a transaction or not */
 	struct fx *f = fx(state);
-	struct db_unit u[4];
+	struct db_unit u[2];
 
 	ensure(f->db, NULL);
-	unit_init(&u[0], "20230101_raw", ok, 1);
-	u[0].raw = 1;
-	/* an empty file still gets its row */
-	unit_init(&u[1], "20230102_empty", NULL, 0);
-	unit_init(&u[2], "20230103_bad", bad, 1);
-	u[2].raw = 1;
-	unit_init(&u[3], "20230104_after", after, 1);
-	assert_int_equal(db_run(f->db, u, 4, NULL, NULL), MG_ESQL);
+	unit_init(&u[0], "20230102_empty", NULL, 0);
+	unit_init(&u[1], "20230105_empty", NULL, 0);
+	u[1].transactional = 0;
+	assert_int_equal(db_run(f->db, u, 2, NULL, NULL), 0);
 	assert_int_equal(u[0].done, 1);
 	assert_int_equal(u[1].done, 1);
-	assert_int_equal(u[2].failed, 1);
-	assert_int_equal(u[2].fail.stmt, 0);
-	assert_int_equal(u[2].fail.in_bookkeeping, 0);
-	assert_string_equal(u[2].fail.sqlstate, "42703");
-	assert_int_equal(u[2].fail.position, 28); /* in the whole file */
-	assert_int_equal(u[3].done, 0);
-	expect_sql(f, "r1,r2",
-	    "SELECT string_agg(tablename, ',' ORDER BY tablename) "
-	    "FROM pg_tables WHERE tablename LIKE 'r_'");
-	expect_sql(f, "20230101_raw|1\n20230102_empty|1",
-	    "SELECT version, (SELECT count(*) FROM r1) FROM schema_versions "
-	    "ORDER BY id");
-	units_release(u, 4);
-
-	/* and an empty one outside a transaction */
-	unit_init(&u[0], "20230105_empty", NULL, 0);
-	u[0].transactional = 0;
-	assert_int_equal(db_run(f->db, u, 1, NULL, NULL), 0);
-	expect_sql(f, "3", "SELECT count(*) FROM schema_versions");
-	units_release(u, 1);
+	expect_sql(f, "20230102_empty|t\n20230105_empty|t",
+	    "SELECT version, is_active FROM schema_versions ORDER BY id");
+	units_release(u, 2);
 }
 
 static void
@@ -1796,7 +1763,7 @@ main(void)
 	    T(test_db_run_stops_sending_when_the_callback_refuses),
 	    T(test_db_run_accepts_statements_that_return_rows),
 	    T(test_db_run_records_how_long_each_unit_took),
-	    T(test_db_run_sends_a_raw_unit_as_one_simple_query),
+	    T(test_db_run_records_empty_units),
 	    T(test_db_run_commits_300_units_in_order),
 	};
 
