@@ -111,13 +111,15 @@ demo:
 	scripts/demo.sh
 
 # Lint: layout, static analysis, and the one-include-site rule of STYLE.md.
-LINT_SRCS = $(wildcard src/*.c include/*.h tests/unit/*.c tests/integration/*.[ch])
+LINT_SRCS = $(wildcard src/*.c include/*.h tests/unit/*.c tests/integration/*.[ch] tests/lib/*.[ch])
 lint:
 	clang-format --dry-run -Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_POSIX_C_SOURCE=200809L -DMIGDIR_VERSION='"x"' \
 	    -Iinclude --suppress=missingIncludeSystem src
-	clang-tidy --quiet $(wildcard src/*.c) -- $(filter-out -MMD -MP,$(MG_CFLAGS))
+	printf '%s\n' $(wildcard src/*.c) | xargs -P2 -I{} \
+	    clang-tidy --quiet {} -- $(filter-out -MMD -MP -DMIGDIR_VERSION=% -DLIBGIT2_SONAME=% -DLIBPQ_SONAME=%,$(MG_CFLAGS)) \
+	    -DMIGDIR_VERSION='"x"' -DLIBGIT2_SONAME='"x"' -DLIBPQ_SONAME='"x"'
 	scripts/check-includes.sh
 
 # Line coverage per module (gcov), from the whole suite.

@@ -24,7 +24,10 @@ struct buf {
 };
 
 extern char buf_empty[];
-#define BUF_INIT { buf_empty, 0, 0 }
+#define BUF_INIT                                                               \
+	{                                                                      \
+		buf_empty, 0, 0                                                \
+	}
 
 /* Initialise b as BUF_INIT does. */
 void buf_init(struct buf *b);

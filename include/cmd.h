@@ -75,15 +75,16 @@ struct cmd_opt {
  * the first operand), or MG_EUSAGE after printing what is wrong.  -h and
  * --help print the command's usage and return MG_ENOTFOUND (exit 0).
  */
-int cmd_options(struct ctx *ctx, const struct cmd *self, int argc,
-    char **argv, const struct cmd_opt *opts, const char **arg, int *next);
+int cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
+    const struct cmd_opt *opts, const char **arg, int *next);
 
 /* Report a usage error: "migdir CMD: message", then the synopsis; returns MG_EUSAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Parse a positive count for --step; MG_EUSAGE if malformed. */
-int cmd_parse_count(long *out, const char *cmd, const char *opt, const char *arg);
+int cmd_parse_count(long *out, const char *cmd, const char *opt,
+    const char *arg);
 
 /* Print migdir's own usage (the command list) on stdout. */
 void help_print_main(void);

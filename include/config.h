@@ -35,29 +35,29 @@ enum cfg_git {
 };
 
 struct env {
-	char *name;               /* section name after "env " */
-	char *url;                /* connection URL or conninfo as written; NULL if unset */
-	char *service;            /* libpq service name as written; NULL if unset */
-	char *lock_timeout;       /* PostgreSQL interval ("5s"), NULL: server default */
-	char *statement_timeout;  /* same */
-	long lock_wait_ms;        /* -1: use [migdir] lock_wait */
-	int line;                 /* line of the section header, 0 if implicit */
+	char *name; /* section name after "env " */
+	char *url;  /* connection URL or conninfo as written; NULL if unset */
+	char *service;      /* libpq service name as written; NULL if unset */
+	char *lock_timeout; /* PostgreSQL interval ("5s"), NULL: server default */
+	char *statement_timeout; /* same */
+	long lock_wait_ms;       /* -1: use [migdir] lock_wait */
+	int line;                /* line of the section header, 0 if implicit */
 };
 
 struct config {
-	char *path;          /* the file read */
-	char *root;          /* its directory: relative paths start here */
-	char *migrations;    /* the migrations directory, as configured */
-	char *consolidated;  /* consolidated schema file, as configured */
-	char *table;         /* bookkeeping table name (unquoted) */
-	char *schema;        /* its schema (unquoted) */
-	char *tracked;       /* name of the tracked environment */
+	char *path;         /* the file read */
+	char *root;         /* its directory: relative paths start here */
+	char *migrations;   /* the migrations directory, as configured */
+	char *consolidated; /* consolidated schema file, as configured */
+	char *table;        /* bookkeeping table name (unquoted) */
+	char *schema;       /* its schema (unquoted) */
+	char *tracked;      /* name of the tracked environment */
 	enum cfg_git git;
-	long lock_wait_ms;   /* wait for the migration lock this long */
-	struct env *envs;    /* in file order */
+	long lock_wait_ms; /* wait for the migration lock this long */
+	struct env *envs;  /* in file order */
 	size_t nenvs;
-	int password_in_file;/* a url holds a literal password */
-	int world_readable;  /* the file is readable by group or others */
+	int password_in_file; /* a url holds a literal password */
+	int world_readable;   /* the file is readable by group or others */
 };
 
 /*

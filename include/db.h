@@ -26,9 +26,9 @@
 struct db;
 
 struct db_target {
-	const char *conninfo;          /* URL or key=value; "" = libpq defaults */
-	const char *schema, *table;    /* bookkeeping table (unquoted) */
-	const char *lock_timeout;      /* PostgreSQL setting or NULL */
+	const char *conninfo;       /* URL or key=value; "" = libpq defaults */
+	const char *schema, *table; /* bookkeeping table (unquoted) */
+	const char *lock_timeout;   /* PostgreSQL setting or NULL */
 	const char *statement_timeout; /* same */
 	const char *environment;       /* environment name, for the history */
 	const char *who;               /* "user@host", for applied_by */
@@ -37,11 +37,11 @@ struct db_target {
 
 /* What db_probe found. */
 struct db_probe {
-	int schema_exists;   /* the bookkeeping schema exists */
-	int table_exists;    /* schema_versions exists */
-	int history_exists;  /* its run history table exists */
-	int has_unique;      /* a unique index on (version) */
-	unsigned columns;    /* DB_COL_* present */
+	int schema_exists;  /* the bookkeeping schema exists */
+	int table_exists;   /* schema_versions exists */
+	int history_exists; /* its run history table exists */
+	int has_unique;     /* a unique index on (version) */
+	unsigned columns;   /* DB_COL_* present */
 };
 
 enum db_column {
@@ -122,9 +122,9 @@ enum db_action {
 /* The server's account of a failure. */
 struct db_failure {
 	char *sqlstate, *message, *detail, *hint, *context;
-	int position;          /* 1-based character in the statement, 0 if none */
-	int in_bookkeeping;    /* failed in migdir's own statement */
-	size_t stmt;           /* index into db_unit.stmts of the failing one */
+	int position;       /* 1-based character in the statement, 0 if none */
+	int in_bookkeeping; /* failed in migdir's own statement */
+	size_t stmt;        /* index into db_unit.stmts of the failing one */
 };
 
 /* One migration (or rollback) to run. */
@@ -134,16 +134,18 @@ struct db_unit {
 	int transactional;        /* one transaction with the bookkeeping */
 	const char *const *stmts; /* NUL-terminated statements */
 	size_t nstmts;
-	const char *description;  /* for a new row */
-	const char *checksum;     /* of the file that runs (forward or rollback) */
+	const char *description; /* for a new row */
+	const char *checksum; /* of the file that runs (forward or rollback) */
 	const char *fwd_checksum; /* apply: forward; rollback: unused */
-	const char *rb_checksum;  /* apply: the rollback file's checksum, or NULL */
-	int clear_row;            /* apply over an inactive row: keep it in the history, then delete it */
-	int reset_after;          /* RESET ALL afterwards: the file changed session settings */
+	const char
+	    *rb_checksum; /* apply: the rollback file's checksum, or NULL */
+	int clear_row; /* apply over an inactive row: keep it in the history, then delete it */
+	int reset_after; /* RESET ALL afterwards: the file changed session settings */
 	/* results */
-	int done;                 /* committed */
-	size_t stmts_done;        /* statements that completed (non-transactional runs) */
-	long long usec;           /* wall time */
+	int done; /* committed */
+	size_t
+	    stmts_done; /* statements that completed (non-transactional runs) */
+	long long usec; /* wall time */
 	int failed;
 	struct db_failure fail;
 };

@@ -28,16 +28,16 @@ enum {
 };
 
 struct mg_error {
-	int code;        /* MG_E* of the last failure, MG_OK after clear */
-	char *message;   /* primary message, never NULL after a set */
-	char *detail;    /* optional full sentence(s) */
-	char *hint;      /* optional full sentence(s): what to do */
+	int code;      /* MG_E* of the last failure, MG_OK after clear */
+	char *message; /* primary message, never NULL after a set */
+	char *detail;  /* optional full sentence(s) */
+	char *hint;    /* optional full sentence(s): what to do */
 	/* Locus, for errors about a place in a file (SQL and config errors). */
-	char *file;      /* path as the user should see it, or NULL */
-	int line, col;   /* 1-based; 0 when unknown */
-	char *src_line;  /* text of that line, for the caret display */
-	char *sqlstate;  /* five characters from the server, or NULL */
-	char *context;   /* server CONTEXT (e.g. PL/pgSQL line), or NULL */
+	char *file;     /* path as the user should see it, or NULL */
+	int line, col;  /* 1-based; 0 when unknown */
+	char *src_line; /* text of that line, for the caret display */
+	char *sqlstate; /* five characters from the server, or NULL */
+	char *context;  /* server CONTEXT (e.g. PL/pgSQL line), or NULL */
 };
 
 /* Record a primary message and code; returns code. */
@@ -49,7 +49,8 @@ int mg_error_os(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Attach a detail or a hint to the last error (replacing any earlier). */
-void mg_error_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mg_error_detail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 void mg_error_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
@@ -62,7 +63,8 @@ void mg_error_locus(const char *file, int line, int col, const char *src_line);
 void mg_error_server(const char *sqlstate, const char *context);
 
 /* Prefix the primary message with "prefix: " (context added by a command). */
-void mg_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mg_error_prefix(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 /* The last error; its fields stay valid until the next set or clear. */
 const struct mg_error *mg_error_last(void);

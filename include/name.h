@@ -17,7 +17,7 @@
 
 #include "buf.h"
 
-#define NAME_STAMP_LEN 14
+#define NAME_STAMP_LEN   14
 #define NAME_MAX_VERSION 200
 
 enum name_kind {
@@ -27,10 +27,10 @@ enum name_kind {
 
 struct name {
 	enum name_kind kind;
-	char stamp[NAME_STAMP_LEN + 1];      /* prefix padded with zeros */
-	size_t prefix_len;                   /* 8, 12 or 14 */
-	char version[NAME_MAX_VERSION + 1];  /* forward version, no ".sql" */
-	const char *desc;                    /* description, inside version */
+	char stamp[NAME_STAMP_LEN + 1];     /* prefix padded with zeros */
+	size_t prefix_len;                  /* 8, 12 or 14 */
+	char version[NAME_MAX_VERSION + 1]; /* forward version, no ".sql" */
+	const char *desc;                   /* description, inside version */
 };
 
 /*

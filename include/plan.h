@@ -27,28 +27,29 @@
 #include "vcs.h"
 
 enum problem {
-	PB_DRIFT = 1 << 0,           /* active row, forward file changed since */
-	PB_FINISH_APPLY = 1 << 1,    /* in pending/, row active: move not done */
-	PB_FINISH_ROLLBACK = 1 << 2, /* in applied/, row inactive: move back not done */
-	PB_SPLIT_PAIR = 1 << 3,      /* forward and rollback in different folders */
-	PB_DUPLICATE = 1 << 4,       /* forward file in more than one folder */
-	PB_NO_ROW = 1 << 5,          /* in applied/ or archive/ without an active row */
+	PB_DRIFT = 1 << 0,        /* active row, forward file changed since */
+	PB_FINISH_APPLY = 1 << 1, /* in pending/, row active: move not done */
+	PB_FINISH_ROLLBACK = 1
+	    << 2, /* in applied/, row inactive: move back not done */
+	PB_SPLIT_PAIR = 1 << 3, /* forward and rollback in different folders */
+	PB_DUPLICATE = 1 << 4,  /* forward file in more than one folder */
+	PB_NO_ROW = 1 << 5, /* in applied/ or archive/ without an active row */
 	PB_ORPHAN_ROW = 1 << 6,      /* active row, no file */
 	PB_NO_ROLLBACK = 1 << 7,     /* no rollback file */
 	PB_ORPHAN_ROLLBACK = 1 << 8, /* rollback file without forward */
-	PB_OUT_OF_ORDER = 1 << 9,    /* pending, older than the newest applied */
-	PB_UNCOMMITTED = 1 << 10,    /* moved in the working tree, not in HEAD */
-	PB_RB_CHANGED = 1 << 11,     /* rollback file changed since apply */
-	PB_UNREADABLE = 1 << 12,     /* a file could not be read */
+	PB_OUT_OF_ORDER = 1 << 9, /* pending, older than the newest applied */
+	PB_UNCOMMITTED = 1 << 10, /* moved in the working tree, not in HEAD */
+	PB_RB_CHANGED = 1 << 11,  /* rollback file changed since apply */
+	PB_UNREADABLE = 1 << 12,  /* a file could not be read */
 };
 
 /* Problems that stop apply (and rollback) until a human looks. */
 #define PB_BLOCKING (PB_DRIFT | PB_DUPLICATE | PB_NO_ROW | PB_UNREADABLE)
 /* Problems apply and repair fix by moving files and committing. */
-#define PB_FIXABLE \
+#define PB_FIXABLE                                                             \
 	(PB_FINISH_APPLY | PB_FINISH_ROLLBACK | PB_SPLIT_PAIR | PB_UNCOMMITTED)
 /* Problems that are only reported. */
-#define PB_WARNING \
+#define PB_WARNING                                                             \
 	(PB_NO_ROLLBACK | PB_ORPHAN_ROLLBACK | PB_ORPHAN_ROW | PB_RB_CHANGED)
 
 enum mig_state {
@@ -59,25 +60,28 @@ enum mig_state {
 };
 
 struct entry {
-	const char *version;          /* borrowed from the scan or the row */
-	const struct migration *m;    /* NULL for a row without a file */
-	const struct row *row;        /* NULL when the database has none */
-	int folder;                   /* folder of the forward file, or -1 */
-	int rb_folder;                /* folder of the rollback file, or -1 */
-	char sum[VCS_ID_HEX + 1];     /* checksum of the forward file, "" if none */
-	char rb_sum[VCS_ID_HEX + 1];  /* checksum of the rollback file, "" if none */
-	unsigned head;                /* folders where HEAD holds the forward file */
-	unsigned head_rb;             /* same for the rollback file */
+	const char *version;       /* borrowed from the scan or the row */
+	const struct migration *m; /* NULL for a row without a file */
+	const struct row *row;     /* NULL when the database has none */
+	int folder;                /* folder of the forward file, or -1 */
+	int rb_folder;             /* folder of the rollback file, or -1 */
+	char sum[VCS_ID_HEX + 1]; /* checksum of the forward file, "" if none */
+	char rb_sum[VCS_ID_HEX +
+	    1];           /* checksum of the rollback file, "" if none */
+	unsigned head;    /* folders where HEAD holds the forward file */
+	unsigned head_rb; /* same for the rollback file */
 	enum mig_state state;
-	unsigned problems;            /* enum problem */
-	const char *newest_applied;   /* for PB_OUT_OF_ORDER: the newer applied version */
-	const struct failure *failure;/* its last run failed (status only), or NULL */
+	unsigned problems; /* enum problem */
+	const char *
+	    newest_applied; /* for PB_OUT_OF_ORDER: the newer applied version */
+	const struct failure
+	    *failure; /* its last run failed (status only), or NULL */
 };
 
 struct plan_ctx {
-	int tracked;   /* the environment the folders describe */
-	int have_db;   /* rows were read (else: folders only) */
-	int have_git;  /* head/head_rb are meaningful */
+	int tracked;  /* the environment the folders describe */
+	int have_db;  /* rows were read (else: folders only) */
+	int have_git; /* head/head_rb are meaningful */
 };
 
 /*
@@ -93,8 +97,8 @@ void plan_entries(struct entry **out, size_t *n, const struct scan *scan,
 void plan_analyze(struct entry *e, size_t n, const struct plan_ctx *ctx);
 
 /* One line saying what problem p of e means and what to do ("" if none). */
-const char *plan_problem_text(const struct entry *e, enum problem p,
-    char *out, size_t size);
+const char *plan_problem_text(const struct entry *e, enum problem p, char *out,
+    size_t size);
 
 /* Short name of a problem for JSON ("drift", "finish-apply" ...). */
 const char *plan_problem_name(enum problem p);
@@ -110,9 +114,9 @@ struct plan_opts {
 
 /* A step: run entry `entry`, or only move its files. */
 struct step {
-	size_t entry;      /* index into the entries */
-	int run;           /* 1: run SQL; 0: finish a move only */
-	int from, to;      /* folders (tracked runs), -1 when nothing moves */
+	size_t entry; /* index into the entries */
+	int run;      /* 1: run SQL; 0: finish a move only */
+	int from, to; /* folders (tracked runs), -1 when nothing moves */
 };
 
 struct steps {

@@ -12,28 +12,28 @@
 
 struct row {
 	char *version;
-	int active;               /* is_active (NULL counts as true, as the seed's DEFAULT) */
-	char *checksum;           /* git blob id of the forward file at apply time */
+	int active; /* is_active (NULL counts as true, as the seed's DEFAULT) */
+	char *checksum; /* git blob id of the forward file at apply time */
 	char *rollback_checksum;  /* same for the rollback file */
 	long long applied_at;     /* usec since epoch, 0 if NULL */
 	long long rolled_back_at; /* usec since epoch, 0 if NULL */
 	char *applied_by;
 	char *description;
-	long long duration_ms;    /* -1 if NULL */
+	long long duration_ms; /* -1 if NULL */
 };
 
 struct rows {
-	struct row *v;  /* sorted by version (name_cmp) after rows_sort */
+	struct row *v; /* sorted by version (name_cmp) after rows_sort */
 	size_t n, cap;
 };
 
 /* The last run of a version, when it failed (from the run history). */
 struct failure {
 	char *version;
-	char *action;    /* "apply" or "rollback" */
-	long long at;    /* usec since epoch */
+	char *action; /* "apply" or "rollback" */
+	long long at; /* usec since epoch */
 	char *sqlstate;
-	char *location;  /* file:line:col of the failing statement */
+	char *location; /* file:line:col of the failing statement */
 	char *message;
 };
 

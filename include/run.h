@@ -28,35 +28,35 @@ enum run_kind {
 struct run_item {
 	const struct step *step;
 	const struct entry *e;
-	struct buf text;            /* the file that runs */
-	struct sql_script *script;  /* its statements, NULL for moves only */
-	char **stmts;               /* statement copies handed to db_run */
-	char sum[VCS_ID_HEX + 1];   /* checksum of text */
-	char *description;          /* for a new row */
-	int moved;                  /* its files were moved */
-	int done;                   /* its SQL committed (or moves done) */
+	struct buf text;           /* the file that runs */
+	struct sql_script *script; /* its statements, NULL for moves only */
+	char **stmts;              /* statement copies handed to db_run */
+	char sum[VCS_ID_HEX + 1];  /* checksum of text */
+	char *description;         /* for a new row */
+	int moved;                 /* its files were moved */
+	int done;                  /* its SQL committed (or moves done) */
 	int failed;
 	long long usec;
-	struct db_unit *unit;       /* NULL for moves only */
+	struct db_unit *unit; /* NULL for moves only */
 };
 
 struct run {
 	struct state *st;
 	const struct steps *steps;
 	enum run_kind kind;
-	struct run_item *items;     /* one per step */
+	struct run_item *items; /* one per step */
 	size_t n;
-	struct db_unit *units;      /* one per step that runs SQL */
+	struct db_unit *units; /* one per step that runs SQL */
 	size_t nunits;
-	size_t nrun, ndone;         /* steps that run SQL; of those, done */
-	struct vcs_move *moves;     /* for the commit (strings owned) */
+	size_t nrun, ndone;     /* steps that run SQL; of those, done */
+	struct vcs_move *moves; /* for the commit (strings owned) */
 	size_t nmoves, moves_cap;
-	int width;                  /* version column width */
+	int width; /* version column width */
 	long long started;
-	char *location;             /* host:port/dbname, kept for the commit */
-	char commit[VCS_ID_HEX + 1];/* the commit made, "" if none */
-	int staged;                 /* moves staged (git = stage) */
-	int failed_item;            /* index of the failed step, -1 */
+	char *location;              /* host:port/dbname, kept for the commit */
+	char commit[VCS_ID_HEX + 1]; /* the commit made, "" if none */
+	int staged;                  /* moves staged (git = stage) */
+	int failed_item;             /* index of the failed step, -1 */
 };
 
 /*

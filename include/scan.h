@@ -26,24 +26,24 @@ enum folder {
 extern const char *const folder_name[FOLDER_COUNT];
 
 struct migration {
-	char *version;                     /* "20230601_add_email_templates" */
-	char stamp[NAME_STAMP_LEN + 1];    /* normalised prefix */
-	unsigned fwd;                      /* 1 << folder, for each folder holding VERSION.sql */
-	unsigned rb;                       /* same, for the rollback file */
+	char *version;                  /* "20230601_add_email_templates" */
+	char stamp[NAME_STAMP_LEN + 1]; /* normalised prefix */
+	unsigned fwd; /* 1 << folder, for each folder holding VERSION.sql */
+	unsigned rb;  /* same, for the rollback file */
 };
 
 struct stray {
-	char *path;   /* relative to the migrations directory: "pending/x.SQL" */
+	char *path; /* relative to the migrations directory: "pending/x.SQL" */
 	char *reason; /* why it is not a migration name */
 };
 
 struct scan {
-	char *dir;                 /* the migrations directory, as given */
-	struct migration *v;       /* sorted in run order (name_cmp) */
+	char *dir;           /* the migrations directory, as given */
+	struct migration *v; /* sorted in run order (name_cmp) */
 	size_t n, cap;
-	struct stray *strays;      /* in directory order, by folder */
+	struct stray *strays; /* in directory order, by folder */
 	size_t nstrays, strays_cap;
-	unsigned present;          /* 1 << folder for each folder that exists */
+	unsigned present; /* 1 << folder for each folder that exists */
 };
 
 /*

@@ -24,44 +24,48 @@
 #include "buf.h"
 
 enum sql_flag {
-	SQL_TX_BEGIN = 1 << 0,    /* BEGIN / START TRANSACTION */
-	SQL_TX_COMMIT = 1 << 1,   /* COMMIT / END */
-	SQL_TX_ABORT = 1 << 2,    /* ROLLBACK, PREPARE TRANSACTION, COMMIT PREPARED ... */
-	SQL_NO_TX = 1 << 3,       /* cannot run inside a transaction block */
-	SQL_NEEDS_TX = 1 << 4,    /* only runs inside a transaction block */
-	SQL_SESSION_SET = 1 << 5, /* SET / RESET without LOCAL: outlives the transaction */
-	SQL_COPY_STDIO = 1 << 6,  /* COPY ... FROM STDIN / TO STDOUT: psql-only */
-	SQL_ENUM_ADD = 1 << 7,    /* ALTER TYPE ... ADD VALUE */
-	SQL_TX_OPTIONS = 1 << 8,  /* BEGIN with options (ISOLATION LEVEL ...) */
+	SQL_TX_BEGIN = 1 << 0,  /* BEGIN / START TRANSACTION */
+	SQL_TX_COMMIT = 1 << 1, /* COMMIT / END */
+	SQL_TX_ABORT =
+	    1 << 2, /* ROLLBACK, PREPARE TRANSACTION, COMMIT PREPARED ... */
+	SQL_NO_TX = 1 << 3,    /* cannot run inside a transaction block */
+	SQL_NEEDS_TX = 1 << 4, /* only runs inside a transaction block */
+	SQL_SESSION_SET = 1
+	    << 5, /* SET / RESET without LOCAL: outlives the transaction */
+	SQL_COPY_STDIO =
+	    1 << 6,            /* COPY ... FROM STDIN / TO STDOUT: psql-only */
+	SQL_ENUM_ADD = 1 << 7, /* ALTER TYPE ... ADD VALUE */
+	SQL_TX_OPTIONS = 1 << 8, /* BEGIN with options (ISOLATION LEVEL ...) */
 };
 
 struct sql_stmt {
-	size_t off;       /* byte offset of the statement's first token */
-	size_t len;       /* bytes from off to the end of the statement (no ';') */
-	int line, col;    /* 1-based position of the first token */
-	unsigned flags;   /* enum sql_flag */
-	const char *what; /* static name for messages ("CREATE INDEX CONCURRENTLY"), or NULL */
+	size_t off;    /* byte offset of the statement's first token */
+	size_t len;    /* bytes from off to the end of the statement (no ';') */
+	int line, col; /* 1-based position of the first token */
+	unsigned flags; /* enum sql_flag */
+	const char *
+	    what; /* static name for messages ("CREATE INDEX CONCURRENTLY"), or NULL */
 };
 
 struct sql_script {
-	char *path;              /* file name for messages */
-	const char *text;        /* the file's text (borrowed, NUL-terminated) */
+	char *path;       /* file name for messages */
+	const char *text; /* the file's text (borrowed, NUL-terminated) */
 	size_t len;
-	struct sql_stmt *stmts;  /* every statement, wrapper included */
+	struct sql_stmt *stmts; /* every statement, wrapper included */
 	size_t n;
-	size_t *run;             /* indexes of the statements to run, in order */
+	size_t *run; /* indexes of the statements to run, in order */
 	size_t nrun;
-	int wrapped;             /* BEGIN/COMMIT blocks removed (their number) */
-	int whole;               /* ... and one of them spanned the whole file */
-	int transactional;       /* run in one transaction with the bookkeeping */
-	int marked;              /* "-- migdir:no-transaction" present */
-	int marker_line;         /* ... on this line */
-	int session_set;         /* some statement changes session settings */
-	int parsed;              /* 0: the parser rejected the file (see below) */
-	const char *reason;      /* why not transactional (static), or NULL */
-	size_t reason_stmt;      /* index of the statement that decided it */
-	int reason_line;         /* its line (or the marker's) */
-	char *parse_error;       /* the parser's message when !parsed */
+	int wrapped;        /* BEGIN/COMMIT blocks removed (their number) */
+	int whole;          /* ... and one of them spanned the whole file */
+	int transactional;  /* run in one transaction with the bookkeeping */
+	int marked;         /* "-- migdir:no-transaction" present */
+	int marker_line;    /* ... on this line */
+	int session_set;    /* some statement changes session settings */
+	int parsed;         /* 0: the parser rejected the file (see below) */
+	const char *reason; /* why not transactional (static), or NULL */
+	size_t reason_stmt; /* index of the statement that decided it */
+	int reason_line;    /* its line (or the marker's) */
+	char *parse_error;  /* the parser's message when !parsed */
 	int parse_line, parse_col;
 };
 

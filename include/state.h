@@ -22,35 +22,35 @@
 #include "vcs.h"
 
 enum state_need {
-	NEED_DB = 1 << 0,     /* connect and read the rows */
-	NEED_LOCK = 1 << 1,   /* the lock file and the advisory lock */
-	NEED_GIT = 1 << 2,    /* git ready to record moves (tracked only) */
-	NEED_ENSURE = 1 << 3, /* create or complete the bookkeeping tables */
-	NEED_HISTORY = 1 << 4,/* the last failed run of each version */
+	NEED_DB = 1 << 0,      /* connect and read the rows */
+	NEED_LOCK = 1 << 1,    /* the lock file and the advisory lock */
+	NEED_GIT = 1 << 2,     /* git ready to record moves (tracked only) */
+	NEED_ENSURE = 1 << 3,  /* create or complete the bookkeeping tables */
+	NEED_HISTORY = 1 << 4, /* the last failed run of each version */
 	NEED_WRITE = NEED_LOCK | NEED_GIT, /* a command that moves files */
 };
 
 struct state {
 	struct ctx *ctx;
 	const struct config *cfg;
-	const struct env *env;     /* the selected environment */
-	int tracked;               /* it is the tracked one */
-	const char *dir;           /* migrations directory (project-relative) */
+	const struct env *env; /* the selected environment */
+	int tracked;           /* it is the tracked one */
+	const char *dir;       /* migrations directory (project-relative) */
 	struct scan scan;
 	struct rows rows;
-	struct failures failures;  /* NEED_HISTORY */
-	struct entry *e;           /* plan entries (scan order, then rows) */
+	struct failures failures; /* NEED_HISTORY */
+	struct entry *e;          /* plan entries (scan order, then rows) */
 	size_t n;
 	struct plan_ctx pctx;
-	struct vcs *vcs;           /* NULL when git is off or absent */
-	char *repo_prefix;         /* migrations dir relative to the work tree, with '/' */
-	char *conninfo;            /* connection string used */
-	const char *conn_source;   /* where it came from */
-	struct db *db;             /* NULL unless connected */
+	struct vcs *vcs; /* NULL when git is off or absent */
+	char *repo_prefix; /* migrations dir relative to the work tree, with '/' */
+	char *conninfo;    /* connection string used */
+	const char *conn_source; /* where it came from */
+	struct db *db;           /* NULL unless connected */
 	struct db_probe probe;
-	struct buf ensured;        /* what db_ensure created */
-	struct fs_lock *lock;      /* lock file, for writers */
-	char *who;                 /* "user@host" */
+	struct buf ensured;   /* what db_ensure created */
+	struct fs_lock *lock; /* lock file, for writers */
+	char *who;            /* "user@host" */
 };
 
 /* Gather the state for a command; on failure everything is released. */

@@ -37,7 +37,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void xgrow(void **arr, size_t *cap, size_t need, size_t size);
 
-#define XGROW(arr, cap, need) \
+#define XGROW(arr, cap, need)                                                  \
 	xgrow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 #endif

@@ -22,23 +22,33 @@ extern const char cmd_init_usage[], cmd_new_usage[], cmd_status_usage[],
     cmd_repair_usage[], cmd_version_usage[], cmd_help_usage[];
 
 const struct cmd commands[] = {
-	{ "init", cmd_init, "create migdir.ini, the folders and the bookkeeping "
-			    "table", cmd_init_usage },
-	{ "new", cmd_new, "write a new migration and its rollback into pending/",
-	    cmd_new_usage },
-	{ "status", cmd_status, "show every migration's folder, database state "
-				"and problems", cmd_status_usage },
-	{ "plan", cmd_plan, "show what apply or rollback would do; change "
-			    "nothing", cmd_plan_usage },
-	{ "apply", cmd_apply, "apply pending migrations, move them, commit",
-	    cmd_apply_usage },
-	{ "rollback", cmd_rollback, "roll back the most recently applied "
-				    "migrations", cmd_rollback_usage },
-	{ "repair", cmd_repair, "finish interrupted moves and commit them; runs "
-				"no SQL", cmd_repair_usage },
-	{ "version", cmd_version, "print migdir's version", cmd_version_usage },
-	{ "help", cmd_help, "show help for migdir or a command", cmd_help_usage },
-	{ NULL, NULL, NULL, NULL },
+    {"init", cmd_init,
+	"create migdir.ini, the folders and the bookkeeping "
+	"table",
+	cmd_init_usage},
+    {"new", cmd_new, "write a new migration and its rollback into pending/",
+	cmd_new_usage},
+    {"status", cmd_status,
+	"show every migration's folder, database state "
+	"and problems",
+	cmd_status_usage},
+    {"plan", cmd_plan,
+	"show what apply or rollback would do; change "
+	"nothing",
+	cmd_plan_usage},
+    {"apply", cmd_apply, "apply pending migrations, move them, commit",
+	cmd_apply_usage},
+    {"rollback", cmd_rollback,
+	"roll back the most recently applied "
+	"migrations",
+	cmd_rollback_usage},
+    {"repair", cmd_repair,
+	"finish interrupted moves and commit them; runs "
+	"no SQL",
+	cmd_repair_usage},
+    {"version", cmd_version, "print migdir's version", cmd_version_usage},
+    {"help", cmd_help, "show help for migdir or a command", cmd_help_usage},
+    {NULL, NULL, NULL, NULL},
 };
 
 const struct cmd *
@@ -104,8 +114,9 @@ cmd_parse_count(long *out, const char *cmd, const char *opt, const char *arg)
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || *end || end == arg || v <= 0)
-		return cmd_usage_error(cmd, "%s needs a positive number, not "
-					    "\"%s\"",
+		return cmd_usage_error(cmd,
+		    "%s needs a positive number, not "
+		    "\"%s\"",
 		    opt, arg);
 	*out = v;
 	return 0;
@@ -124,16 +135,16 @@ enum {
 };
 
 static const struct cmd_opt global_opts[] = {
-	{ "directory", 'C', 1, G_DIR },
-	{ "config", 'c', 1, G_CONFIG },
-	{ "env", 'e', 1, G_ENV },
-	{ "database-url", 0, 1, G_URL },
-	{ "json", 0, 0, G_JSON },
-	{ "quiet", 'q', 0, G_QUIET },
-	{ "verbose", 'v', 0, G_VERBOSE },
-	{ "yes", 'y', 0, G_YES },
-	{ "help", 'h', 0, G_HELP },
-	{ NULL, 0, 0, 0 },
+    {"directory", 'C', 1, G_DIR},
+    {"config", 'c', 1, G_CONFIG},
+    {"env", 'e', 1, G_ENV},
+    {"database-url", 0, 1, G_URL},
+    {"json", 0, 0, G_JSON},
+    {"quiet", 'q', 0, G_QUIET},
+    {"verbose", 'v', 0, G_VERBOSE},
+    {"yes", 'y', 0, G_YES},
+    {"help", 'h', 0, G_HELP},
+    {NULL, 0, 0, 0},
 };
 
 int
@@ -142,7 +153,7 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 {
 	struct option lo[64];
 	struct buf so = BUF_INIT;
-	const struct cmd_opt *sets[2] = { opts, global_opts };
+	const struct cmd_opt *sets[2] = {opts, global_opts};
 	size_t n = 0, s;
 	int c, found = 0, done = 0;
 
@@ -158,8 +169,8 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 
 		for (o = sets[s]; o && o->name; o++) {
 			lo[n].name = o->name;
-			lo[n].has_arg = o->has_arg ? required_argument
-						   : no_argument;
+			lo[n].has_arg =
+			    o->has_arg ? required_argument : no_argument;
 			lo[n].flag = NULL;
 			lo[n].val = o->short_name ? o->short_name : o->id;
 			n++;
@@ -183,7 +194,7 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 			break;
 		}
 		if (c == '?' || c == ':') {
-			char shortname[3] = { '-', (char)optopt, '\0' };
+			char shortname[3] = {'-', (char)optopt, '\0'};
 			const char *bad = optopt && optopt < 256
 			    ? shortname
 			    : argv[optind - 1];

@@ -39,8 +39,8 @@ static void
 note(json_t *list, const char *what, const char *path)
 {
 	rp_out("%s %s\n", what, path);
-	json_array_append_new(list, json_pack("{s:s,s:s}", "action", what,
-					"path", path));
+	json_array_append_new(list,
+	    json_pack("{s:s,s:s}", "action", what, "path", path));
 }
 
 static int
@@ -80,14 +80,15 @@ make_dir(json_t *list, const char *path)
 static int
 database_named(const struct ctx *ctx)
 {
-	const struct env *env = ctx->env_name ? cfg_env(&ctx->cfg, ctx->env_name)
-					      : cfg_tracked(&ctx->cfg);
+	const struct env *env = ctx->env_name
+	    ? cfg_env(&ctx->cfg, ctx->env_name)
+	    : cfg_tracked(&ctx->cfg);
 	const char *url = getenv("DATABASE_URL");
 
 	if (ctx->database_url || (url && *url))
 		return 1;
-	return env && ((env->url && *env->url) ||
-			  (env->service && *env->service));
+	return env &&
+	    ((env->url && *env->url) || (env->service && *env->service));
 }
 
 static int

@@ -39,8 +39,8 @@ const char cmd_new_usage[] =
 enum { O_TIMESTAMP = 1 };
 
 static const struct cmd_opt opts[] = {
-	{ "timestamp", 't', 0, O_TIMESTAMP },
-	{ NULL, 0, 0, 0 },
+    {"timestamp", 't', 0, O_TIMESTAMP},
+    {NULL, 0, 0, 0},
 };
 
 static void
@@ -97,15 +97,15 @@ cmd_new(struct ctx *ctx, int argc, char **argv)
 {
 	struct buf desc = BUF_INIT, version = BUF_INIT, fwd = BUF_INIT,
 		   rb = BUF_INIT, text = BUF_INIT;
-	struct scan scan = { 0 };
+	struct scan scan = {0};
 	const char *arg;
 	char date[32], stamp[32], *title = NULL;
 	int next = 0, rc, timestamp = 0, f;
 	time_t now = time(NULL);
 	struct tm tm;
 
-	while ((rc = cmd_options(ctx, cmd_lookup("new"), argc, argv, opts,
-		    &arg, &next)) > 0)
+	while ((rc = cmd_options(ctx, cmd_lookup("new"), argc, argv, opts, &arg,
+		    &next)) > 0)
 		if (rc == O_TIMESTAMP)
 			timestamp = 1;
 	if (rc < 0)
@@ -144,12 +144,14 @@ cmd_new(struct ctx *ctx, int argc, char **argv)
 	if (scan_find(&scan, version.ptr)) {
 		rc = mg_error_set(MG_ERROR, "migration %s already exists",
 		    version.ptr);
-		mg_error_hint("Choose another description, or use --timestamp.");
+		mg_error_hint(
+		    "Choose another description, or use --timestamp.");
 		goto out;
 	}
 	for (f = 0; f < (int)scan.n; f++)
 		if (!strcmp(strchr(scan.v[f].version, '_') + 1, desc.ptr))
-			rp_warning("%s has the same description", scan.v[f].version);
+			rp_warning("%s has the same description",
+			    scan.v[f].version);
 	check_order(&scan, version.ptr);
 	title = run_description(version.ptr);
 	scan_path(&fwd, ctx->cfg.migrations, FOLDER_PENDING, version.ptr,

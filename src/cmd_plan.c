@@ -32,8 +32,8 @@ cmd_plan(struct ctx *ctx, int argc, char **argv)
 {
 	struct run_args a;
 	struct state st;
-	struct steps steps = { 0 };
-	struct run r = { 0 };
+	struct steps steps = {0};
+	struct run r = {0};
 	int rc;
 
 	if ((rc = cmd_run_options(ctx, "plan", argc, argv, &a)) < 0)
@@ -46,8 +46,9 @@ cmd_plan(struct ctx *ctx, int argc, char **argv)
 		mg_error_clear();
 		rc = 0;
 	}
-	if (rc == 0 && (rc = run_prepare(&r, &st, &steps,
-			    a.rollback ? RUN_ROLLBACK : RUN_APPLY)) == 0)
+	if (rc == 0 &&
+	    (rc = run_prepare(&r, &st, &steps,
+		 a.rollback ? RUN_ROLLBACK : RUN_APPLY)) == 0)
 		cmd_plan_show(&st, &r, a.rollback ? RUN_ROLLBACK : RUN_APPLY);
 	run_release(&r);
 	steps_release(&steps);

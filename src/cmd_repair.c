@@ -25,8 +25,8 @@ int
 cmd_repair(struct ctx *ctx, int argc, char **argv)
 {
 	struct state st;
-	struct steps steps = { 0 };
-	struct run r = { 0 };
+	struct steps steps = {0};
+	struct run r = {0};
 	const char *arg;
 	int next = 0, rc;
 
@@ -56,8 +56,8 @@ cmd_repair(struct ctx *ctx, int argc, char **argv)
 	} else {
 		rc = run_execute(&r);
 		if (r.commit[0])
-			rp_out("Repaired %zu migration%s; committed %.12s.\n", r.n,
-			    r.n == 1 ? "" : "s", r.commit);
+			rp_out("Repaired %zu migration%s; committed %.12s.\n",
+			    r.n, r.n == 1 ? "" : "s", r.commit);
 		else
 			rp_out("Repaired %zu migration%s.\n", r.n,
 			    r.n == 1 ? "" : "s");

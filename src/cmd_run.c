@@ -33,14 +33,17 @@ mode_text(const struct run_item *it, char *buf, size_t size)
 		snprintf(buf, size, "no transaction: %s (line %d)%s", s->reason,
 		    s->reason_line, s->parsed ? "" : ", split by the scanner");
 	else if (!s->parsed)
-		snprintf(buf, size, "one transaction, split by the scanner "
-				    "(newer syntax than the parser's)");
+		snprintf(buf, size,
+		    "one transaction, split by the scanner "
+		    "(newer syntax than the parser's)");
 	else if (s->whole)
-		snprintf(buf, size, "one transaction (its own BEGIN/COMMIT "
-				    "merged)");
+		snprintf(buf, size,
+		    "one transaction (its own BEGIN/COMMIT "
+		    "merged)");
 	else if (s->wrapped)
-		snprintf(buf, size, "one transaction (%d BEGIN/COMMIT block%s "
-				    "merged)",
+		snprintf(buf, size,
+		    "one transaction (%d BEGIN/COMMIT block%s "
+		    "merged)",
 		    s->wrapped, s->wrapped == 1 ? "" : "s");
 	else
 		snprintf(buf, size, "one transaction");
@@ -84,14 +87,15 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 			rp_out("  %3zu  %-*s  %3zu statement%s  %s\n", ++k, w,
 			    it->e->version, n, n == 1 ? " " : "s",
 			    mode_text(it, mode, sizeof(mode)));
-			json_object_set_new(o, "statements", json_integer((json_int_t)n));
+			json_object_set_new(o, "statements",
+			    json_integer((json_int_t)n));
 			json_object_set_new(o, "transactional",
 			    json_boolean(it->script->transactional));
 			json_object_set_new(o, "wrapped",
 			    json_boolean(it->script->wrapped));
-			json_object_set_new(o, "reason", it->script->reason
-				? json_string(it->script->reason)
-				: json_null());
+			json_object_set_new(o, "reason",
+			    it->script->reason ? json_string(it->script->reason)
+					       : json_null());
 		} else if (s->from == s->to) {
 			rp_out("    -  %-*s  commit the move to %s/\n", w,
 			    it->e->version, folder_name[s->to]);
@@ -107,8 +111,9 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 		rp_out("Then: move the files %s, fsync, and %s.\n",
 		    kind == RUN_ROLLBACK ? "back to pending/" : "to applied/",
 		    st->cfg->git == CFG_GIT_COMMIT ? "make one git commit"
-		    : st->cfg->git == CFG_GIT_STAGE ? "stage the moves in git"
-						    : "leave git alone (git = off)");
+			: st->cfg->git == CFG_GIT_STAGE
+			? "stage the moves in git"
+			: "leave git alone (git = off)");
 	else if (r->n)
 		rp_out("Then: nothing moves (%s is not the tracked "
 		       "environment).\n",
@@ -217,13 +222,14 @@ cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
 				folder_name[it->step->to]));
 	}
 	o = json_pack("{s:s,s:s,s:b,s:o,s:o}", "action",
-	    kind == RUN_APPLY ? "apply" : kind == RUN_ROLLBACK ? "rollback"
-							       : "repair",
+	    kind == RUN_APPLY          ? "apply"
+		: kind == RUN_ROLLBACK ? "rollback"
+				       : "repair",
 	    "environment", st->env->name, "tracked", st->tracked,
 	    kind == RUN_ROLLBACK ? "rolled_back" : "applied", ran, "moved",
 	    moved);
-	json_object_set_new(o, "commit", r->commit[0] ? json_string(r->commit)
-						      : json_null());
+	json_object_set_new(o, "commit",
+	    r->commit[0] ? json_string(r->commit) : json_null());
 	json_object_set_new(o, "staged", json_boolean(r->staged));
 	if (r->failed_item >= 0) {
 		const struct run_item *it = &r->items[r->failed_item];
@@ -259,14 +265,14 @@ enum {
 };
 
 static const struct cmd_opt plan_opts[] = {
-	{ "to", 0, 1, O_TO },
-	{ "step", 0, 1, O_STEP },
-	{ "all", 0, 0, O_ALL },
-	{ "out-of-order", 0, 0, O_OUT_OF_ORDER },
-	{ "allow-changed", 0, 0, O_ALLOW_CHANGED },
-	{ "dry-run", 'n', 0, O_DRY_RUN },
-	{ "rollback", 0, 0, O_ROLLBACK },
-	{ NULL, 0, 0, 0 },
+    {"to", 0, 1, O_TO},
+    {"step", 0, 1, O_STEP},
+    {"all", 0, 0, O_ALL},
+    {"out-of-order", 0, 0, O_OUT_OF_ORDER},
+    {"allow-changed", 0, 0, O_ALLOW_CHANGED},
+    {"dry-run", 'n', 0, O_DRY_RUN},
+    {"rollback", 0, 0, O_ROLLBACK},
+    {NULL, 0, 0, 0},
 };
 
 int
@@ -331,12 +337,13 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 		return cmd_usage_error(name, "unexpected argument \"%s\"",
 		    argv[next]);
 	if (limits > 1)
-		return cmd_usage_error(name, "use one of --to, --step and --all");
+		return cmd_usage_error(name,
+		    "use one of --to, --step and --all");
 	if (a->o.all && !a->rollback)
 		return cmd_usage_error(name, "--all is for rollback");
 	if (a->o.to && !name_is_version(a->o.to))
-		return cmd_usage_error(name, "\"%s\" is not a migration version",
-		    a->o.to);
+		return cmd_usage_error(name,
+		    "\"%s\" is not a migration version", a->o.to);
 	return 0;
 }
 
@@ -344,8 +351,9 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 int
 cmd_plan_steps(struct state *st, const struct run_args *a, struct steps *out)
 {
-	int rc = a->rollback ? plan_rollback(out, st->e, st->n, &st->pctx, &a->o)
-			     : plan_apply(out, st->e, st->n, &st->pctx, &a->o);
+	int rc = a->rollback
+	    ? plan_rollback(out, st->e, st->n, &st->pctx, &a->o)
+	    : plan_apply(out, st->e, st->n, &st->pctx, &a->o);
 
 	if (rc == MG_EDRIFT && !a->rollback) {
 		int b = cmd_explain_blockers(st, "apply");
@@ -355,7 +363,6 @@ cmd_plan_steps(struct state *st, const struct run_args *a, struct steps *out)
 	}
 	return rc;
 }
-
 
 void
 cmd_print_lines(const char *text)
@@ -502,8 +509,8 @@ static int
 ask_rollback(struct ctx *ctx, const struct run_args *a, char **asked)
 {
 	struct state st;
-	struct steps steps = { 0 };
-	struct run r = { 0 };
+	struct steps steps = {0};
+	struct run r = {0};
 	struct buf q = BUF_INIT, where = BUF_INIT;
 	int rc;
 
@@ -517,7 +524,8 @@ ask_rollback(struct ctx *ctx, const struct run_args *a, char **asked)
 	buf_printf(&q, "Roll back %zu migration%s from %s at %s?", r.nrun,
 	    plural(r.nrun), state_env_label(&st), where.ptr);
 	if (!confirm(q.ptr))
-		rc = mg_error_set(MG_ERROR, "rollback canceled: nothing changed");
+		rc = mg_error_set(MG_ERROR,
+		    "rollback canceled: nothing changed");
 	else
 		*asked = run_versions(&r);
 out:
@@ -531,9 +539,9 @@ int
 cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 {
 	struct run_args a;
-	struct state st = { 0 };
-	struct steps steps = { 0 };
-	struct run r = { 0 };
+	struct state st = {0};
+	struct steps steps = {0};
+	struct run r = {0};
 	struct buf where = BUF_INIT;
 	enum run_kind kind;
 	char *asked = NULL, *now = NULL;
@@ -548,17 +556,19 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 	    isatty(STDIN_FILENO) && isatty(STDERR_FILENO) &&
 	    ((rc = ask_rollback(ctx, &a, &asked)) < 0 || !asked))
 		return rc;
-	if ((rc = prepare_run(ctx, &a, a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE,
-		 &st, &steps, &r)) < 0)
+	if ((rc = prepare_run(ctx, &a,
+		 a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE, &st, &steps, &r)) <
+	    0)
 		goto out;
 	if (a.dry_run || r.n == 0) {
 		cmd_plan_show(&st, &r, kind);
 		goto out;
 	}
 	if (asked && strcmp(asked, (now = run_versions(&r)))) {
-		rc = mg_error_set(MG_ERROR, "what rollback would do changed "
-					    "while you answered: nothing was "
-					    "rolled back");
+		rc = mg_error_set(MG_ERROR,
+		    "what rollback would do changed "
+		    "while you answered: nothing was "
+		    "rolled back");
 		mg_error_hint("Run it again to see the new plan.");
 		goto out;
 	}

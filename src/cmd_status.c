@@ -33,8 +33,8 @@ const char cmd_status_usage[] =
 enum { O_EXIT_CODE = 1 };
 
 static const struct cmd_opt opts[] = {
-	{ "exit-code", 0, 0, O_EXIT_CODE },
-	{ NULL, 0, 0, 0 },
+    {"exit-code", 0, 0, O_EXIT_CODE},
+    {NULL, 0, 0, 0},
 };
 
 static const char *
@@ -61,20 +61,20 @@ entry_json(const struct entry *e)
 	unsigned bit;
 
 	json_object_set_new(o, "version", json_string(e->version));
-	json_object_set_new(o, "folder", e->folder >= 0
-		? json_string(folder_name[e->folder])
-		: json_null());
+	json_object_set_new(o, "folder",
+	    e->folder >= 0 ? json_string(folder_name[e->folder]) : json_null());
 	json_object_set_new(o, "state", json_string(state_word(e)));
-	json_object_set_new(o, "checksum", *e->sum ? json_string(e->sum)
-						   : json_null());
+	json_object_set_new(o, "checksum",
+	    *e->sum ? json_string(e->sum) : json_null());
 	if (e->row) {
 		json_object_set_new(o, "active", json_boolean(e->row->active));
-		json_object_set_new(o, "applied_at", e->row->applied_at
+		json_object_set_new(o, "applied_at",
+		    e->row->applied_at
 			? json_string(rp_time(t, e->row->applied_at, 1))
 			: json_null());
-		json_object_set_new(o, "applied_by", e->row->applied_by
-			? json_string(e->row->applied_by)
-			: json_null());
+		json_object_set_new(o, "applied_by",
+		    e->row->applied_by ? json_string(e->row->applied_by)
+				       : json_null());
 		if (e->row->rolled_back_at)
 			json_object_set_new(o, "rolled_back_at",
 			    json_string(rp_time(t, e->row->rolled_back_at, 1)));
@@ -93,10 +93,9 @@ entry_json(const struct entry *e)
 	if (e->failure)
 		json_object_set_new(o, "last_failure",
 		    json_pack("{s:s,s:s,s:s?,s:s?,s:s?}", "action",
-			e->failure->action, "at",
-			rp_time(t, e->failure->at, 1), "sqlstate",
-			e->failure->sqlstate, "location", e->failure->location,
-			"message", e->failure->message));
+			e->failure->action, "at", rp_time(t, e->failure->at, 1),
+			"sqlstate", e->failure->sqlstate, "location",
+			e->failure->location, "message", e->failure->message));
 	return o;
 }
 
@@ -116,7 +115,8 @@ print_entry(const struct entry *e, int width)
 		rp_out(" by %s", e->row->applied_by);
 	if (e->state == ST_PENDING && e->row && !e->row->active &&
 	    e->row->rolled_back_at)
-		rp_out(" (rolled back %s)", rp_time(t, e->row->rolled_back_at, 0));
+		rp_out(" (rolled back %s)",
+		    rp_time(t, e->row->rolled_back_at, 0));
 	rp_out("\n");
 	if (e->failure)
 		rp_out("  %*s %s!%s last %s failed %s at %s: %s%s%s%s\n", 8, "",
@@ -142,7 +142,7 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 	struct state st;
 	struct buf where = BUF_INIT;
 	const char *arg;
-	size_t i, counts[4] = { 0 }, problems = 0, fixable = 0;
+	size_t i, counts[4] = {0}, problems = 0, fixable = 0;
 	int next = 0, rc, exit_code = 0, width = 20, pending = 0;
 	json_t *list, *strays;
 
@@ -197,7 +197,8 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 	if (problems)
 		rp_out("%s%zu with problems%s%s\n", rp_c(RP_RED), problems,
 		    rp_c(RP_RESET),
-		    fixable ? " (migdir repair finishes interrupted moves)" : "");
+		    fixable ? " (migdir repair finishes interrupted moves)"
+			    : "");
 	else
 		rp_out("no problems\n");
 	if (ctx->json)

@@ -27,14 +27,14 @@
 
 struct parse_state {
 	struct config *cfg;
-	char *first_error;  /* message of the first bad line */
-	int first_line;     /* ... and its line */
-	char *tracked_set;  /* "tracked" seen in [migdir] */
-	int tracked_line;   /* ... on this line */
+	char *first_error; /* message of the first bad line */
+	int first_line;    /* ... and its line */
+	char *tracked_set; /* "tracked" seen in [migdir] */
+	int tracked_line;  /* ... on this line */
 	int nsections;
-	FILE *f;            /* the file inih reads through read_line */
-	int line;           /* line inih is parsing (1-based) */
-	int at_bol;         /* the next read starts a new line */
+	FILE *f;    /* the file inih reads through read_line */
+	int line;   /* line inih is parsing (1-based) */
+	int at_bol; /* the next read starts a new line */
 };
 
 int
@@ -44,8 +44,11 @@ cfg_parse_duration(long *out_ms, const char *text)
 		const char *unit;
 		long factor;
 	} units[] = {
-		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "min", 60000 },
-		{ "h", 3600000 },
+	    {"", 1},
+	    {"ms", 1},
+	    {"s", 1000},
+	    {"min", 60000},
+	    {"h", 3600000},
 	};
 	const char *p = text;
 	long value = 0;
@@ -140,8 +143,8 @@ migdir_key(struct parse_state *ps, const char *name, const char *value)
 		slot = &cfg->consolidated;
 	else if (!strcmp(name, "table") || !strcmp(name, "schema")) {
 		if (!valid_ident(value))
-			return mg_error_set(MG_ERROR,
-			    "invalid %s name \"%s\"", name, value);
+			return mg_error_set(MG_ERROR, "invalid %s name \"%s\"",
+			    name, value);
 		slot = !strcmp(name, "table") ? &cfg->table : &cfg->schema;
 	} else if (!strcmp(name, "tracked")) {
 		if (ps->tracked_set)
@@ -196,8 +199,8 @@ env_key(struct parse_state *ps, struct env *env, const char *name,
 		return set_timeout(&env->statement_timeout, value);
 	if (!strcmp(name, "lock_wait"))
 		return cfg_parse_duration(&env->lock_wait_ms, value);
-	return mg_error_set(MG_ERROR,
-	    "unknown key \"%s\" in section [env %s]", name, env->name);
+	return mg_error_set(MG_ERROR, "unknown key \"%s\" in section [env %s]",
+	    name, env->name);
 }
 
 static struct env *
@@ -208,8 +211,8 @@ find_or_add_env(struct config *cfg, const char *name)
 	for (i = 0; i < cfg->nenvs; i++)
 		if (!strcmp(cfg->envs[i].name, name))
 			return &cfg->envs[i];
-	cfg->envs = xreallocarray(cfg->envs, cfg->nenvs + 1,
-	    sizeof(*cfg->envs));
+	cfg->envs =
+	    xreallocarray(cfg->envs, cfg->nenvs + 1, sizeof(*cfg->envs));
 	memset(&cfg->envs[cfg->nenvs], 0, sizeof(*cfg->envs));
 	cfg->envs[cfg->nenvs].name = xstrdup(name);
 	cfg->envs[cfg->nenvs].lock_wait_ms = -1;
@@ -247,12 +250,12 @@ handler(void *user, const char *section, const char *name, const char *value)
 		while (n && isspace((unsigned char)env_name[n - 1]))
 			n--;
 		trimmed = xstrndup(env_name, n);
-		rc = env_key(ps, find_or_add_env(ps->cfg, trimmed), name,
-		    value);
+		rc =
+		    env_key(ps, find_or_add_env(ps->cfg, trimmed), name, value);
 		free(trimmed);
 	} else if (!*section)
-		rc = mg_error_set(MG_ERROR,
-		    "key \"%s\" outside any section", name);
+		rc = mg_error_set(MG_ERROR, "key \"%s\" outside any section",
+		    name);
 	else
 		rc = mg_error_set(MG_ERROR,
 		    "unknown section [%s]: use [migdir] or [env NAME]",
@@ -347,7 +350,7 @@ read_line(char *str, int num, void *stream)
 int
 cfg_load(struct config *out, const char *path)
 {
-	struct parse_state ps = { 0 };
+	struct parse_state ps = {0};
 	struct stat st;
 	const char *slash;
 	int rc;
@@ -366,8 +369,9 @@ cfg_load(struct config *out, const char *path)
 		return mg_error_set(MG_ERROR, "\"%s\" is a directory", path);
 	out->path = xstrdup(path);
 	slash = strrchr(path, '/');
-	out->root = slash ? xstrndup(path, (size_t)(slash - path + (slash == path)))
-			  : xstrdup(".");
+	out->root = slash
+	    ? xstrndup(path, (size_t)(slash - path + (slash == path)))
+	    : xstrdup(".");
 	out->world_readable = (st.st_mode & 077) != 0;
 
 	if ((rc = add_env_sections(&ps, path)) < 0)
@@ -521,8 +525,10 @@ cfg_template(void)
 	       "lock_wait = 60s\n"
 	       "\n"
 	       "[env production]\n"
-	       "; The tracked database: the folders describe its state.  Give a\n"
-	       "; url or a libpq service; passwords belong in ~/.pgpass or the\n"
+	       "; The tracked database: the folders describe its state.  Give "
+	       "a\n"
+	       "; url or a libpq service; passwords belong in ~/.pgpass or "
+	       "the\n"
 	       "; service file.  --database-url overrides it; with neither,\n"
 	       "; DATABASE_URL, then libpq's PG* variables apply.\n"
 	       ";url = postgresql://app@db.example.com:5432/app\n"

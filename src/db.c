@@ -37,24 +37,58 @@
 #define LIBPQ_SONAME "libpq.so.5"
 #endif
 
-#define WINDOW 4              /* migrations in flight in the pipeline */
-#define MIN_SERVER 120000     /* PostgreSQL 12 */
+#define WINDOW         4      /* migrations in flight in the pipeline */
+#define MIN_SERVER     120000 /* PostgreSQL 12 */
 #define WAIT_REPORT_MS 1000   /* say what a statement waits on after this */
 #define WAIT_REPEAT_MS 10000  /* and again this often */
 
-#define PQ_FUNCS(X)                                                        \
-	X(PQconnectdbParams) X(PQstatus) X(PQerrorMessage) X(PQfinish)     \
-	X(PQserverVersion) X(PQsetNoticeReceiver) X(PQsendQueryParams)     \
-	X(PQsendQuery) X(PQsendQueryPrepared) X(PQsendPrepare)             \
-	X(PQgetResult) X(PQresultStatus) X(PQresultErrorField) X(PQclear)  \
-	X(PQntuples) X(PQgetvalue) X(PQgetisnull) X(PQconsumeInput)        \
-	X(PQisBusy) X(PQsocket) X(PQflush) X(PQsetnonblocking)             \
-	X(PQenterPipelineMode) X(PQexitPipelineMode) X(PQpipelineSync)     \
-	X(PQsendFlushRequest) X(PQtransactionStatus) X(PQescapeIdentifier) \
-	X(PQfreemem) X(PQconninfoParse) X(PQconninfoFree) X(PQgetCancel)   \
-	X(PQfreeCancel) X(PQcancel) X(PQdb) X(PQuser) X(PQhost) X(PQport)  \
-	X(PQbackendPID) X(PQconndefaults) X(PQresultErrorMessage)      \
-	X(PQexecParams) X(PQputCopyEnd) X(PQgetCopyData)
+/* clang-format off */
+#define PQ_FUNCS(X) \
+	X(PQconnectdbParams) \
+	X(PQstatus) \
+	X(PQerrorMessage) \
+	X(PQfinish) \
+	X(PQserverVersion) \
+	X(PQsetNoticeReceiver) \
+	X(PQsendQueryParams) \
+	X(PQsendQuery) \
+	X(PQsendQueryPrepared) \
+	X(PQsendPrepare) \
+	X(PQgetResult) \
+	X(PQresultStatus) \
+	X(PQresultErrorField) \
+	X(PQclear) \
+	X(PQntuples) \
+	X(PQgetvalue) \
+	X(PQgetisnull) \
+	X(PQconsumeInput) \
+	X(PQisBusy) \
+	X(PQsocket) \
+	X(PQflush) \
+	X(PQsetnonblocking) \
+	X(PQenterPipelineMode) \
+	X(PQexitPipelineMode) \
+	X(PQpipelineSync) \
+	X(PQsendFlushRequest) \
+	X(PQtransactionStatus) \
+	X(PQescapeIdentifier) \
+	X(PQfreemem) \
+	X(PQconninfoParse) \
+	X(PQconninfoFree) \
+	X(PQgetCancel) \
+	X(PQfreeCancel) \
+	X(PQcancel) \
+	X(PQdb) \
+	X(PQuser) \
+	X(PQhost) \
+	X(PQport) \
+	X(PQbackendPID) \
+	X(PQconndefaults) \
+	X(PQresultErrorMessage) \
+	X(PQexecParams) \
+	X(PQputCopyEnd) \
+	X(PQgetCopyData)
+/* clang-format on */
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -74,12 +108,12 @@ pq_load(void)
 	if (!(h = dlopen(LIBPQ_SONAME, RTLD_NOW | RTLD_LOCAL)))
 		return mg_error_set(MG_ERROR, "could not load libpq: %s",
 		    dlerror());
-#define X(f)                                                              \
-	if (!(sym = dlsym(h, #f)))                                        \
-		return mg_error_set(MG_ERROR,                             \
-		    "the installed libpq lacks %s: libpq 14 or newer is " \
-		    "needed",                                             \
-		    #f);                                                  \
+#define X(f)                                                                   \
+	if (!(sym = dlsym(h, #f)))                                             \
+		return mg_error_set(MG_ERROR,                                  \
+		    "the installed libpq lacks %s: libpq 14 or newer is "      \
+		    "needed",                                                  \
+		    #f);                                                       \
 	memcpy(&pq.f, &sym, sizeof(sym));
 	PQ_FUNCS(X)
 #undef X
@@ -89,19 +123,19 @@ pq_load(void)
 
 struct db {
 	PGconn *conn;
-	PGconn *monitor;       /* second connection, opened when something waits */
-	char *display;         /* user@host:port/db */
-	char *location;        /* host:port/db */
-	char *conninfo;        /* as given, for the monitor connection */
-	char *options;         /* -c settings passed at connect */
-	char *qtable;          /* "schema"."table" */
-	char *qhistory;        /* "schema"."table_history" */
-	char *qschema;         /* "schema" */
-	char *schema, *table, *history;  /* unquoted */
-	char *lock_key;        /* text hashed into the advisory lock key */
+	PGconn *monitor; /* second connection, opened when something waits */
+	char *display;   /* user@host:port/db */
+	char *location;  /* host:port/db */
+	char *conninfo;  /* as given, for the monitor connection */
+	char *options;   /* -c settings passed at connect */
+	char *qtable;    /* "schema"."table" */
+	char *qhistory;  /* "schema"."table_history" */
+	char *qschema;   /* "schema" */
+	char *schema, *table, *history; /* unquoted */
+	char *lock_key; /* text hashed into the advisory lock key */
 	char *environment, *who, *app_version;
-	const char *tag;       /* prefix of server notices */
-	int prepared;          /* bookkeeping statements prepared */
+	const char *tag; /* prefix of server notices */
+	int prepared;    /* bookkeeping statements prepared */
 	int server_version;
 };
 
@@ -364,7 +398,7 @@ db_failure_release(struct db_failure *f)
 static int
 set_server_error(const PGresult *r, const char *what)
 {
-	struct db_failure f = { 0 };
+	struct db_failure f = {0};
 
 	failure_from(&f, r);
 	if (what)
@@ -413,7 +447,7 @@ report_wait(struct db *db, long long waited_ms)
 	    "WHERE w.pid = $1 AND NOT w.granted LIMIT 3";
 	const char *tag = db->tag ? db->tag : "migdir";
 	char pid[16];
-	const char *params[1] = { pid };
+	const char *params[1] = {pid};
 	PGresult *r;
 	int i, n;
 
@@ -443,7 +477,8 @@ report_wait(struct db *db, long long waited_ms)
 	r = pq.PQexecParams(db->monitor, sql, 1, NULL, params, NULL, NULL, 0);
 	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK ||
 	    (n = pq.PQntuples(r)) == 0) {
-		rp_info("%s: still running after %lld s", tag, waited_ms / 1000);
+		rp_info("%s: still running after %lld s", tag,
+		    waited_ms / 1000);
 		pq.PQclear(r);
 		return;
 	}
@@ -506,8 +541,9 @@ end_copy(struct db *db, const PGresult *r)
 	char *data;
 
 	if (st == PGRES_COPY_IN) {
-		pq.PQputCopyEnd(db->conn, "migdir sends no COPY data: COPY FROM "
-					  "STDIN is psql syntax");
+		pq.PQputCopyEnd(db->conn,
+		    "migdir sends no COPY data: COPY FROM "
+		    "STDIN is psql syntax");
 		return 1;
 	}
 	if (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
@@ -585,8 +621,8 @@ static int
 exec_ok(struct db *db, const char *sql, int n, const char *const *params,
     const char *what)
 {
-	PGresult *r = n < 0 ? exec_simple(db, sql) : exec_params(db, sql, n,
-							   params);
+	PGresult *r =
+	    n < 0 ? exec_simple(db, sql) : exec_params(db, sql, n, params);
 	int error = 0;
 
 	if (!r)
@@ -604,7 +640,8 @@ static void
 add_option(struct buf *opts, const char *name, const char *value)
 {
 	if (value)
-		buf_printf(opts, "%s-c %s=%s", opts->len ? " " : "", name, value);
+		buf_printf(opts, "%s-c %s=%s", opts->len ? " " : "", name,
+		    value);
 }
 
 static char *
@@ -612,6 +649,7 @@ existing_options(const char *conninfo)
 {
 	PQconninfoOption *o, *opts = NULL;
 	char *found = NULL;
+	const char *env;
 
 	if (*conninfo)
 		opts = pq.PQconninfoParse(conninfo, NULL);
@@ -620,8 +658,8 @@ existing_options(const char *conninfo)
 			found = xstrdup(o->val);
 	if (opts)
 		pq.PQconninfoFree(opts);
-	if (!found && getenv("PGOPTIONS") && *getenv("PGOPTIONS"))
-		found = xstrdup(getenv("PGOPTIONS"));
+	if (!found && (env = getenv("PGOPTIONS")) && *env)
+		found = xstrdup(env);
 	return found;
 }
 
@@ -639,7 +677,7 @@ void
 db_describe_conninfo(struct buf *out, const char *conninfo)
 {
 	PQconninfoOption *opts = NULL, *defs;
-	const char *keys[4] = { "user", "host", "port", "dbname" };
+	const char *keys[4] = {"user", "host", "port", "dbname"};
 	const char *v[4];
 	char *err = NULL;
 	int i;
@@ -728,9 +766,9 @@ db_connect(struct db **out, const struct db_target *t)
 		db->display = xasprintf("%s@%s:%s/%s", pq.PQuser(db->conn),
 		    host && *host ? host : "localhost", pq.PQport(db->conn),
 		    pq.PQdb(db->conn));
-		db->location = xasprintf("%s:%s/%s",
-		    host && *host ? host : "localhost", pq.PQport(db->conn),
-		    pq.PQdb(db->conn));
+		db->location =
+		    xasprintf("%s:%s/%s", host && *host ? host : "localhost",
+			pq.PQport(db->conn), pq.PQdb(db->conn));
 	}
 	if (db->server_version < MIN_SERVER) {
 		mg_error_set(MG_ERROR,
@@ -742,8 +780,8 @@ db_connect(struct db **out, const struct db_target *t)
 	}
 	db->schema = xstrdup(t->schema);
 	db->table = xstrdup(t->table);
-	db->history = xasprintf("%.*s_history", clip_utf8(t->table, 54),
-	    t->table);
+	db->history =
+	    xasprintf("%.*s_history", clip_utf8(t->table, 54), t->table);
 	db->qschema = quote_ident(db->conn, t->schema);
 	{
 		char *qt = quote_ident(db->conn, t->table);
@@ -824,7 +862,7 @@ say_holder(struct db *db)
 	    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
 	    "AND ((l.classid::bigint << 32) | l.objid::bigint) = "
 	    "pg_catalog.hashtextextended($1, 0) LIMIT 1";
-	const char *params[1] = { db->lock_key };
+	const char *params[1] = {db->lock_key};
 	PGresult *r = exec_params(db, sql, 1, params);
 
 	if (r && pq.PQresultStatus(r) == PGRES_TUPLES_OK &&
@@ -843,10 +881,9 @@ say_holder(struct db *db)
 int
 db_lock(struct db *db, long wait_ms)
 {
-	static const char *const sql =
-	    "SELECT pg_catalog.pg_try_advisory_lock("
-	    "pg_catalog.hashtextextended($1, 0))";
-	const char *params[1] = { db->lock_key };
+	static const char *const sql = "SELECT pg_catalog.pg_try_advisory_lock("
+				       "pg_catalog.hashtextextended($1, 0))";
+	const char *params[1] = {db->lock_key};
 	long long start = now_us();
 	long sleep_ms = 20;
 	int said = 0;
@@ -858,7 +895,8 @@ db_lock(struct db *db, long wait_ms)
 		if (!r)
 			return MG_ERROR;
 		if (is_error(r)) {
-			set_server_error(r, "could not take the migration lock");
+			set_server_error(r,
+			    "could not take the migration lock");
 			pq.PQclear(r);
 			return MG_ERROR;
 		}
@@ -882,7 +920,7 @@ db_lock(struct db *db, long wait_ms)
 			return MG_ELOCKED;
 		}
 		{
-			struct timespec ts = { 0, sleep_ms * 1000000L };
+			struct timespec ts = {0, sleep_ms * 1000000L};
 
 			nanosleep(&ts, NULL);
 		}
@@ -898,16 +936,15 @@ static const struct {
 	const char *name;
 	const char *type;
 } columns[] = {
-	{ DB_COL_APPLIED_AT, "applied_at",
-	    "TIMESTAMP WITH TIME ZONE DEFAULT NOW()" },
-	{ DB_COL_DESCRIPTION, "description", "TEXT" },
-	{ DB_COL_IS_ACTIVE, "is_active", "BOOLEAN DEFAULT TRUE" },
-	{ DB_COL_ROLLED_BACK_AT, "rolled_back_at", "TIMESTAMP WITH TIME ZONE" },
-	{ DB_COL_CHECKSUM, "checksum", "TEXT" },
-	{ DB_COL_ROLLBACK_CHECKSUM, "rollback_checksum", "TEXT" },
-	{ DB_COL_APPLIED_BY, "applied_by", "TEXT" },
-	{ DB_COL_DURATION_MS, "duration_ms", "BIGINT" },
-	{ DB_COL_MIGDIR_VERSION, "migdir_version", "TEXT" },
+    {DB_COL_APPLIED_AT, "applied_at", "TIMESTAMP WITH TIME ZONE DEFAULT NOW()"},
+    {DB_COL_DESCRIPTION, "description", "TEXT"},
+    {DB_COL_IS_ACTIVE, "is_active", "BOOLEAN DEFAULT TRUE"},
+    {DB_COL_ROLLED_BACK_AT, "rolled_back_at", "TIMESTAMP WITH TIME ZONE"},
+    {DB_COL_CHECKSUM, "checksum", "TEXT"},
+    {DB_COL_ROLLBACK_CHECKSUM, "rollback_checksum", "TEXT"},
+    {DB_COL_APPLIED_BY, "applied_by", "TEXT"},
+    {DB_COL_DURATION_MS, "duration_ms", "BIGINT"},
+    {DB_COL_MIGDIR_VERSION, "migdir_version", "TEXT"},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -918,7 +955,8 @@ db_probe(struct db *db, struct db_probe *out)
 	    "SELECT n.oid IS NOT NULL, c.oid IS NOT NULL, h.oid IS NOT NULL, "
 	    "coalesce((SELECT string_agg(attname, ',') "
 	    " FROM pg_catalog.pg_attribute "
-	    " WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped), ''), "
+	    " WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped), "
+	    "''), "
 	    "EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
 	    " JOIN pg_catalog.pg_attribute a "
 	    "  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
@@ -930,7 +968,7 @@ db_probe(struct db *db, struct db_probe *out)
 	    " AND c.relname = $2 AND c.relkind IN ('r', 'p') "
 	    "LEFT JOIN pg_catalog.pg_class h ON h.relnamespace = n.oid "
 	    " AND h.relname = $3 AND h.relkind IN ('r', 'p')";
-	const char *params[3] = { db->schema, db->table, db->history };
+	const char *params[3] = {db->schema, db->table, db->history};
 	PGresult *r = exec_params(db, sql, 3, params);
 	char *cols, *tok, *save = NULL;
 	size_t i;
@@ -1035,7 +1073,8 @@ db_ensure(struct db *db, const struct db_probe *p, struct buf *report)
 	for (i = 0; i < NCOLUMNS; i++) {
 		if (p->table_exists && (p->columns & columns[i].bit))
 			continue;
-		buf_printf(&sql, "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n",
+		buf_printf(&sql,
+		    "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n",
 		    db->qtable, columns[i].name, columns[i].type);
 		if (p->table_exists || i >= 4)
 			buf_printf(&added, "%s%s", added.len ? ", " : "",
@@ -1090,8 +1129,9 @@ out:
 static char *
 value_or_null(const PGresult *r, int row, int col)
 {
-	return pq.PQgetisnull(r, row, col) ? NULL
-					   : xstrdup(pq.PQgetvalue(r, row, col));
+	return pq.PQgetisnull(r, row, col)
+	    ? NULL
+	    : xstrdup(pq.PQgetvalue(r, row, col));
 }
 
 static long long
@@ -1112,7 +1152,8 @@ db_read_failures(struct db *db, const struct db_probe *p, struct failures *out)
 	if (!p->history_exists)
 		return 0;
 	buf_printf(&sql,
-	    "SELECT version, action, (extract(epoch FROM at) * 1000000)::bigint, "
+	    "SELECT version, action, (extract(epoch FROM at) * "
+	    "1000000)::bigint, "
 	    "sqlstate, location, message FROM "
 	    "(SELECT DISTINCT ON (version) * FROM %s "
 	    " WHERE action IN ('apply', 'rollback') "
@@ -1173,8 +1214,9 @@ db_read_rows(struct db *db, const struct db_probe *p, struct rows *out)
 	if (!r)
 		return MG_ERROR;
 	if (is_error(r)) {
-		error = set_server_error(r, "could not read the bookkeeping "
-					    "table");
+		error = set_server_error(r,
+		    "could not read the bookkeeping "
+		    "table");
 		pq.PQclear(r);
 		return error;
 	}
@@ -1199,15 +1241,15 @@ db_read_rows(struct db *db, const struct db_probe *p, struct rows *out)
 
 /* ---------------------------------------------------------- running --- */
 
-#define STMT_APPLY "migdir_apply"
+#define STMT_APPLY    "migdir_apply"
 #define STMT_ROLLBACK "migdir_rollback"
-#define STMT_CLEAR "migdir_clear"
+#define STMT_CLEAR    "migdir_clear"
 
 static int
 prepare(struct db *db)
 {
 	struct buf apply = BUF_INIT, rollback = BUF_INIT, clear = BUF_INIT;
-	const char *names[3] = { STMT_APPLY, STMT_ROLLBACK, STMT_CLEAR };
+	const char *names[3] = {STMT_APPLY, STMT_ROLLBACK, STMT_CLEAR};
 	const char *sqls[3];
 	int i, error = 0;
 
@@ -1353,10 +1395,10 @@ send_cmd(struct db *db, struct queue *q, enum cmd_kind kind, size_t unit,
     size_t stmt, const char *sql, const char *prepared, int n,
     const char *const *params)
 {
-	int ok = prepared ? pq.PQsendQueryPrepared(db->conn, prepared, n,
-				params, NULL, NULL, 0)
-			  : pq.PQsendQueryParams(db->conn, sql, 0, NULL, NULL,
-				NULL, NULL, 0);
+	int ok = prepared
+	    ? pq.PQsendQueryPrepared(db->conn, prepared, n, params, NULL, NULL,
+		  0)
+	    : pq.PQsendQueryParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
 
 	if (!ok)
 		return lost_connection(db);
@@ -1417,7 +1459,7 @@ static int
 run_pipeline(struct db *db, struct db_unit *units, size_t from, size_t to,
     db_unit_cb cb, void *payload)
 {
-	struct queue q = { 0 };
+	struct queue q = {0};
 	size_t next = from, inflight = 0;
 	long long mark = now_us(), next_report = WAIT_REPORT_MS;
 	int synced = 0, stop = 0, done = 0, error = 0, flush = 0;
@@ -1523,7 +1565,7 @@ static int
 sync_cmd(struct db *db, struct db_unit *u, enum cmd_kind kind, size_t stmt,
     const char *sql, const char *prepared, int n, const char *const *params)
 {
-	struct cmd c = { kind, 0, stmt };
+	struct cmd c = {kind, 0, stmt};
 	PGresult *r;
 	int ok;
 
@@ -1579,10 +1621,12 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 	snprintf(dur, sizeof(dur), "%lld", (now_us() - t0) / 1000);
 	n = book_params(db, u, params, dur);
 	if ((error = sync_cmd(db, u, CMD_BOOK, 0, NULL,
-		 u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n, params)) < 0)
+		 u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n,
+		 params)) < 0)
 		goto out;
 	if (u->reset_after &&
-	    (error = sync_cmd(db, u, CMD_RESET, 0, "RESET ALL", NULL, 0, NULL)) < 0)
+	    (error = sync_cmd(db, u, CMD_RESET, 0, "RESET ALL", NULL, 0,
+		 NULL)) < 0)
 		goto out;
 	u->done = 1;
 	u->usec = now_us() - t0;
@@ -1616,13 +1660,13 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 		if (interrupted)
 			return mg_error_set(MG_ECANCEL, "interrupted");
 		if (!units[i].transactional) {
-			if ((error = run_sync(db, &units[i], i, cb, payload)) < 0)
+			if ((error = run_sync(db, &units[i], i, cb, payload)) <
+			    0)
 				return error;
 			i++;
 			continue;
 		}
-		for (j = i; j < n && units[j].transactional;
-		     j++)
+		for (j = i; j < n && units[j].transactional; j++)
 			;
 		if ((error = run_pipeline(db, units, i, j, cb, payload)) < 0)
 			return error;
@@ -1632,8 +1676,8 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 }
 
 int
-db_record_failure(struct db *db, const struct db_unit *u,
-    const char *statement, const char *location)
+db_record_failure(struct db *db, const struct db_unit *u, const char *statement,
+    const char *location)
 {
 	struct buf sql = BUF_INIT;
 	char dur[32];
@@ -1663,8 +1707,9 @@ db_record_failure(struct db *db, const struct db_unit *u,
 	if (!r)
 		return MG_ERROR;
 	if (is_error(r)) {
-		set_server_error(r, "could not record the failure in the "
-				    "history");
+		set_server_error(r,
+		    "could not record the failure in the "
+		    "history");
 		pq.PQclear(r);
 		return MG_ERROR;
 	}

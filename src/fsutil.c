@@ -34,13 +34,15 @@ fs_read(struct buf *out, const char *path)
 		if (errno == ENOENT)
 			return mg_error_set(MG_ENOTFOUND,
 			    "file \"%s\" does not exist", path);
-		return mg_error_os(MG_ERROR, "could not open file \"%s\"", path);
+		return mg_error_os(MG_ERROR, "could not open file \"%s\"",
+		    path);
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			mg_error_os(MG_ERROR, "could not read file \"%s\"", path);
+			mg_error_os(MG_ERROR, "could not read file \"%s\"",
+			    path);
 			close(fd);
 			return MG_ERROR;
 		}
@@ -72,7 +74,8 @@ fs_create(const char *path, const void *data, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			mg_error_os(MG_ERROR, "could not write file \"%s\"", path);
+			mg_error_os(MG_ERROR, "could not write file \"%s\"",
+			    path);
 			close(fd);
 			unlink(path);
 			return MG_ERROR;
@@ -92,8 +95,8 @@ int
 fs_mkdir(const char *path)
 {
 	if (mkdir(path, 0777) < 0 && errno != EEXIST)
-		return mg_error_os(MG_ERROR, "could not create directory \"%s\"",
-		    path);
+		return mg_error_os(MG_ERROR,
+		    "could not create directory \"%s\"", path);
 	return 0;
 }
 
@@ -175,8 +178,7 @@ holder(const char *path, char *out, size_t size)
 }
 
 int
-fs_lock(struct fs_lock **out, const char *path, const char *what,
-    long wait_ms)
+fs_lock(struct fs_lock **out, const char *path, const char *what, long wait_ms)
 {
 	struct timespec start, now;
 	int said = 0;
@@ -237,7 +239,7 @@ fs_lock(struct fs_lock **out, const char *path, const char *what,
 			    *who ? who : path);
 		}
 		{
-			struct timespec ts = { 0, 50000000L };
+			struct timespec ts = {0, 50000000L};
 
 			nanosleep(&ts, NULL);
 		}

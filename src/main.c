@@ -45,7 +45,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (!(cmd = cmd_lookup(argv[next]))) {
-		rc = cmd_usage_error(NULL, "unknown command \"%s\"", argv[next]);
+		rc =
+		    cmd_usage_error(NULL, "unknown command \"%s\"", argv[next]);
 		goto out;
 	}
 	ctx.command = cmd->name;

@@ -92,8 +92,8 @@ tracked_problems(struct entry *e)
 		break;
 	case FOLDER_APPLIED:
 	case FOLDER_ARCHIVE:
-		e->state = e->folder == FOLDER_APPLIED ? ST_APPLIED
-						       : ST_ARCHIVED;
+		e->state =
+		    e->folder == FOLDER_APPLIED ? ST_APPLIED : ST_ARCHIVED;
 		if (!active) {
 			if (r && e->folder == FOLDER_APPLIED)
 				p |= PB_FINISH_ROLLBACK;
@@ -159,10 +159,10 @@ plan_analyze(struct entry *es, size_t n, const struct plan_ctx *ctx)
 			    : e->folder == FOLDER_APPLIED      ? ST_APPLIED
 							       : ST_ARCHIVED;
 		} else {
-			e->state = active ? (e->folder == FOLDER_ARCHIVE
-						    ? ST_ARCHIVED
-						    : ST_APPLIED)
-					  : ST_PENDING;
+			e->state = active
+			    ? (e->folder == FOLDER_ARCHIVE ? ST_ARCHIVED
+							   : ST_APPLIED)
+			    : ST_PENDING;
 			if (active && *e->sum &&
 			    !same_sum(e->sum, e->row->checksum))
 				p |= PB_DRIFT;
@@ -224,8 +224,7 @@ fname(int folder)
 }
 
 const char *
-plan_problem_text(const struct entry *e, enum problem p, char *out,
-    size_t size)
+plan_problem_text(const struct entry *e, enum problem p, char *out, size_t size)
 {
 	const struct row *r = e->row;
 
@@ -281,9 +280,9 @@ plan_problem_text(const struct entry *e, enum problem p, char *out,
 		snprintf(out, size,
 		    "moved to %s/ but not committed: repair commits the move",
 		    fname(e->folder >= 0 && (e->head & (1u << e->folder)) &&
-			    e->rb_folder >= 0
-			? e->rb_folder
-			: e->folder));
+				e->rb_folder >= 0
+			    ? e->rb_folder
+			    : e->folder));
 		break;
 	case PB_RB_CHANGED:
 		snprintf(out, size,
@@ -383,8 +382,9 @@ plan_apply(struct steps *out, const struct entry *e, size_t n,
 			char why[256];
 
 			mg_error_set(MG_EDRIFT, "%s %s", e[i].version,
-			    plan_problem_text(&e[i], (enum problem)(b & (~b + 1)),
-				why, sizeof(why)));
+			    plan_problem_text(&e[i],
+				(enum problem)(b & (~b + 1)), why,
+				sizeof(why)));
 			return MG_EDRIFT;
 		}
 	if (o->to) {
@@ -462,11 +462,13 @@ plan_rollback(struct steps *out, const struct entry *e, size_t n,
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < n; i++) {
 		if (ctx->tracked &&
-		    (e[i].problems & (PB_FINISH_APPLY | PB_FINISH_ROLLBACK |
-					 PB_SPLIT_PAIR))) {
+		    (e[i].problems &
+			(PB_FINISH_APPLY | PB_FINISH_ROLLBACK |
+			    PB_SPLIT_PAIR))) {
 			error = mg_error_set(MG_ERROR,
 			    "%s: a move is unfinished", e[i].version);
-			mg_error_hint("Run migdir repair first, then roll back.");
+			mg_error_hint(
+			    "Run migdir repair first, then roll back.");
 			goto out;
 		}
 		if (e[i].row && e[i].row->active && e[i].m)
@@ -520,8 +522,9 @@ plan_rollback(struct steps *out, const struct entry *e, size_t n,
 			    "migration was applied (recorded %.12s, now "
 			    "%.12s)",
 			    x->version,
-			    x->row->rollback_checksum ? x->row->rollback_checksum
-						      : "?",
+			    x->row->rollback_checksum
+				? x->row->rollback_checksum
+				: "?",
 			    x->rb_sum);
 			mg_error_hint("Check the change (git log -p on the "
 				      "file); if it is right, run rollback "

@@ -24,15 +24,15 @@ static int json_printed;
 static int color_out, color_err;
 
 static const char *const seq[] = {
-	[RP_RESET] = "\033[0m",
-	[RP_BOLD] = "\033[1m",
-	[RP_DIM] = "\033[2m",
-	[RP_RED] = "\033[31m",
-	[RP_GREEN] = "\033[32m",
-	[RP_YELLOW] = "\033[33m",
-	[RP_BLUE] = "\033[34m",
-	[RP_MAGENTA] = "\033[35m",
-	[RP_CYAN] = "\033[36m",
+    [RP_RESET] = "\033[0m",
+    [RP_BOLD] = "\033[1m",
+    [RP_DIM] = "\033[2m",
+    [RP_RED] = "\033[31m",
+    [RP_GREEN] = "\033[32m",
+    [RP_YELLOW] = "\033[33m",
+    [RP_BLUE] = "\033[34m",
+    [RP_MAGENTA] = "\033[35m",
+    [RP_CYAN] = "\033[36m",
 };
 
 static int
@@ -92,9 +92,8 @@ ec(enum rp_color c)
 	return color_err ? seq[c] : "";
 }
 
-static void
-vdiag(const char *level, enum rp_color color, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
+static void vdiag(const char *level, enum rp_color color, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
 
 static void
 vdiag(const char *level, enum rp_color color, const char *fmt, va_list ap)
@@ -106,8 +105,7 @@ vdiag(const char *level, enum rp_color color, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-static void
-diag(const char *level, enum rp_color color, const char *fmt, ...)
+static void diag(const char *level, enum rp_color color, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void

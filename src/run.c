@@ -50,8 +50,9 @@ run_description(const char *version)
 static const char *
 verb(enum run_kind k)
 {
-	return k == RUN_APPLY ? "apply" : k == RUN_ROLLBACK ? "rollback"
-							    : "repair";
+	return k == RUN_APPLY   ? "apply"
+	    : k == RUN_ROLLBACK ? "rollback"
+				: "repair";
 }
 
 /* --------------------------------------------------------- prepare --- */
@@ -61,8 +62,8 @@ prepare_item(struct run *r, struct run_item *it)
 {
 	struct state *st = r->st;
 	const struct entry *e = it->e;
-	enum name_kind kind = r->kind == RUN_ROLLBACK ? NAME_ROLLBACK
-						      : NAME_FORWARD;
+	enum name_kind kind =
+	    r->kind == RUN_ROLLBACK ? NAME_ROLLBACK : NAME_FORWARD;
 	int folder = kind == NAME_ROLLBACK ? e->rb_folder : e->folder;
 	struct buf path = BUF_INIT;
 	size_t i, k;
@@ -72,8 +73,8 @@ prepare_item(struct run *r, struct run_item *it)
 	if ((error = fs_read(&it->text, path.ptr)) < 0 ||
 	    (error = vcs_blob_id(it->sum, it->text.ptr, it->text.len)) < 0)
 		goto out;
-	error = sql_parse_script(&it->script, path.ptr, it->text.ptr,
-	    it->text.len);
+	error =
+	    sql_parse_script(&it->script, path.ptr, it->text.ptr, it->text.len);
 	if (error == MG_ESQL && it->script->n > 0 && st->db &&
 	    db_server_version(st->db) >= 160000) {
 		/*
@@ -233,8 +234,7 @@ move_step(struct run *r, struct run_item *it, const char *between)
 	if (s->from < 0 || s->to < 0)
 		return 0;
 	if (s->from != s->to) {
-		if ((error = move_file(r, v, s->from, s->to, NAME_FORWARD)) <
-		    0)
+		if ((error = move_file(r, v, s->from, s->to, NAME_FORWARD)) < 0)
 			return error;
 		if (between)
 			fault_point(between);
@@ -310,16 +310,15 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 	const struct db_failure *f = &it->unit->fail;
 	const struct sql_script *s = it->script;
 
-	if (f->sqlstate && !strcmp(f->sqlstate, "57014") &&
-	    db_interrupted())
+	if (f->sqlstate && !strcmp(f->sqlstate, "57014") && db_interrupted())
 		mg_error_set(MG_ECANCEL, "%s canceled by Ctrl-C",
 		    it->e->version);
 	else if (f->in_bookkeeping)
 		mg_error_set(MG_ESQL, "migdir's bookkeeping for %s failed: %s",
 		    it->e->version, f->message ? f->message : "unknown error");
 	else
-		mg_error_set(MG_ESQL, "%s", f->message ? f->message
-						       : "unknown error");
+		mg_error_set(MG_ESQL, "%s",
+		    f->message ? f->message : "unknown error");
 	if (!f->in_bookkeeping) {
 		const struct sql_stmt *st = sql_script_stmt(s, f->stmt);
 		size_t off = st->off;
@@ -333,7 +332,8 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 		col = mg_error_last()->col;
 		buf_printf(location, "%s:%d:%d", s->path, line, col);
 		buf_put(statement, s->text + st->off,
-		    st->len > STATEMENT_NOTE_MAX ? STATEMENT_NOTE_MAX : st->len);
+		    st->len > STATEMENT_NOTE_MAX ? STATEMENT_NOTE_MAX
+						 : st->len);
 	} else {
 		mg_error_locus(s->path, 0, 0, NULL);
 		buf_puts(location, s->path);
@@ -356,9 +356,10 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 		    it->e->version);
 	else if (f->sqlstate && !strcmp(f->sqlstate, "57014") &&
 	    !db_interrupted())
-		mg_error_hint("The statement ran longer than statement_timeout: "
-			      "raise it in migdir.ini for this environment, "
-			      "or make the migration cheaper.");
+		mg_error_hint(
+		    "The statement ran longer than statement_timeout: "
+		    "raise it in migdir.ini for this environment, "
+		    "or make the migration cheaper.");
 	else if (!it->unit->transactional && it->unit->stmts_done > 0)
 		mg_error_hint("A new run starts again at statement 1: make the "
 			      "statements that ran safe to repeat (IF NOT "
@@ -507,7 +508,8 @@ run_execute(struct run *r)
 		error = db_run(st->db, r->units, r->nunits, unit_done, r);
 		if (error == MG_ESQL || error == MG_ECANCEL) {
 			for (i = 0; i < r->n; i++)
-				if (r->items[i].unit && r->items[i].unit->failed)
+				if (r->items[i].unit &&
+				    r->items[i].unit->failed)
 					break;
 			if (i < r->n) {
 				struct run_item *it = &r->items[i];
@@ -520,11 +522,13 @@ run_execute(struct run *r)
 				rp_print_error(mg_error_last());
 				if (db_record_failure(st->db, it->unit,
 					statement.ptr, location.ptr) < 0)
-					rp_warning("%s", mg_error_last()->message);
+					rp_warning("%s",
+					    mg_error_last()->message);
 				mg_error_clear();
 				mg_error_set(error, "%s failed at %s%s%s%s",
 				    it->e->version, location.ptr,
-				    it->unit->fail.sqlstate ? " (SQLSTATE " : "",
+				    it->unit->fail.sqlstate ? " (SQLSTATE "
+							    : "",
 				    it->unit->fail.sqlstate
 					? it->unit->fail.sqlstate
 					: "",

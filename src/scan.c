@@ -18,8 +18,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-const char *const folder_name[FOLDER_COUNT] = { "pending", "applied",
-	"archive" };
+const char *const folder_name[FOLDER_COUNT] = {"pending", "applied", "archive"};
 
 struct found {
 	char *version;
@@ -41,8 +40,8 @@ static void
 add_stray(struct scan *s, int folder, const char *file, const char *reason)
 {
 	XGROW(s->strays, s->strays_cap, s->nstrays + 1);
-	s->strays[s->nstrays].path = xasprintf("%s/%s", folder_name[folder],
-	    file);
+	s->strays[s->nstrays].path =
+	    xasprintf("%s/%s", folder_name[folder], file);
 	s->strays[s->nstrays].reason = xstrdup(reason);
 	s->nstrays++;
 }
@@ -118,8 +117,8 @@ scan_dir(struct scan *out, const char *dir)
 	for (i = 0; i < n; i++) {
 		struct migration *m;
 
-		if (!out->n || strcmp(out->v[out->n - 1].version,
-				   found[i].version)) {
+		if (!out->n ||
+		    strcmp(out->v[out->n - 1].version, found[i].version)) {
 			XGROW(out->v, out->cap, out->n + 1);
 			m = &out->v[out->n++];
 			m->version = found[i].version;

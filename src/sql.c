@@ -31,10 +31,12 @@ skip_blank(const char *t, size_t len, size_t off)
 		if (t[off] == ' ' || t[off] == '\t' || t[off] == '\n' ||
 		    t[off] == '\r' || t[off] == '\f' || t[off] == '\v') {
 			off++;
-		} else if (t[off] == '-' && off + 1 < len && t[off + 1] == '-') {
+		} else if (t[off] == '-' && off + 1 < len &&
+		    t[off + 1] == '-') {
 			while (off < len && t[off] != '\n')
 				off++;
-		} else if (t[off] == '/' && off + 1 < len && t[off + 1] == '*') {
+		} else if (t[off] == '/' && off + 1 < len &&
+		    t[off + 1] == '*') {
 			int depth = 1;
 
 			off += 2;
@@ -127,7 +129,7 @@ has_defelem(json_t *list, const char *name)
 	size_t i;
 	json_t *item;
 
-	json_array_foreach(list, i, item) {
+	json_array_foreach (list, i, item) {
 		json_t *d = json_object_get(item, "DefElem");
 		const char *n = d ? jstr(d, "defname") : NULL;
 
@@ -175,7 +177,7 @@ classify_alter_table(json_t *n, struct sql_stmt *st)
 	size_t i;
 	json_t *cmd;
 
-	json_array_foreach(json_object_get(n, "cmds"), i, cmd) {
+	json_array_foreach (json_object_get(n, "cmds"), i, cmd) {
 		json_t *c = json_object_get(cmd, "AlterTableCmd");
 		json_t *def = c ? json_object_get(c, "def") : NULL;
 		json_t *pc = def ? json_object_get(def, "PartitionCmd") : NULL;
@@ -217,8 +219,9 @@ classify(json_t *stmt, struct sql_stmt *st)
 		if (has_defelem(json_object_get(n, "params"), "concurrently")) {
 			st->flags |= SQL_NO_TX;
 			st->what = "REINDEX CONCURRENTLY";
-		} else if (kind && (!strcmp(kind, "REINDEX_OBJECT_DATABASE") ||
-				       !strcmp(kind, "REINDEX_OBJECT_SYSTEM"))) {
+		} else if (kind &&
+		    (!strcmp(kind, "REINDEX_OBJECT_DATABASE") ||
+			!strcmp(kind, "REINDEX_OBJECT_SYSTEM"))) {
 			st->flags |= SQL_NO_TX;
 			st->what = "REINDEX DATABASE";
 		}
@@ -237,8 +240,8 @@ classify(json_t *stmt, struct sql_stmt *st)
 	} else if (!strcmp(type, "CreateTableSpaceStmt") ||
 	    !strcmp(type, "DropTableSpaceStmt")) {
 		st->flags |= SQL_NO_TX;
-		st->what = type[0] == 'C' ? "CREATE TABLESPACE"
-					  : "DROP TABLESPACE";
+		st->what =
+		    type[0] == 'C' ? "CREATE TABLESPACE" : "DROP TABLESPACE";
 	} else if (!strcmp(type, "ClusterStmt")) {
 		if (!json_object_get(n, "relation")) {
 			st->flags |= SQL_NO_TX;
@@ -271,7 +274,8 @@ classify(json_t *stmt, struct sql_stmt *st)
 		} else
 			st->flags |= SQL_SESSION_SET;
 	} else if (!strcmp(type, "CopyStmt")) {
-		if (!json_object_get(n, "filename") && !jbool(n, "is_program")) {
+		if (!json_object_get(n, "filename") &&
+		    !jbool(n, "is_program")) {
 			st->flags |= SQL_COPY_STDIO;
 			st->what = jbool(n, "is_from") ? "COPY FROM STDIN"
 						       : "COPY TO STDOUT";
@@ -291,12 +295,14 @@ uses_string(json_t *node, const char *val)
 	size_t i;
 
 	if (json_is_array(node)) {
-		json_array_foreach(node, i, v) if (uses_string(v, val)) return 1;
+		json_array_foreach (node, i, v)
+			if (uses_string(v, val))
+				return 1;
 		return 0;
 	}
 	if (!json_is_object(node))
 		return 0;
-	json_object_foreach(node, key, v) {
+	json_object_foreach (node, key, v) {
 		if (!strcmp(key, "A_Const")) {
 			json_t *s = json_object_get(v, "sval");
 			const char *sv = s ? jstr(s, "sval") : NULL;
@@ -330,8 +336,9 @@ find_marker(const char *t, size_t len)
 			if (p + mlen <= len && !memcmp(t + p, MARKER, mlen)) {
 				size_t q = p + mlen;
 
-				while (q < len && (t[q] == ' ' || t[q] == '\t' ||
-						      t[q] == '\r'))
+				while (q < len &&
+				    (t[q] == ' ' || t[q] == '\t' ||
+					t[q] == '\r'))
 					q++;
 				if (q >= len || t[q] == '\n')
 					return i + 1;
@@ -364,9 +371,8 @@ find_marker_outside(struct sql_script *s)
 	sql_locate(s->text, s->len, at, &s->marker_line, &col, NULL);
 }
 
-static int
-script_error(const struct sql_script *s, size_t stmt, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int script_error(const struct sql_script *s, size_t stmt,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
 script_error(const struct sql_script *s, size_t stmt, const char *fmt, ...)
@@ -466,9 +472,10 @@ decide_mode(struct sql_script *s, json_t *stmts)
 
 		if (!(s->stmts[i].flags & SQL_ENUM_ADD))
 			continue;
-		n = json_object_get(json_object_get(json_object_get(
-					json_array_get(stmts, i), "stmt"),
-				       "AlterEnumStmt"),
+		n = json_object_get(
+		    json_object_get(json_object_get(json_array_get(stmts, i),
+					"stmt"),
+			"AlterEnumStmt"),
 		    "newVal");
 		val = json_string_value(n);
 		for (j = i + 1; val && j < s->n; j++)
@@ -502,8 +509,7 @@ check_untransacted(struct sql_script *s)
 			return script_error(s, i,
 			    "%s needs a transaction, but this file runs "
 			    "without one because of %s (line %d)",
-			    s->stmts[i].what, s->reason,
-			    s->reason_line);
+			    s->stmts[i].what, s->reason, s->reason_line);
 		if ((f & SQL_NO_TX) && in_block)
 			return script_error(s, i,
 			    "%s cannot run inside the file's transaction "
@@ -522,12 +528,12 @@ fill_statements(struct sql_script *s, json_t *stmts)
 
 	s->n = json_array_size(stmts);
 	s->stmts = xcalloc(s->n ? s->n : 1, sizeof(*s->stmts));
-	json_array_foreach(stmts, i, item) {
+	json_array_foreach (stmts, i, item) {
 		struct sql_stmt *st = &s->stmts[i];
-		json_int_t loc = json_integer_value(
-		    json_object_get(item, "stmt_location"));
-		json_int_t slen = json_integer_value(
-		    json_object_get(item, "stmt_len"));
+		json_int_t loc =
+		    json_integer_value(json_object_get(item, "stmt_location"));
+		json_int_t slen =
+		    json_integer_value(json_object_get(item, "stmt_len"));
 		size_t end, k;
 
 		if (loc < 0 || (size_t)loc > s->len)
@@ -573,10 +579,11 @@ head_words(const char *t, size_t len, char words[][24], size_t max)
 		i = skip_blank(t, len, i);
 		if (i >= len || !(isalpha((unsigned char)t[i]) || t[i] == '_'))
 			break;
-		while (i < len &&
-		    (isalnum((unsigned char)t[i]) || t[i] == '_')) {
+		while (
+		    i < len && (isalnum((unsigned char)t[i]) || t[i] == '_')) {
 			if (k + 1 < 24)
-				words[n][k++] = (char)toupper((unsigned char)t[i]);
+				words[n][k++] =
+				    (char)toupper((unsigned char)t[i]);
 			i++;
 		}
 		words[n++][k] = '\0';
@@ -610,8 +617,9 @@ classify_head(const char *t, size_t len, struct sql_stmt *st)
 	if (!strcmp(w[0], "BEGIN") ||
 	    (!strcmp(w[0], "START") && n > 1 && !strcmp(w[1], "TRANSACTION"))) {
 		size_t plain = !strcmp(w[0], "START") ||
-			(n > 1 && (!strcmp(w[1], "WORK") ||
-				      !strcmp(w[1], "TRANSACTION")))
+			(n > 1 &&
+			    (!strcmp(w[1], "WORK") ||
+				!strcmp(w[1], "TRANSACTION")))
 		    ? 2
 		    : 1;
 
@@ -631,15 +639,15 @@ classify_head(const char *t, size_t len, struct sql_stmt *st)
 		!strcmp(w[1], "TRANSACTION"))) {
 		st->flags |= SQL_TX_ABORT;
 		st->what = !strcmp(w[0], "PREPARE") ? "PREPARE TRANSACTION"
-		    : !strcmp(w[0], "COMMIT")	    ? "COMMIT PREPARED"
+		    : !strcmp(w[0], "COMMIT")       ? "COMMIT PREPARED"
 						    : "ROLLBACK";
 	} else if (has_word(w, n, "CONCURRENTLY") &&
 	    (!strcmp(w[0], "CREATE") || !strcmp(w[0], "DROP") ||
 		!strcmp(w[0], "REINDEX") || !strcmp(w[0], "ALTER"))) {
 		st->flags |= SQL_NO_TX;
 		st->what = !strcmp(w[0], "CREATE") ? "CREATE INDEX CONCURRENTLY"
-		    : !strcmp(w[0], "DROP")	   ? "DROP INDEX CONCURRENTLY"
-		    : !strcmp(w[0], "REINDEX")	   ? "REINDEX CONCURRENTLY"
+		    : !strcmp(w[0], "DROP")        ? "DROP INDEX CONCURRENTLY"
+		    : !strcmp(w[0], "REINDEX")     ? "REINDEX CONCURRENTLY"
 						   : "DETACH PARTITION "
 						     "CONCURRENTLY";
 	} else if (!strcmp(w[0], "VACUUM")) {
@@ -768,7 +776,6 @@ shape(struct sql_script *s, json_t *tree)
 	return 0;
 }
 
-
 /*
  * Is the text before the line holding byte `err` a sequence of statements
  * ending in COPY ... FROM STDIN?  Then a parse error after it is the
@@ -793,13 +800,14 @@ copy_stdin_before(const char *text, size_t err, size_t *at)
 		stmts = json_object_get(tree, "stmts");
 		last = json_array_get(stmts, json_array_size(stmts) - 1);
 		if (last) {
-			struct sql_stmt st = { 0 };
+			struct sql_stmt st = {0};
 
 			classify(json_object_get(last, "stmt"), &st);
 			if (st.flags & SQL_COPY_STDIO) {
 				*at = skip_blank(prefix, line,
-				    (size_t)json_integer_value(json_object_get(
-					last, "stmt_location")));
+				    (size_t)json_integer_value(
+					json_object_get(last,
+					    "stmt_location")));
 				found = 1;
 			}
 		}
@@ -844,16 +852,18 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 			    "COPY FROM STDIN is psql syntax, not SQL: migdir "
 			    "cannot send the data that follows it");
 			sql_error_at(s, copy);
-			mg_error_hint("Load the data with INSERT statements, or "
-				      "with COPY FROM a file the server can "
-				      "read.");
+			mg_error_hint(
+			    "Load the data with INSERT statements, or "
+			    "with COPY FROM a file the server can "
+			    "read.");
 			sql_script_free(s);
 			return MG_ERROR;
 		}
 		s->parse_error = xstrdup(r.error->message);
 		pg_query_free_parse_result(r);
 		sql_locate(text, len, off, &s->parse_line, &s->parse_col, NULL);
-		if (scanner_statements(s) == 0 && (error = shape(s, NULL)) < 0) {
+		if (scanner_statements(s) == 0 &&
+		    (error = shape(s, NULL)) < 0) {
 			sql_script_free(s);
 			return error;
 		}

@@ -227,8 +227,9 @@ open_git(struct state *st, unsigned need)
 			mg_error_clear();
 			return 0;
 		}
-		mg_error_hint("Run migdir inside a git repository, or set git = "
-			      "off in migdir.ini.");
+		mg_error_hint(
+		    "Run migdir inside a git repository, or set git = "
+		    "off in migdir.ini.");
 		return error;
 	}
 	if (error < 0)
@@ -259,7 +260,7 @@ lock_wait(const struct state *st)
 static int
 open_db(struct state *st, unsigned need)
 {
-	struct db_target t = { 0 };
+	struct db_target t = {0};
 	int error;
 
 	t.conninfo = st->conninfo;
@@ -308,9 +309,8 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 			for (i = 0; i < st->cfg->nenvs; i++)
 				buf_printf(&names, "%s%s", i ? ", " : "",
 				    st->cfg->envs[i].name);
-			mg_error_set(MG_EUSAGE,
-			    "no environment \"%s\" in %s", ctx->env_name,
-			    st->cfg->path);
+			mg_error_set(MG_EUSAGE, "no environment \"%s\" in %s",
+			    ctx->env_name, st->cfg->path);
 			mg_error_hint("The environments are: %s.", names.ptr);
 			buf_release(&names);
 			return MG_EUSAGE;
@@ -354,13 +354,14 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 		goto fail;
 	plan_entries(&st->e, &st->n, &st->scan, &st->rows);
 	for (i = 0; i < st->n; i++)
-		st->e[i].failure = failures_find(&st->failures, st->e[i].version);
+		st->e[i].failure =
+		    failures_find(&st->failures, st->e[i].version);
 	for (i = 0; i < st->scan.n; i++) {
 		const struct migration *m = &st->scan.v[i];
 
 		if (st->e[i].folder >= 0 && m->fwd)
-			hash_file(st, m->version, st->e[i].folder,
-			    NAME_FORWARD, st->e[i].sum);
+			hash_file(st, m->version, st->e[i].folder, NAME_FORWARD,
+			    st->e[i].sum);
 		if (st->e[i].rb_folder >= 0)
 			hash_file(st, m->version, st->e[i].rb_folder,
 			    NAME_ROLLBACK, st->e[i].rb_sum);

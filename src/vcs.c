@@ -32,33 +32,70 @@
 #define LIBGIT2_SONAME "libgit2.so"
 #endif
 
-#define MAX_WALK 5000
+#define MAX_WALK     5000
 #define FOLDER_SLOTS 16
 
-#define GIT_FUNCS(X)                                                        \
-	X(git_libgit2_init) X(git_libgit2_version) X(git_error_last)        \
-	X(git_repository_open_ext) X(git_repository_free)                   \
-	X(git_repository_workdir) X(git_repository_path)                    \
-	X(git_repository_state) X(git_repository_head_unborn)               \
-	X(git_repository_head_detached) X(git_repository_index)             \
-	X(git_repository_config_snapshot) X(git_config_get_string)          \
-	X(git_config_free) X(git_index_remove_bypath) X(git_index_add_bypath) \
-	X(git_index_get_bypath) X(git_index_write) X(git_index_free)        \
-	X(git_reference_name_to_id) X(git_commit_lookup) X(git_commit_tree) \
-	X(git_commit_free) X(git_commit_create) X(git_commit_time)          \
-	X(git_commit_author) X(git_commit_summary) X(git_commit_id) \
-	X(git_tree_create_updated) X(git_tree_free)                         \
-	X(git_tree_entry_bypath) X(git_tree_entry_free) X(git_tree_entry_id) \
-	X(git_tree_entry_type) X(git_tree_entrycount)                       \
-	X(git_tree_entry_byindex) X(git_tree_entry_name) X(git_tree_lookup) \
+/* clang-format off */
+#define GIT_FUNCS(X) \
+	X(git_libgit2_init) \
+	X(git_libgit2_version) \
+	X(git_error_last) \
+	X(git_repository_open_ext) \
+	X(git_repository_free) \
+	X(git_repository_workdir) \
+	X(git_repository_path) \
+	X(git_repository_state) \
+	X(git_repository_head_unborn) \
+	X(git_repository_head_detached) \
+	X(git_repository_index) \
+	X(git_repository_config_snapshot) \
+	X(git_config_get_string) \
+	X(git_config_free) \
+	X(git_index_remove_bypath) \
+	X(git_index_add_bypath) \
+	X(git_index_get_bypath) \
+	X(git_index_write) \
+	X(git_index_free) \
+	X(git_reference_name_to_id) \
+	X(git_commit_lookup) \
+	X(git_commit_tree) \
+	X(git_commit_free) \
+	X(git_commit_create) \
+	X(git_commit_time) \
+	X(git_commit_author) \
+	X(git_commit_summary) \
+	X(git_commit_id) \
+	X(git_tree_create_updated) \
+	X(git_tree_free) \
+	X(git_tree_entry_bypath) \
+	X(git_tree_entry_free) \
+	X(git_tree_entry_id) \
+	X(git_tree_entry_type) \
+	X(git_tree_entrycount) \
+	X(git_tree_entry_byindex) \
+	X(git_tree_entry_name) \
+	X(git_tree_lookup) \
 	X(git_tree_entry_byname) \
-	X(git_signature_new) X(git_signature_now) X(git_signature_free)     \
-	X(git_odb_hash) X(git_oid_fmt) X(git_oid_equal) X(git_oid_fromstrn) \
-	X(git_revwalk_new) X(git_revwalk_push_head) X(git_revwalk_next)     \
-	X(git_revwalk_sorting) X(git_revwalk_free) X(git_repository_odb)     \
-	X(git_odb_exists) X(git_odb_free) X(git_blob_create_from_buffer)  \
-	X(git_index_entrycount) X(git_index_get_byindex)  \
+	X(git_signature_new) \
+	X(git_signature_now) \
+	X(git_signature_free) \
+	X(git_odb_hash) \
+	X(git_oid_fmt) \
+	X(git_oid_equal) \
+	X(git_oid_fromstrn) \
+	X(git_revwalk_new) \
+	X(git_revwalk_push_head) \
+	X(git_revwalk_next) \
+	X(git_revwalk_sorting) \
+	X(git_revwalk_free) \
+	X(git_repository_odb) \
+	X(git_odb_exists) \
+	X(git_odb_free) \
+	X(git_blob_create_from_buffer) \
+	X(git_index_entrycount) \
+	X(git_index_get_byindex) \
 	X(git_index_add)
+/* clang-format on */
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -78,10 +115,10 @@ git_load(void)
 	if (!(h = dlopen(LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL)))
 		return mg_error_set(MG_ERROR, "could not load libgit2: %s",
 		    dlerror());
-#define X(f)                                                               \
-	if (!(sym = dlsym(h, #f)))                                         \
-		return mg_error_set(MG_ERROR, "the installed libgit2 lacks %s", \
-		    #f);                                                   \
+#define X(f)                                                                   \
+	if (!(sym = dlsym(h, #f)))                                             \
+		return mg_error_set(MG_ERROR,                                  \
+		    "the installed libgit2 lacks %s", #f);                     \
 	memcpy(&g.f, &sym, sizeof(sym));
 	GIT_FUNCS(X)
 #undef X
@@ -92,10 +129,10 @@ git_load(void)
 
 struct vcs {
 	git_repository *repo;
-	char *workdir;       /* with trailing slash */
-	git_index *index;    /* loaded by vcs_cached_blob */
+	char *workdir;    /* with trailing slash */
+	git_index *index; /* loaded by vcs_cached_blob */
 	struct timespec index_mtime;
-	int index_state;     /* 0 not loaded, 1 loaded, -1 unusable */
+	int index_state; /* 0 not loaded, 1 loaded, -1 unusable */
 };
 
 static int load_index(struct vcs *v);
@@ -238,9 +275,8 @@ identity(git_repository *repo, const char *env, const char *key)
 	    g.git_config_get_string(&v, cfg, key) == 0 && v && *v)
 		found = xstrdup(v);
 	g.git_config_free(cfg);
-	if (!found && !strcmp(key, "user.email") && getenv("EMAIL") &&
-	    *getenv("EMAIL"))
-		found = xstrdup(getenv("EMAIL"));
+	if (!found && !strcmp(key, "user.email") && (v = getenv("EMAIL")) && *v)
+		found = xstrdup(v);
 	return found;
 }
 
@@ -298,8 +334,9 @@ signature(git_signature **out, git_repository *repo, const char *who)
 	if (!name || !email) {
 		free(name);
 		free(email);
-		mg_error_set(MG_ERROR, "git does not know who you are: "
-				       "user.name and user.email are not set");
+		mg_error_set(MG_ERROR,
+		    "git does not know who you are: "
+		    "user.name and user.email are not set");
 		mg_error_hint("Run git config user.name \"Your Name\" and git "
 			      "config user.email you@example.com, or set "
 			      "git = stage (or off) in migdir.ini.");
@@ -356,8 +393,8 @@ vcs_check_ready(struct vcs *v, int commit)
 	}
 	buf_printf(&lock, "%sindex.lock", g.git_repository_path(v->repo));
 	if (stat(lock.ptr, &st) == 0) {
-		mg_error_set(MG_ERROR, "the git index is locked (\"%s\" exists)",
-		    lock.ptr);
+		mg_error_set(MG_ERROR,
+		    "the git index is locked (\"%s\" exists)", lock.ptr);
 		mg_error_hint("Another git process is running; if none is, "
 			      "remove the file.");
 		buf_release(&lock);
@@ -373,8 +410,9 @@ vcs_check_ready(struct vcs *v, int commit)
 		return MG_ERROR;
 	}
 	if (g.git_repository_head_detached(v->repo) == 1) {
-		mg_error_set(MG_ERROR, "HEAD is detached: migdir's commit "
-				       "would belong to no branch");
+		mg_error_set(MG_ERROR,
+		    "HEAD is detached: migdir's commit "
+		    "would belong to no branch");
 		mg_error_hint("Check out a branch, or set git = stage (or off) "
 			      "in migdir.ini.");
 		return MG_ERROR;
@@ -518,7 +556,8 @@ tree_has(struct vcs *v, git_tree *root, struct dir_cache *c, const char *path)
 	if (!slash)
 		return g.git_tree_entry_byname(root, path) != NULL;
 	for (i = 0; i < c->n; i++)
-		if (strlen(c->dir[i]) == dlen && !strncmp(c->dir[i], path, dlen))
+		if (strlen(c->dir[i]) == dlen &&
+		    !strncmp(c->dir[i], path, dlen))
 			break;
 	if (i == c->n && c->n == FOLDER_SLOTS) {
 		/* cache full: look the path up from the root */
@@ -600,8 +639,8 @@ index_entry(struct vcs *v, git_odb *odb, const struct vcs_move *m,
 		error = mg_error_os(MG_ERROR, "could not stat \"%s\"", abs.ptr);
 		goto out;
 	}
-	if (!m->blob || g.git_oid_fromstrn(&e->id, m->blob, strlen(m->blob)) <
-		0 ||
+	if (!m->blob ||
+	    g.git_oid_fromstrn(&e->id, m->blob, strlen(m->blob)) < 0 ||
 	    !g.git_odb_exists(odb, &e->id))
 		if ((error = write_blob(v, abs.ptr, &e->id)) < 0)
 			goto out;
@@ -631,7 +670,7 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 	git_commit *parent = NULL;
 	git_tree *tree = NULL, *new_tree = NULL;
 	git_tree_update *updates = NULL;
-	struct dir_cache cache = { { NULL }, { NULL }, 0 };
+	struct dir_cache cache = {{NULL}, {NULL}, 0};
 	git_signature *author = NULL, *committer = NULL;
 	git_oid tree_id, commit_id;
 	size_t i, nup = 0;
@@ -658,7 +697,8 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 		if ((error = index_entry(v, odb, &moves[i], &entry)) < 0)
 			goto out;
 		if (g.git_index_add(index, &entry) < 0) {
-			error = git_fail("could not add a file to the git index");
+			error =
+			    git_fail("could not add a file to the git index");
 			goto out;
 		}
 	}
@@ -705,7 +745,7 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 	    (error = signature(&committer, v->repo, "COMMITTER")) < 0)
 		goto out;
 	{
-		const git_commit *parents[1] = { parent };
+		const git_commit *parents[1] = {parent};
 
 		if (g.git_commit_create(&commit_id, v->repo, "HEAD", author,
 			committer, NULL, message, new_tree, parent ? 1 : 0,

@@ -20,8 +20,9 @@ sc_group_setup(void **state)
 
 		if (allow && !strcmp(allow, "1"))
 			return 0; /* each test then skips */
-		fprintf(stderr, "scenario: no PostgreSQL cluster: install "
-				"postgresql (apt-get install postgresql)\n");
+		fprintf(stderr,
+		    "scenario: no PostgreSQL cluster: install "
+		    "postgresql (apt-get install postgresql)\n");
 		return -1;
 	}
 	return 0;
@@ -42,7 +43,8 @@ bin(const char *name)
 	const char *b = getenv(name);
 
 	if (!b || !*b)
-		fail_msg("%s is not set: run the tests through make check", name);
+		fail_msg("%s is not set: run the tests through make check",
+		    name);
 	return b;
 }
 
@@ -295,13 +297,12 @@ sc_pair(struct proj *p, const char *folder, const char *version,
 const char *
 sc_folder_of(struct proj *p, const char *version)
 {
-	static const char *const folders[] = { "pending", "applied",
-		"archive" };
+	static const char *const folders[] = {"pending", "applied", "archive"};
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		char *rel = tu_asprintf("migrations/%s/%s.sql", folders[i],
-		    version);
+		char *rel =
+		    tu_asprintf("migrations/%s/%s.sql", folders[i], version);
 		int e = sc_exists(p, rel);
 
 		free(rel);

@@ -24,10 +24,10 @@
 #include "testutil.h"
 
 struct proj {
-	char *tmp;    /* private temporary directory */
-	char *dir;    /* the repository / project root */
-	char *db;     /* database name */
-	char *url;    /* its URL */
+	char *tmp; /* private temporary directory */
+	char *dir; /* the repository / project root */
+	char *db;  /* database name */
+	char *url; /* its URL */
 };
 
 /* The cluster of this test program (valid after sc_group_setup). */

@@ -43,19 +43,21 @@ test_apply_wrapped_file_runs_in_one_transaction_with_its_row(void **state)
 	sc_commit(p, "add a");
 	apply_ok(p);
 	assert_string_equal(sc_folder_of(p, "20230101_create_a"), "applied");
-	assert_true(sc_exists(p,
-	    "migrations/applied/20230101_rollback_create_a.sql"));
+	assert_true(
+	    sc_exists(p, "migrations/applied/20230101_rollback_create_a.sql"));
 	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM a"), 0);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE version = '20230101_create_a' "
-					 "AND is_active"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE version = '20230101_create_a' "
+			     "AND is_active"),
 	    1);
 	sum = sc_git(p, "hash-object migrations/applied/20230101_create_a.sql");
 	recorded = sc_psql(p, "SELECT checksum FROM schema_versions");
 	assert_string_equal(sum, recorded);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM "
-					 "schema_versions_history WHERE "
-					 "action = 'apply' AND success"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM "
+			     "schema_versions_history WHERE "
+			     "action = 'apply' AND success"),
 	    1);
 	assert_true(sc_git_clean(p));
 	free(sum);
@@ -85,17 +87,19 @@ test_apply_wrapped_file_that_fails_leaves_nothing_behind(void **state)
 	sc_expect_contains(r->err, "    4 | CREATE TABLE a (id int);");
 	sc_run_free(r);
 	assert_null(sc_psql(p, "SELECT 1 FROM a"));
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM "
-					 "schema_versions"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM "
+			     "schema_versions"),
 	    0);
 	assert_string_equal(sc_folder_of(p, "20230101_create_a"), "pending");
 	head_after = sc_git(p, "rev-parse HEAD");
 	assert_string_equal(head_before, head_after);
 	assert_true(sc_git_clean(p));
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM "
-					 "schema_versions_history WHERE "
-					 "NOT success AND sqlstate = '42P07' "
-					 "AND location LIKE '%%create_a.sql:4:1'"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM "
+			     "schema_versions_history WHERE "
+			     "NOT success AND sqlstate = '42P07' "
+			     "AND location LIKE '%%create_a.sql:4:1'"),
 	    1);
 	free(head_before);
 	free(head_after);
@@ -145,24 +149,28 @@ test_apply_self_recording_file_survives_apply_rollback_apply(void **state)
 	sc_expect_status(r, 0, "rollback");
 	sc_run_free(r);
 	assert_null(sc_psql(p, "SELECT 1 FROM email_templates"));
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE NOT is_active AND "
-					 "rolled_back_at IS NOT NULL"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE NOT is_active AND "
+			     "rolled_back_at IS NOT NULL"),
 	    1);
 	assert_string_equal(sc_folder_of(p, "20230601_add_email_templates"),
 	    "pending");
 	apply_ok(p);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM email_templates"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM email_templates"),
 	    0);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE is_active AND rolled_back_at "
-					 "IS NULL"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE is_active AND rolled_back_at "
+			     "IS NULL"),
 	    1);
 	/* the earlier row's facts went to the history before it was cleared */
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM "
-					 "schema_versions_history WHERE action "
-					 "= 'superseded' AND old_row->>"
-					 "'rolled_back_at' IS NOT NULL"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM "
+			     "schema_versions_history WHERE action "
+			     "= 'superseded' AND old_row->>"
+			     "'rolled_back_at' IS NOT NULL"),
 	    1);
 	assert_string_equal(sc_folder_of(p, "20230601_add_email_templates"),
 	    "applied");
@@ -184,11 +192,13 @@ test_apply_again_after_rollback_updates_the_same_row(void **state)
 	sc_expect_status(r, 0, "rollback");
 	sc_run_free(r);
 	apply_ok(p);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions"),
 	    1);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM "
-					 "schema_versions_history WHERE "
-					 "version = '20230101_create_a'"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM "
+			     "schema_versions_history WHERE "
+			     "version = '20230101_create_a'"),
 	    4); /* apply, rollback, superseded, apply */
 	sc_free(p);
 }
@@ -215,9 +225,10 @@ test_apply_runs_create_index_concurrently_outside_a_transaction(void **state)
 	sc_expect_status(r, 0, "apply");
 	sc_expect_contains(r->out, "not atomic: CREATE INDEX CONCURRENTLY");
 	sc_run_free(r);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM pg_index WHERE "
-					 "indexrelid = 'a_id_idx'::regclass "
-					 "AND indisvalid"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM pg_index WHERE "
+			     "indexrelid = 'a_id_idx'::regclass "
+			     "AND indisvalid"),
 	    1);
 	r = sc_migdir(p, NULL, "rollback", NULL);
 	sc_expect_status(r, 0, "rollback of a concurrent index");
@@ -234,8 +245,8 @@ test_apply_commit_holds_renames_trailers_and_nothing_else(void **state)
 
 	(void)state;
 	sc_pair(p, "pending", "20230101_create_a", TABLE_A, "DROP TABLE a;\n");
-	sc_pair(p, "pending", "20230102_create_b",
-	    "CREATE TABLE b (id int);\n", "DROP TABLE b;\n");
+	sc_pair(p, "pending", "20230102_create_b", "CREATE TABLE b (id int);\n",
+	    "DROP TABLE b;\n");
 	sc_write(p, "README", "hello\n");
 	sc_write(p, "notes.txt", "one\n");
 	sc_commit(p, "two migrations");
@@ -257,20 +268,24 @@ test_apply_commit_holds_renames_trailers_and_nothing_else(void **state)
 	    "R100\tmigrations/pending/20230102_rollback_create_b.sql\t"
 	    "migrations/applied/20230102_rollback_create_b.sql");
 	free(s);
-	s = sc_git(p, "log --format=%%s --follow -- "
-		      "migrations/applied/20230101_create_a.sql");
+	s = sc_git(p,
+	    "log --format=%%s --follow -- "
+	    "migrations/applied/20230101_create_a.sql");
 	assert_string_equal(s, "apply 2 migrations\ntwo migrations");
 	free(s);
-	s = sc_git(p, "log -1 '--format=%%(trailers:key=Migdir-Version,"
-		      "valueonly)'");
+	s = sc_git(p,
+	    "log -1 '--format=%%(trailers:key=Migdir-Version,"
+	    "valueonly)'");
 	assert_string_equal(s, "20230101_create_a\n20230102_create_b");
 	free(s);
-	s = sc_git(p, "log -1 '--format=%%(trailers:key=Migdir-Action,"
-		      "valueonly)%%(trailers:key=Migdir-Environment,valueonly)'");
+	s = sc_git(p,
+	    "log -1 '--format=%%(trailers:key=Migdir-Action,"
+	    "valueonly)%%(trailers:key=Migdir-Environment,valueonly)'");
 	assert_string_equal(s, "apply\nproduction");
 	free(s);
-	s = sc_git(p, "log -1 '--format=%%(trailers:key=Migdir-Database,"
-		      "valueonly)'");
+	s = sc_git(p,
+	    "log -1 '--format=%%(trailers:key=Migdir-Database,"
+	    "valueonly)'");
 	assert_non_null(strstr(s, p->db));
 	free(s);
 	s = sc_git(p, "fsck --strict --no-progress 2>&1");
@@ -321,8 +336,9 @@ test_apply_stops_at_a_failure_and_commits_what_ran(void **state)
 	assert_string_equal(sc_folder_of(p, "20230103_create_c"), "pending");
 	assert_null(sc_psql(p, "SELECT 1 FROM b"));
 	assert_null(sc_psql(p, "SELECT 1 FROM c"));
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE is_active"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE is_active"),
 	    1);
 	s = sc_git(p, "log -1 --format=%%s");
 	assert_string_equal(s, "apply 20230101_create_a");
@@ -352,8 +368,9 @@ test_status_and_apply_report_checksum_drift_with_its_commit(void **state)
 	sc_run_free(r);
 	r = sc_migdir(p, NULL, "apply", NULL);
 	sc_expect_status(r, 1, "apply with drift");
-	sc_expect_contains(r->err, "20230101_create_a changed since it was "
-				   "applied");
+	sc_expect_contains(r->err,
+	    "20230101_create_a changed since it was "
+	    "applied");
 	sc_expect_contains(r->err, "\"widen a.id after the fact\"");
 	sc_run_free(r);
 	assert_null(sc_psql(p, "SELECT 1 FROM b"));
@@ -364,12 +381,12 @@ static void
 test_apply_refuses_names_that_are_not_migration_names(void **state)
 {
 	static const char *const bad[] = {
-		"migrations/pending/20230101_it's.sql",
-		"migrations/pending/20230101_a;drop table x.sql",
-		"migrations/pending/20230101_with space.sql",
-		"migrations/pending/20230101_caf\xc3\xa9.sql",
-		"migrations/pending/20230231_no_such_day.sql",
-		"migrations/pending/20230101_UPPER.SQL",
+	    "migrations/pending/20230101_it's.sql",
+	    "migrations/pending/20230101_a;drop table x.sql",
+	    "migrations/pending/20230101_with space.sql",
+	    "migrations/pending/20230101_caf\xc3\xa9.sql",
+	    "migrations/pending/20230231_no_such_day.sql",
+	    "migrations/pending/20230101_UPPER.SQL",
 	};
 	struct proj *p = sc_project("names", NULL);
 	struct tu_run *r;
@@ -413,7 +430,7 @@ test_apply_to_another_environment_moves_no_file(void **state)
 	char *staging_db = tu_asprintf("%s_stg", p->db);
 	char *staging_url = pgcluster_createdb(sc_cluster, staging_db);
 	char *env_url = tu_asprintf("STAGING_URL=%s", staging_url);
-	const char *env[] = { env_url, NULL };
+	const char *env[] = {env_url, NULL};
 	struct tu_run *r;
 	char *n;
 
@@ -493,8 +510,9 @@ test_apply_refuses_out_of_order_unless_asked(void **state)
 	sc_commit(p, "earlier, from a branch merged late");
 	r = sc_migdir(p, NULL, "apply", NULL);
 	sc_expect_status(r, 1, "out of order");
-	sc_expect_contains(r->err, "20230101_earlier is older than "
-				   "20230105_later");
+	sc_expect_contains(r->err,
+	    "20230101_earlier is older than "
+	    "20230105_later");
 	sc_run_free(r);
 	r = sc_migdir(p, NULL, "apply", "--out-of-order", NULL);
 	sc_expect_status(r, 0, "apply --out-of-order");
@@ -516,23 +534,26 @@ test_init_adopts_a_hand_kept_table_without_losing_rows(void **state)
 	struct tu_run *r;
 
 	(void)state;
-	free(sc_psql(p, "CREATE TABLE schema_versions (id SERIAL PRIMARY KEY, "
-			"version TEXT NOT NULL, applied_at TIMESTAMPTZ DEFAULT "
-			"now(), description TEXT);"
-			"INSERT INTO schema_versions (version, description) "
-			"VALUES ('20220101_by_hand', 'done by hand'), "
-			"('20220102_also', NULL);"));
+	free(sc_psql(p,
+	    "CREATE TABLE schema_versions (id SERIAL PRIMARY KEY, "
+	    "version TEXT NOT NULL, applied_at TIMESTAMPTZ DEFAULT "
+	    "now(), description TEXT);"
+	    "INSERT INTO schema_versions (version, description) "
+	    "VALUES ('20220101_by_hand', 'done by hand'), "
+	    "('20220102_also', NULL);"));
 	r = sc_migdir(p, NULL, "init", NULL);
 	sc_expect_status(r, 0, "init");
 	sc_expect_contains(r->out, "kept migdir.ini");
 	sc_expect_contains(r->out, "added a unique index");
 	sc_expect_contains(r->out, "is_active");
-	sc_expect_contains(r->out, "created table \"public\".\"schema_versions_"
-				   "history\"");
+	sc_expect_contains(r->out,
+	    "created table \"public\".\"schema_versions_"
+	    "history\"");
 	sc_run_free(r);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE is_active AND checksum IS "
-					 "NULL"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE is_active AND checksum IS "
+			     "NULL"),
 	    2);
 	r = sc_migdir(p, NULL, "init", NULL);
 	sc_expect_status(r, 0, "init again");
@@ -553,10 +574,10 @@ test_a_password_never_appears_in_any_output(void **state)
 	const char *url =
 	    "postgresql://alice:Sup3rS3cret@127.0.0.1:1/nodb?connect_timeout=2";
 	static const char *const cmds[][2] = {
-		{ "status", NULL },
-		{ "apply", NULL },
-		{ "plan", NULL },
-		{ "--json", "status" },
+	    {"status", NULL},
+	    {"apply", NULL},
+	    {"plan", NULL},
+	    {"--json", "status"},
 	};
 	size_t i;
 
@@ -565,7 +586,8 @@ test_a_password_never_appears_in_any_output(void **state)
 		r = sc_migdir(p, NULL, "--database-url", url, cmds[i][0],
 		    cmds[i][1], NULL);
 		sc_expect_status(r, 1, cmds[i][0]);
-		sc_expect_contains(r->err, "could not connect to alice@127.0.0.1:1/nodb");
+		sc_expect_contains(r->err,
+		    "could not connect to alice@127.0.0.1:1/nodb");
 		assert_null(strstr(r->out, "Sup3rS3cret"));
 		assert_null(strstr(r->err, "Sup3rS3cret"));
 		sc_run_free(r);
@@ -594,7 +616,7 @@ static pid_t
 psql_background(struct proj *p, const char *sql)
 {
 	char *psql = tu_path(sc_cluster->bindir, "psql");
-	const char *argv[] = { psql, "-X", "-q", "-c", sql, p->url, NULL };
+	const char *argv[] = {psql, "-X", "-q", "-c", sql, p->url, NULL};
 	pid_t pid = tu_spawn(NULL, NULL, argv, "/dev/null", "/dev/null");
 
 	free(psql);
@@ -609,12 +631,13 @@ wait_for_query(struct proj *p, const char *pattern)
 	int i;
 
 	for (i = 0; i < 200; i++) {
-		if (sc_psql_long(p, "SELECT count(*) FROM pg_stat_activity "
-				    "WHERE query LIKE '%s' AND pid <> "
-				    "pg_backend_pid()",
+		if (sc_psql_long(p,
+			"SELECT count(*) FROM pg_stat_activity "
+			"WHERE query LIKE '%s' AND pid <> "
+			"pg_backend_pid()",
 			pattern) > 0)
 			return;
-		nanosleep(&(struct timespec){ 0, 50000000L }, NULL);
+		nanosleep(&(struct timespec){0, 50000000L}, NULL);
 	}
 	fail_msg("no query like %s started", pattern);
 }
@@ -633,14 +656,16 @@ test_a_statement_waiting_on_a_lock_says_who_holds_it(void **state)
 	    "ALTER TABLE busy ADD COLUMN note text;\n",
 	    "ALTER TABLE busy DROP COLUMN note;\n");
 	sc_commit(p, "alter busy");
-	pid = psql_background(p, "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; "
-				 "SELECT pg_sleep(5); COMMIT;");
+	pid = psql_background(p,
+	    "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; "
+	    "SELECT pg_sleep(5); COMMIT;");
 	wait_for_query(p, "BEGIN; LOCK TABLE busy%%");
 	r = sc_migdir(p, NULL, "apply", NULL);
 	sc_expect_status(r, 1, "apply blocked by a lock");
 	sc_expect_contains(r->err, "20230101_alter_busy: waiting");
-	sc_expect_contains(r->err, "for AccessExclusiveLock on busy, held by "
-				   "pid");
+	sc_expect_contains(r->err,
+	    "for AccessExclusiveLock on busy, held by "
+	    "pid");
 	sc_expect_contains(r->err, "(SQLSTATE 55P03)");
 	sc_run_free(r);
 	assert_true(tu_wait(pid) == 0);
@@ -653,8 +678,8 @@ test_ctrl_c_cancels_the_running_statement_and_leaves_it_pending(void **state)
 {
 	struct proj *p = sc_project("cancel", NULL);
 	char *out = tu_path(p->tmp, "out"), *err = tu_path(p->tmp, "err");
-	const char *argv[] = { getenv("MIGDIR_BIN"), "apply", NULL };
-	const char *env[] = { "-DATABASE_URL", "-PGHOST", "NO_COLOR=1", NULL };
+	const char *argv[] = {getenv("MIGDIR_BIN"), "apply", NULL};
+	const char *env[] = {"-DATABASE_URL", "-PGHOST", "NO_COLOR=1", NULL};
 	char *e;
 	pid_t pid;
 
@@ -674,11 +699,13 @@ test_ctrl_c_cancels_the_running_statement_and_leaves_it_pending(void **state)
 	free(e);
 	assert_null(sc_psql(p, "SELECT 1 FROM slow"));
 	assert_string_equal(sc_folder_of(p, "20230101_slow"), "pending");
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM "
-					 "schema_versions_history WHERE NOT "
-					 "success AND sqlstate = '57014'"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM "
+			     "schema_versions_history WHERE NOT "
+			     "success AND sqlstate = '57014'"),
 	    1);
-	assert_int_equal(pgcluster_wait_sessions(sc_cluster, p->db, 0, 5000), 0);
+	assert_int_equal(pgcluster_wait_sessions(sc_cluster, p->db, 0, 5000),
+	    0);
 	free(out);
 	free(err);
 	sc_free(p);
@@ -688,34 +715,34 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_apply_wrapped_file_runs_in_one_transaction_with_its_row),
-		cmocka_unit_test(
-		    test_apply_wrapped_file_that_fails_leaves_nothing_behind),
-		cmocka_unit_test(
-		    test_apply_self_recording_file_survives_apply_rollback_apply),
-		cmocka_unit_test(
-		    test_apply_again_after_rollback_updates_the_same_row),
-		cmocka_unit_test(
-		    test_apply_runs_create_index_concurrently_outside_a_transaction),
-		cmocka_unit_test(
-		    test_apply_commit_holds_renames_trailers_and_nothing_else),
-		cmocka_unit_test(
-		    test_apply_stops_at_a_failure_and_commits_what_ran),
-		cmocka_unit_test(
-		    test_status_and_apply_report_checksum_drift_with_its_commit),
-		cmocka_unit_test(
-		    test_apply_refuses_names_that_are_not_migration_names),
-		cmocka_unit_test(test_apply_to_another_environment_moves_no_file),
-		cmocka_unit_test(test_apply_to_and_step_limit_the_run),
-		cmocka_unit_test(test_apply_refuses_out_of_order_unless_asked),
-		cmocka_unit_test(
-		    test_init_adopts_a_hand_kept_table_without_losing_rows),
-		cmocka_unit_test(test_a_password_never_appears_in_any_output),
-		cmocka_unit_test(
-		    test_a_statement_waiting_on_a_lock_says_who_holds_it),
-		cmocka_unit_test(
-		    test_ctrl_c_cancels_the_running_statement_and_leaves_it_pending),
+	    cmocka_unit_test(
+		test_apply_wrapped_file_runs_in_one_transaction_with_its_row),
+	    cmocka_unit_test(
+		test_apply_wrapped_file_that_fails_leaves_nothing_behind),
+	    cmocka_unit_test(
+		test_apply_self_recording_file_survives_apply_rollback_apply),
+	    cmocka_unit_test(
+		test_apply_again_after_rollback_updates_the_same_row),
+	    cmocka_unit_test(
+		test_apply_runs_create_index_concurrently_outside_a_transaction),
+	    cmocka_unit_test(
+		test_apply_commit_holds_renames_trailers_and_nothing_else),
+	    cmocka_unit_test(
+		test_apply_stops_at_a_failure_and_commits_what_ran),
+	    cmocka_unit_test(
+		test_status_and_apply_report_checksum_drift_with_its_commit),
+	    cmocka_unit_test(
+		test_apply_refuses_names_that_are_not_migration_names),
+	    cmocka_unit_test(test_apply_to_another_environment_moves_no_file),
+	    cmocka_unit_test(test_apply_to_and_step_limit_the_run),
+	    cmocka_unit_test(test_apply_refuses_out_of_order_unless_asked),
+	    cmocka_unit_test(
+		test_init_adopts_a_hand_kept_table_without_losing_rows),
+	    cmocka_unit_test(test_a_password_never_appears_in_any_output),
+	    cmocka_unit_test(
+		test_a_statement_waiting_on_a_lock_says_who_holds_it),
+	    cmocka_unit_test(
+		test_ctrl_c_cancels_the_running_statement_and_leaves_it_pending),
 	};
 
 	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);

@@ -20,8 +20,8 @@ test_two_clones_applying_at_once_run_each_migration_once(void **state)
 {
 	struct proj *p = sc_project("twins", NULL);
 	char *clone = tu_path(p->tmp, "clone"), *out[2], *err[2];
-	const char *argv[] = { getenv("MIGDIR_BIN"), "apply", NULL };
-	const char *env[] = { "-DATABASE_URL", "-PGHOST", "NO_COLOR=1", NULL };
+	const char *argv[] = {getenv("MIGDIR_BIN"), "apply", NULL};
+	const char *env[] = {"-DATABASE_URL", "-PGHOST", "NO_COLOR=1", NULL};
 	const char *dirs[2];
 	pid_t pid[2];
 	char *s;
@@ -42,9 +42,10 @@ test_two_clones_applying_at_once_run_each_migration_once(void **state)
 		sc_pair(p, "pending", v, fwd, rb);
 	}
 	sc_commit(p, "four slow migrations");
-	s = tu_sh(NULL, "git clone -q %s %s && git -C %s config user.name "
-			"Other && git -C %s config user.email other@example."
-			"invalid",
+	s = tu_sh(NULL,
+	    "git clone -q %s %s && git -C %s config user.name "
+	    "Other && git -C %s config user.email other@example."
+	    "invalid",
 	    p->dir, clone, clone, clone);
 	assert_non_null(s);
 	free(s);
@@ -69,8 +70,9 @@ test_two_clones_applying_at_once_run_each_migration_once(void **state)
 		char v[16];
 
 		snprintf(v, sizeof(v), "m%d", i);
-		assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM ran "
-						 "WHERE version = '%s'",
+		assert_int_equal(sc_psql_long(p,
+				     "SELECT count(*) FROM ran "
+				     "WHERE version = '%s'",
 				     v),
 		    1);
 	}
@@ -107,10 +109,12 @@ test_two_clones_applying_at_once_run_each_migration_once(void **state)
 		free(out[k]);
 		free(err[k]);
 	}
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE is_active"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE is_active"),
 	    4);
-	assert_int_equal(pgcluster_wait_sessions(sc_cluster, p->db, 0, 5000), 0);
+	assert_int_equal(pgcluster_wait_sessions(sc_cluster, p->db, 0, 5000),
+	    0);
 	free(clone);
 	sc_free(p);
 }
@@ -119,8 +123,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_two_clones_applying_at_once_run_each_migration_once),
+	    cmocka_unit_test(
+		test_two_clones_applying_at_once_run_each_migration_once),
 	};
 
 	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);

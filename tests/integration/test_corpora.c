@@ -57,8 +57,9 @@ apply_and_check(const char *name, size_t files, size_t forward,
 	r = sc_migdir(p, NULL, "apply", NULL);
 	sc_expect_status(r, 0, name);
 	sc_run_free(r);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE is_active"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE is_active"),
 	    (long)forward);
 	got = fingerprint(p);
 	assert_non_null(got);
@@ -112,8 +113,9 @@ test_authelia_rolls_back_to_an_empty_schema(void **state)
 	sc_run_free(r);
 	got = fingerprint(p);
 	assert_string_equal(got, empty);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE is_active"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE is_active"),
 	    0);
 	assert_true(sc_git_clean(p));
 	free(empty);
@@ -125,12 +127,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_authelia_applies_to_the_fingerprint_psql_gives),
-		cmocka_unit_test(test_lemmy_applies_to_the_fingerprint_psql_gives),
-		cmocka_unit_test(
-		    test_langfuse_applies_to_the_fingerprint_psql_gives),
-		cmocka_unit_test(test_authelia_rolls_back_to_an_empty_schema),
+	    cmocka_unit_test(
+		test_authelia_applies_to_the_fingerprint_psql_gives),
+	    cmocka_unit_test(test_lemmy_applies_to_the_fingerprint_psql_gives),
+	    cmocka_unit_test(
+		test_langfuse_applies_to_the_fingerprint_psql_gives),
+	    cmocka_unit_test(test_authelia_rolls_back_to_an_empty_schema),
 	};
 
 	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);

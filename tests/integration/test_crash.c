@@ -24,8 +24,9 @@ two_pending(const char *name)
 {
 	struct proj *p = sc_project(name, NULL);
 
-	free(sc_psql(p, "CREATE TABLE ran (version text, at timestamptz "
-			"DEFAULT clock_timestamp())"));
+	free(sc_psql(p,
+	    "CREATE TABLE ran (version text, at timestamptz "
+	    "DEFAULT clock_timestamp())"));
 	sc_pair(p, "pending", "20230101_m1",
 	    "CREATE TABLE t1 (id int);\nINSERT INTO ran VALUES ('m1');\n",
 	    "DROP TABLE t1;\nINSERT INTO ran VALUES ('undo m1');\n");
@@ -39,8 +40,9 @@ two_pending(const char *name)
 static void
 expect_runs(struct proj *p, const char *version, long want)
 {
-	long n = sc_psql_long(p, "SELECT count(*) FROM ran WHERE version = "
-				 "'%s'",
+	long n = sc_psql_long(p,
+	    "SELECT count(*) FROM ran WHERE version = "
+	    "'%s'",
 	    version);
 
 	if (n != want)
@@ -52,37 +54,44 @@ expect_all_applied_and_committed(struct proj *p)
 {
 	assert_string_equal(sc_folder_of(p, "20230101_m1"), "applied");
 	assert_string_equal(sc_folder_of(p, "20230102_m2"), "applied");
-	assert_true(sc_exists(p, "migrations/applied/20230101_rollback_m1.sql"));
-	assert_true(sc_exists(p, "migrations/applied/20230102_rollback_m2.sql"));
+	assert_true(
+	    sc_exists(p, "migrations/applied/20230101_rollback_m1.sql"));
+	assert_true(
+	    sc_exists(p, "migrations/applied/20230102_rollback_m2.sql"));
 	assert_true(sc_git_clean(p));
 	expect_runs(p, "m1", 1);
 	expect_runs(p, "m2", 1);
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE is_active"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE is_active"),
 	    2);
 }
 
 static const struct {
-	const char *fault;   /* where migdir-faults dies during apply */
-	const char *status;  /* what the next status says */
-	const char *finish;  /* the command that finishes it */
+	const char *fault;  /* where migdir-faults dies during apply */
+	const char *status; /* what the next status says */
+	const char *finish; /* the command that finishes it */
 } apply_cases[] = {
-	{ "apply_after_commit", "applied in the database, but not moved to "
-				"applied/", "apply" },
-	{ "apply_after_commit", "applied in the database, but not moved to "
-				"applied/", "repair" },
-	{ "apply_between_renames", "rollback file is in pending/, the "
-				   "migration in applied/", "apply" },
-	{ "apply_between_renames", "rollback file is in pending/, the "
-				   "migration in applied/", "repair" },
-	{ "apply_after_renames", "moved to applied/ but not committed",
-	    "apply" },
-	{ "apply_after_renames", "moved to applied/ but not committed",
-	    "repair" },
-	{ "after_index_write", "moved to applied/ but not committed",
-	    "apply" },
-	{ "after_index_write", "moved to applied/ but not committed",
-	    "repair" },
+    {"apply_after_commit",
+	"applied in the database, but not moved to "
+	"applied/",
+	"apply"},
+    {"apply_after_commit",
+	"applied in the database, but not moved to "
+	"applied/",
+	"repair"},
+    {"apply_between_renames",
+	"rollback file is in pending/, the "
+	"migration in applied/",
+	"apply"},
+    {"apply_between_renames",
+	"rollback file is in pending/, the "
+	"migration in applied/",
+	"repair"},
+    {"apply_after_renames", "moved to applied/ but not committed", "apply"},
+    {"apply_after_renames", "moved to applied/ but not committed", "repair"},
+    {"after_index_write", "moved to applied/ but not committed", "apply"},
+    {"after_index_write", "moved to applied/ but not committed", "repair"},
 };
 
 static void
@@ -123,12 +132,14 @@ static const struct {
 	const char *fault;
 	const char *status;
 } rollback_cases[] = {
-	{ "rollback_after_commit", "rolled back in the database, but not "
-				   "moved to pending/" },
-	{ "rollback_between_renames", "rollback file is in applied/, the "
-				      "migration in pending/" },
-	{ "rollback_after_renames", "moved to pending/ but not committed" },
-	{ "after_index_write", "moved to pending/ but not committed" },
+    {"rollback_after_commit",
+	"rolled back in the database, but not "
+	"moved to pending/"},
+    {"rollback_between_renames",
+	"rollback file is in applied/, the "
+	"migration in pending/"},
+    {"rollback_after_renames", "moved to pending/ but not committed"},
+    {"after_index_write", "moved to pending/ but not committed"},
 };
 
 static void
@@ -156,8 +167,9 @@ test_rollback_killed_at_each_step_is_explained_and_finished(void **state)
 		sc_expect_status(r, 0, "repair");
 		sc_run_free(r);
 		assert_string_equal(sc_folder_of(p, "20230102_m2"), "pending");
-		assert_true(sc_exists(p, "migrations/pending/"
-					 "20230102_rollback_m2.sql"));
+		assert_true(sc_exists(p,
+		    "migrations/pending/"
+		    "20230102_rollback_m2.sql"));
 		assert_string_equal(sc_folder_of(p, "20230101_m1"), "applied");
 		assert_true(sc_git_clean(p));
 		expect_runs(p, "undo m2", 1);
@@ -175,8 +187,8 @@ static void
 test_an_apply_killed_mid_statement_commits_nothing(void **state)
 {
 	struct proj *p = sc_project("kill9", NULL);
-	const char *argv[] = { getenv("MIGDIR_BIN"), "apply", NULL };
-	const char *env[] = { "-DATABASE_URL", "-PGHOST", "NO_COLOR=1", NULL };
+	const char *argv[] = {getenv("MIGDIR_BIN"), "apply", NULL};
+	const char *env[] = {"-DATABASE_URL", "-PGHOST", "NO_COLOR=1", NULL};
 	struct tu_run *r;
 	pid_t pid;
 	int i;
@@ -191,10 +203,11 @@ test_an_apply_killed_mid_statement_commits_nothing(void **state)
 	pid = tu_spawn(p->dir, env, argv, "/dev/null", "/dev/null");
 	assert_true(pid > 0);
 	for (i = 0; i < 200; i++) {
-		if (sc_psql_long(p, "SELECT count(*) FROM pg_stat_activity "
-				    "WHERE query = 'SELECT pg_sleep(2)'") > 0)
+		if (sc_psql_long(p,
+			"SELECT count(*) FROM pg_stat_activity "
+			"WHERE query = 'SELECT pg_sleep(2)'") > 0)
 			break;
-		nanosleep(&(struct timespec){ 0, 20000000L }, NULL);
+		nanosleep(&(struct timespec){0, 20000000L}, NULL);
 	}
 	kill(pid, SIGKILL);
 	assert_int_equal(tu_wait(pid), 128 + SIGKILL);
@@ -213,11 +226,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_apply_killed_at_each_step_is_explained_and_finished),
-		cmocka_unit_test(
-		    test_rollback_killed_at_each_step_is_explained_and_finished),
-		cmocka_unit_test(test_an_apply_killed_mid_statement_commits_nothing),
+	    cmocka_unit_test(
+		test_apply_killed_at_each_step_is_explained_and_finished),
+	    cmocka_unit_test(
+		test_rollback_killed_at_each_step_is_explained_and_finished),
+	    cmocka_unit_test(
+		test_an_apply_killed_mid_statement_commits_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);

@@ -257,8 +257,8 @@ ensure(struct db *db, struct buf *report)
 }
 
 static void
-unit_init(
-    struct db_unit *u, const char *version, const char *const *stmts, size_t n)
+unit_init(struct db_unit *u, const char *version, const char *const *stmts,
+    size_t n)
 {
 	memset(u, 0, sizeof(*u));
 	u->version = version;
@@ -336,8 +336,8 @@ test_db_connect_failure_never_shows_the_password(void **state)
 		assert_non_null(e->message);
 		if (strncmp(e->message, "could not connect to ", 21) ||
 		    !strstr(e->message, cases[i].message))
-			fail_msg(
-			    "case %zu: unexpected message: %s", i, e->message);
+			fail_msg("case %zu: unexpected message: %s", i,
+			    e->message);
 		if (strstr(e->message, "s3cr3t") ||
 		    (e->detail && strstr(e->detail, "s3cr3t")) ||
 		    (e->hint && strstr(e->hint, "s3cr3t")))
@@ -401,8 +401,8 @@ test_db_connect_reports_server_display_and_location(void **state)
 	    sc_cluster->port, f->name);
 	assert_string_equal(db_display(f->db), want);
 	free(want);
-	want = tu_asprintf(
-	    "%s:%d/%s", sc_cluster->sockdir, sc_cluster->port, f->name);
+	want = tu_asprintf("%s:%d/%s", sc_cluster->sockdir, sc_cluster->port,
+	    f->name);
 	assert_string_equal(db_location(f->db), want);
 	free(want);
 	free(num);
@@ -566,8 +566,8 @@ test_db_ensure_is_idempotent(void **state)
 
 	assert_int_equal(db_probe(f->db, &stale), 0);
 	assert_int_equal(db_ensure(f->db, &stale, NULL), 0);
-	exec_sql(
-	    f, "INSERT INTO schema_versions (version) VALUES ('20230101_a')");
+	exec_sql(f,
+	    "INSERT INTO schema_versions (version) VALUES ('20230101_a')");
 	before = psql(f, "%s", dump);
 
 	/* a fresh probe: nothing to do, nothing reported */
@@ -1075,8 +1075,8 @@ test_db_run_stops_at_first_failure(void **state)
 	assert_int_equal(u[1].fail.stmt, 1);
 	assert_int_equal(u[1].fail.in_bookkeeping, 0);
 	assert_string_equal(u[1].fail.sqlstate, "42703");
-	assert_string_equal(
-	    u[1].fail.message, "column \"nosuchcol\" does not exist");
+	assert_string_equal(u[1].fail.message,
+	    "column \"nosuchcol\" does not exist");
 	assert_int_equal(u[1].fail.position, 34);
 	for (i = 2; i < 4; i++) {
 		assert_int_equal(u[i].done, 0);
@@ -1267,8 +1267,8 @@ test_db_run_clear_row_lets_a_self_recording_file_apply_again(void **state)
 		u.clear_row = clear[i];
 		if (!clear[i]) {
 			/* without it, the file's INSERT meets the old row */
-			assert_int_equal(
-			    db_run(f->db, &u, 1, NULL, NULL), MG_ESQL);
+			assert_int_equal(db_run(f->db, &u, 1, NULL, NULL),
+			    MG_ESQL);
 			assert_string_equal(u.fail.sqlstate, "23505");
 			assert_int_equal(u.fail.stmt, 1);
 			assert_int_equal(u.fail.in_bookkeeping, 0);

@@ -54,18 +54,20 @@ test_rollback_undoes_the_latest_and_moves_it_back(void **state)
 	assert_string_equal(sc_folder_of(p, "20230103_m3"), "pending");
 	assert_string_equal(sc_folder_of(p, "20230102_m2"), "applied");
 	assert_null(sc_psql(p, "SELECT 1 FROM t3"));
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM schema_versions "
-					 "WHERE version = '20230103_m3' AND NOT "
-					 "is_active AND rolled_back_at IS NOT "
-					 "NULL"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE version = '20230103_m3' AND NOT "
+			     "is_active AND rolled_back_at IS NOT "
+			     "NULL"),
 	    1);
 	s = sc_git(p, "log -1 --format=%%s%%n%%b");
 	sc_expect_contains(s, "rollback 20230103_m3");
 	sc_expect_contains(s, "Migdir-Action: rollback");
 	free(s);
 	s = sc_git(p, "show --name-status --format= HEAD");
-	sc_expect_contains(s, "R100\tmigrations/applied/20230103_m3.sql\t"
-			      "migrations/pending/20230103_m3.sql");
+	sc_expect_contains(s,
+	    "R100\tmigrations/applied/20230103_m3.sql\t"
+	    "migrations/pending/20230103_m3.sql");
 	free(s);
 	assert_true(sc_git_clean(p));
 	sc_free(p);
@@ -133,24 +135,27 @@ test_rollback_refuses_a_changed_rollback_file_unless_allowed(void **state)
 	sc_write(p, "migrations/applied/20230103_rollback_m3.sql",
 	    "DROP TABLE t3 CASCADE;\n");
 	r = sc_migdir(p, NULL, "status", NULL);
-	sc_expect_contains(r->out, "rollback file changed since the migration "
-				   "was applied");
+	sc_expect_contains(r->out,
+	    "rollback file changed since the migration "
+	    "was applied");
 	sc_run_free(r);
 	r = sc_migdir(p, NULL, "rollback", NULL);
 	sc_expect_status(r, 1, "changed rollback");
-	sc_expect_contains(r->err, "the rollback file of 20230103_m3 changed "
-				   "since the migration was applied");
+	sc_expect_contains(r->err,
+	    "the rollback file of 20230103_m3 changed "
+	    "since the migration was applied");
 	sc_run_free(r);
 	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM t3"), 0);
 	sc_commit(p, "cascade");
 	run_ok(p, "rollback", "--allow-changed", NULL);
 	assert_null(sc_psql(p, "SELECT 1 FROM t3"));
 	/* the history holds the checksum of the file that ran */
-	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM "
-					 "schema_versions_history h JOIN "
-					 "schema_versions v USING (version) "
-					 "WHERE h.action = 'rollback' AND "
-					 "h.checksum <> v.rollback_checksum"),
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM "
+			     "schema_versions_history h JOIN "
+			     "schema_versions v USING (version) "
+			     "WHERE h.action = 'rollback' AND "
+			     "h.checksum <> v.rollback_checksum"),
 	    1);
 	sc_free(p);
 }
@@ -166,10 +171,12 @@ test_rollback_never_touches_the_archive(void **state)
 	    "DROP TABLE t1;\n");
 	sc_commit(p, "m1");
 	run_ok(p, "apply", NULL, NULL);
-	free(sc_git(p, "mv migrations/applied/20230101_m1.sql "
-		       "migrations/archive/"));
-	free(sc_git(p, "mv migrations/applied/20230101_rollback_m1.sql "
-		       "migrations/archive/"));
+	free(sc_git(p,
+	    "mv migrations/applied/20230101_m1.sql "
+	    "migrations/archive/"));
+	free(sc_git(p,
+	    "mv migrations/applied/20230101_rollback_m1.sql "
+	    "migrations/archive/"));
 	sc_commit(p, "archive m1");
 	r = sc_migdir(p, NULL, "rollback", NULL);
 	sc_expect_status(r, 1, "rollback of an archived migration");
@@ -192,8 +199,9 @@ test_rollback_dry_run_changes_nothing(void **state)
 	(void)state;
 	r = sc_migdir(p, NULL, "rollback", "--dry-run", "--step", "2", NULL);
 	sc_expect_status(r, 0, "rollback --dry-run");
-	sc_expect_contains(r->out, "Plan: roll back 2 migrations from "
-				   "production (tracked)");
+	sc_expect_contains(r->out,
+	    "Plan: roll back 2 migrations from "
+	    "production (tracked)");
 	sc_expect_contains(r->out, "20230103_m3");
 	sc_expect_contains(r->out, "20230102_m2");
 	sc_run_free(r);
@@ -206,14 +214,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    test_rollback_undoes_the_latest_and_moves_it_back),
-		cmocka_unit_test(test_rollback_step_to_and_all),
-		cmocka_unit_test(test_rollback_refuses_a_missing_rollback_file),
-		cmocka_unit_test(
-		    test_rollback_refuses_a_changed_rollback_file_unless_allowed),
-		cmocka_unit_test(test_rollback_never_touches_the_archive),
-		cmocka_unit_test(test_rollback_dry_run_changes_nothing),
+	    cmocka_unit_test(test_rollback_undoes_the_latest_and_moves_it_back),
+	    cmocka_unit_test(test_rollback_step_to_and_all),
+	    cmocka_unit_test(test_rollback_refuses_a_missing_rollback_file),
+	    cmocka_unit_test(
+		test_rollback_refuses_a_changed_rollback_file_unless_allowed),
+	    cmocka_unit_test(test_rollback_never_touches_the_archive),
+	    cmocka_unit_test(test_rollback_dry_run_changes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);

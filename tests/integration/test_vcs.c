@@ -184,8 +184,8 @@ expect_git(const char *dir, const char *want, const char *fmt, ...)
 	if (!(out = gitrepo_git(dir, "%s", args)))
 		fail_msg("git %s failed in %s", args, dir);
 	if (strcmp(out, want))
-		fail_msg(
-		    "git %s\n--- got:\n%s\n--- want:\n%s", args, out, want);
+		fail_msg("git %s\n--- got:\n%s\n--- want:\n%s", args, out,
+		    want);
 	free(out);
 	free(args);
 }
@@ -422,8 +422,8 @@ test_vcs_relpath_is_relative_to_the_working_directory(void **state)
 		if (rc != cases[i].error)
 			fail_msg("%s: %d", path, rc);
 		if (rc == 0 && strcmp(out.ptr, want))
-			fail_msg(
-			    "%s: \"%s\", want \"%s\"", path, out.ptr, want);
+			fail_msg("%s: \"%s\", want \"%s\"", path, out.ptr,
+			    want);
 		if (rc < 0 && strcmp(mg_error_last()->message, want))
 			fail_msg("%s: \"%s\", want \"%s\"", path,
 			    mg_error_last()->message, want);
@@ -569,8 +569,8 @@ test_vcs_check_ready_refuses_what_git_would_refuse(void **state)
 			char *want = tu_asprintf(cases[i].want, dir);
 
 			if (rc != MG_ERROR)
-				fail_msg(
-				    "%s: not refused (%d)", cases[i].name, rc);
+				fail_msg("%s: not refused (%d)", cases[i].name,
+				    rc);
 			if (strcmp(mg_error_last()->message, want))
 				fail_msg("%s: \"%s\", want \"%s\"",
 				    cases[i].name, mg_error_last()->message,
@@ -645,10 +645,11 @@ test_vcs_check_ready_wants_author_and_committer_as_git_does(void **state)
 		if (rc != (cases[i].ready ? 0 : MG_ERROR))
 			fail_msg("case %zu: check_ready %d", i, rc);
 		if (cases[i].ready) {
-			assert_int_equal(
-			    vcs_record_moves(v, &m, 1, "x\n", 1, NULL), 0);
-			want = tu_asprintf(
-			    "%s|%s", cases[i].author, cases[i].committer);
+			assert_int_equal(vcs_record_moves(v, &m, 1, "x\n", 1,
+					     NULL),
+			    0);
+			want = tu_asprintf("%s|%s", cases[i].author,
+			    cases[i].committer);
 			expect_git(dir, want,
 			    "log -1 --format='%%an <%%ae>|%%cn <%%ce>'");
 			free(want);
@@ -705,8 +706,8 @@ test_vcs_head_files_lists_a_directory_of_head(void **state)
 		char **names = NULL;
 		size_t n = 0;
 
-		assert_int_equal(
-		    vcs_head_files(f->v, cases[i].dir, &names, &n), 0);
+		assert_int_equal(vcs_head_files(f->v, cases[i].dir, &names, &n),
+		    0);
 		for (j = 0; j < n; j++)
 			buf_printf(&got, "%s%s", j ? "," : "", names[j]);
 		if (strcmp(got.ptr, cases[i].want))
@@ -799,8 +800,9 @@ test_vcs_record_moves_commits_exactly_the_moves(void **state)
 	setenv("GIT_COMMITTER_DATE", "@1700000100 -0530", 1);
 	vopen(f, NULL);
 	assert_int_equal(vcs_check_ready(f->v, 1), 0);
-	assert_int_equal(
-	    vcs_record_moves(f->v, m, ARRAY_SIZE(m), MESSAGE, 1, out), 0);
+	assert_int_equal(vcs_record_moves(f->v, m, ARRAY_SIZE(m), MESSAGE, 1,
+			     out),
+	    0);
 	scrub_env();
 
 	/* one new commit on main, holding the three renames only */
@@ -820,8 +822,8 @@ test_vcs_record_moves_commits_exactly_the_moves(void **state)
 	    "notes.txt staged_new.txt untracked.txt "
 	    "migrations/pending/20230103_c.sql");
 	s = tu_asprintf("%s\n%s", ids[0], ids[1]);
-	expect_git(
-	    f->dir, s, "rev-parse HEAD:%s HEAD:%s", moved[0][1], moved[1][1]);
+	expect_git(f->dir, s, "rev-parse HEAD:%s HEAD:%s", moved[0][1],
+	    moved[1][1]);
 	free(s);
 
 	/* what reviewers run */
@@ -914,8 +916,9 @@ test_vcs_record_moves_in_stage_mode_updates_only_the_index(void **state)
 	do_moves(f->dir, m, ids);
 	vopen(f, NULL);
 	assert_int_equal(vcs_check_ready(f->v, 0), 0);
-	assert_int_equal(
-	    vcs_record_moves(f->v, m, ARRAY_SIZE(m), MESSAGE, 0, out), 0);
+	assert_int_equal(vcs_record_moves(f->v, m, ARRAY_SIZE(m), MESSAGE, 0,
+			     out),
+	    0);
 	assert_string_equal(out, "");
 	expect_git(f->dir, head0, "rev-parse HEAD");
 	expect_git(f->dir,
@@ -979,8 +982,8 @@ test_vcs_record_moves_adds_files_git_never_had(void **state)
 	m[3].to = "migrations/archive/20230102_b.sql";
 	m[3].blob = NULL;
 	vopen(f, NULL);
-	assert_int_equal(
-	    vcs_record_moves(f->v, m, 4, "apply new\n", 1, out), 0);
+	assert_int_equal(vcs_record_moves(f->v, m, 4, "apply new\n", 1, out),
+	    0);
 	expect_git(f->dir,
 	    "A\tmigrations/applied/20230301_new.sql\n"
 	    "A\tmigrations/applied/20230302_x.sql\n"
@@ -1080,8 +1083,8 @@ test_vcs_record_moves_reads_dates_as_git_does(void **state)
 		put(f->dir, rel, rel);
 		setenv("GIT_AUTHOR_DATE", cases[i].date, 1);
 		vopen(f, NULL);
-		assert_int_equal(
-		    vcs_record_moves(f->v, &m, 1, "d\n", 1, NULL), 0);
+		assert_int_equal(vcs_record_moves(f->v, &m, 1, "d\n", 1, NULL),
+		    0);
 		scrub_env();
 		got = git(f->dir, "log -1 --date=raw --format=%%ad");
 		if (cases[i].want && strcmp(got, cases[i].want))
@@ -1089,8 +1092,8 @@ test_vcs_record_moves_reads_dates_as_git_does(void **state)
 			    cases[i].want);
 		if (!cases[i].want &&
 		    (atoll(got) < now - 60 || atoll(got) > now + 60))
-			fail_msg(
-			    "%s: %s, want about %lld", cases[i].date, got, now);
+			fail_msg("%s: %s, want about %lld", cases[i].date, got,
+			    now);
 		free(got);
 		free(rel);
 	}
@@ -1106,8 +1109,8 @@ test_vcs_record_moves_of_nothing_changes_nothing(void **state)
 	seed_project(f->dir);
 	head0 = git(f->dir, "rev-parse HEAD");
 	vopen(f, NULL);
-	assert_int_equal(
-	    vcs_record_moves(f->v, NULL, 0, "nothing\n", 1, out), 0);
+	assert_int_equal(vcs_record_moves(f->v, NULL, 0, "nothing\n", 1, out),
+	    0);
 	assert_string_equal(out, "");
 	expect_git(f->dir, head0, "rev-parse HEAD");
 	free(head0);
@@ -1134,8 +1137,9 @@ test_vcs_cached_blob_trusts_only_unchanged_stat_data(void **state)
 	memset(id, 0, sizeof(id));
 	assert_int_equal(vcs_cached_blob(f->v, path, id), 1);
 	assert_string_equal(id, want);
-	assert_int_equal(
-	    vcs_cached_blob(f->v, "migrations/pending/nope.sql", id), 0);
+	assert_int_equal(vcs_cached_blob(f->v, "migrations/pending/nope.sql",
+			     id),
+	    0);
 	assert_int_equal(vcs_cached_blob(f->v, "migrations/pending", id), 0);
 
 	/* modified: same size even, and the stat data gives it away */
@@ -1186,8 +1190,9 @@ test_vcs_cached_blob_trusts_the_entries_record_moves_wrote(void **state)
 	pause_ms(30);
 	do_moves(f->dir, m, ids);
 	vopen(f, NULL);
-	assert_int_equal(
-	    vcs_record_moves(f->v, m, ARRAY_SIZE(m), MESSAGE, 1, NULL), 0);
+	assert_int_equal(vcs_record_moves(f->v, m, ARRAY_SIZE(m), MESSAGE, 1,
+			     NULL),
+	    0);
 	vopen(f, NULL);
 	for (i = 0; i < ARRAY_SIZE(moved); i++) {
 		memset(id, 0, sizeof(id));

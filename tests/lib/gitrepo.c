@@ -22,23 +22,12 @@
 
 #include "../../include/banned.h"
 
-static const char *const git_env[] = {
-	"GIT_CONFIG_NOSYSTEM=1",
-	"GIT_CONFIG_GLOBAL=/dev/null",
-	"GIT_TERMINAL_PROMPT=0",
-	"-GIT_DIR",
-	"-GIT_WORK_TREE",
-	"-GIT_INDEX_FILE",
-	"-GIT_OBJECT_DIRECTORY",
-	"-GIT_ALTERNATE_OBJECT_DIRECTORIES",
-	"-GIT_COMMON_DIR",
-	"-GIT_NAMESPACE",
-	"-GIT_PREFIX",
-	"-GIT_CONFIG",
-	"-GIT_CONFIG_PARAMETERS",
-	"-GIT_CONFIG_COUNT",
-	NULL
-};
+static const char *const git_env[] = {"GIT_CONFIG_NOSYSTEM=1",
+    "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0", "-GIT_DIR",
+    "-GIT_WORK_TREE", "-GIT_INDEX_FILE", "-GIT_OBJECT_DIRECTORY",
+    "-GIT_ALTERNATE_OBJECT_DIRECTORIES", "-GIT_COMMON_DIR", "-GIT_NAMESPACE",
+    "-GIT_PREFIX", "-GIT_CONFIG", "-GIT_CONFIG_PARAMETERS", "-GIT_CONFIG_COUNT",
+    NULL};
 
 /* Run git with argv (argv[0] == "git"); 0 if it exited 0, else -1. */
 static int
@@ -65,10 +54,10 @@ int
 gitrepo_init(const char *dir)
 {
 	static const char *const config[][2] = {
-		{ "user.name", "Test User" },
-		{ "user.email", "test@example.invalid" },
-		{ "commit.gpgsign", "false" },
-		{ "core.autocrlf", "false" },
+	    {"user.name", "Test User"},
+	    {"user.email", "test@example.invalid"},
+	    {"commit.gpgsign", "false"},
+	    {"core.autocrlf", "false"},
 	};
 	const char *argv[8];
 	size_t i;

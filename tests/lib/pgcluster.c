@@ -50,19 +50,19 @@
 
 #include "../../include/banned.h"
 
-#define PG_ROOT		"/usr/lib/postgresql"
-#define LOG_TAIL_LINES	40
+#define PG_ROOT        "/usr/lib/postgresql"
+#define LOG_TAIL_LINES 40
 
 extern char **environ;
 
 /* The private side of a cluster; callers see only pub. */
 struct pgc {
-	struct pgcluster pub;	/* first, so the two pointers convert */
-	char *runuser;		/* runuser's path when root, else NULL */
-	char *logfile;		/* dir/log */
-	pid_t wd_pid;		/* the watchdog, or -1 */
-	int wd_fd;		/* write end of its pipe, or -1 */
-	unsigned long seq;	/* numbers psql's script files */
+	struct pgcluster pub; /* first, so the two pointers convert */
+	char *runuser;        /* runuser's path when root, else NULL */
+	char *logfile;        /* dir/log */
+	pid_t wd_pid;         /* the watchdog, or -1 */
+	int wd_fd;            /* write end of its pipe, or -1 */
+	unsigned long seq;    /* numbers psql's script files */
 };
 
 static int
@@ -92,7 +92,7 @@ scrub_env(void)
 			    (int)strcspn(environ[i], "="), environ[i]);
 			again = unsetenv(name) == 0;
 			free(name);
-			break;	/* environ changed: scan again */
+			break; /* environ changed: scan again */
 		}
 	} while (again);
 }
@@ -144,10 +144,8 @@ find_bindir(void)
 static char *
 find_runuser(void)
 {
-	static const char *const cands[] = {
-		"/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser",
-		"/bin/runuser", NULL
-	};
+	static const char *const cands[] = {"/usr/sbin/runuser",
+	    "/sbin/runuser", "/usr/bin/runuser", "/bin/runuser", NULL};
 	size_t i;
 
 	for (i = 0; cands[i] != NULL; i++)
@@ -180,8 +178,9 @@ reachable_by(const char *path, uid_t uid, gid_t gid)
 		if (stat(p, &st) < 0)
 			ok = 0;
 		else {
-			need = st.st_uid == uid ? S_IXUSR :
-			    st.st_gid == gid ? S_IXGRP : S_IXOTH;
+			need = st.st_uid == uid ? S_IXUSR
+			    : st.st_gid == gid  ? S_IXGRP
+						: S_IXOTH;
 			ok = (st.st_mode & need) != 0;
 		}
 		if (s == NULL)
@@ -207,7 +206,7 @@ port_free(const char *sockdir, int port)
 		return 0;
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	if (s < 0)
-		return 1;	/* no IPv4 at all: nothing to collide with */
+		return 1; /* no IPv4 at all: nothing to collide with */
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_port = htons((unsigned short)port);
@@ -220,7 +219,7 @@ port_free(const char *sockdir, int port)
 static int
 pick_port(const char *sockdir)
 {
-	static int bump;	/* spreads clusters of one process apart */
+	static int bump; /* spreads clusters of one process apart */
 	int start, port, i;
 
 	start = (int)(getpid() % 20000) + bump;
@@ -265,8 +264,10 @@ print_log_tail(struct pgc *c)
 
 	log = tu_read_file(c->logfile);
 	if (log == NULL || *log == '\0') {
-		fprintf(stderr, "pgcluster: server log %s is empty or "
-		    "missing\n", c->logfile);
+		fprintf(stderr,
+		    "pgcluster: server log %s is empty or "
+		    "missing\n",
+		    c->logfile);
 		free(log);
 		return;
 	}
@@ -285,8 +286,8 @@ print_log_tail(struct pgc *c)
 static void
 report_run(const char *what, const struct tu_run *r)
 {
-	fprintf(stderr, "pgcluster: %s failed (exit %d)\n%s%s", what,
-	    r->status, r->out, r->err);
+	fprintf(stderr, "pgcluster: %s failed (exit %d)\n%s%s", what, r->status,
+	    r->out, r->err);
 }
 
 static int
@@ -375,10 +376,9 @@ start_watchdog(struct pgc *c)
 	q_ctl = tu_shquote(cmd);
 	free(cmd);
 	cmd = tu_asprintf("%s%s%s -D %s -m immediate -w -t 60 stop "
-	    ">/dev/null 2>&1%s%s", q_ru ? q_ru : "",
-	    q_ru ? " -u postgres -- " : "", q_ctl, q_data,
-	    keep_requested() ? "" : "; rm -rf ",
-	    keep_requested() ? "" : q_dir);
+			  ">/dev/null 2>&1%s%s",
+	    q_ru ? q_ru : "", q_ru ? " -u postgres -- " : "", q_ctl, q_data,
+	    keep_requested() ? "" : "; rm -rf ", keep_requested() ? "" : q_dir);
 	free(q_ctl);
 	free(q_data);
 	free(q_dir);
@@ -532,18 +532,17 @@ append_settings(struct pgc *c)
 
 	conf = tu_path(c->pub.datadir, "postgresql.conf");
 	q_sock = quote_single(c->pub.sockdir);
-	text = tu_asprintf(
-	    "\n# Added by migdir's tests/lib/pgcluster.c\n"
-	    "port = %d\n"
-	    "listen_addresses = ''\n"
-	    "unix_socket_directories = %s\n"
-	    "max_connections = 50\n"
-	    "fsync = off\n"
-	    "synchronous_commit = off\n"
-	    "full_page_writes = off\n"
-	    "logging_collector = off\n"
-	    "log_statement = 'all'\n"
-	    "log_line_prefix = '%%m [%%p] %%q%%a@%%d '\n",
+	text = tu_asprintf("\n# Added by migdir's tests/lib/pgcluster.c\n"
+			   "port = %d\n"
+			   "listen_addresses = ''\n"
+			   "unix_socket_directories = %s\n"
+			   "max_connections = 50\n"
+			   "fsync = off\n"
+			   "synchronous_commit = off\n"
+			   "full_page_writes = off\n"
+			   "logging_collector = off\n"
+			   "log_statement = 'all'\n"
+			   "log_line_prefix = '%%m [%%p] %%q%%a@%%d '\n",
 	    c->pub.port, q_sock);
 	free(q_sock);
 	rc = -1;
@@ -581,8 +580,9 @@ pgcluster_start(struct pgcluster **out)
 	bindir = find_bindir();
 	initdb = bindir ? tu_path(bindir, "initdb") : NULL;
 	if (initdb == NULL || access(initdb, X_OK) != 0) {
-		fprintf(stderr, "pgcluster: initdb not found under "
-		    PG_ROOT ": apt-get install postgresql\n");
+		fprintf(stderr,
+		    "pgcluster: initdb not found under " PG_ROOT
+		    ": apt-get install postgresql\n");
 		if (bindir != NULL)
 			fprintf(stderr, "pgcluster: (looked in %s)\n", bindir);
 		free(initdb);
@@ -604,7 +604,8 @@ pgcluster_start(struct pgcluster **out)
 		pw = getpwnam("postgres");
 		c->runuser = find_runuser();
 		if (pw == NULL || c->runuser == NULL) {
-			fprintf(stderr, "pgcluster: running as root needs the "
+			fprintf(stderr,
+			    "pgcluster: running as root needs the "
 			    "'postgres' user and runuser (apt-get install "
 			    "postgresql util-linux)\n");
 			free(initdb);
@@ -634,9 +635,10 @@ pgcluster_start(struct pgcluster **out)
 	c->pub.datadir = tu_path(c->pub.dir, "data");
 	c->pub.sockdir = tu_path(c->pub.dir, "sock");
 	c->logfile = tu_path(c->pub.dir, "log");
-	if (mkdir(c->pub.sockdir, 0700) < 0 || (as_root &&
-	    (chown(c->pub.dir, pg_uid, pg_gid) < 0 ||
-	    chown(c->pub.sockdir, pg_uid, pg_gid) < 0))) {
+	if (mkdir(c->pub.sockdir, 0700) < 0 ||
+	    (as_root &&
+		(chown(c->pub.dir, pg_uid, pg_gid) < 0 ||
+		    chown(c->pub.sockdir, pg_uid, pg_gid) < 0))) {
 		fprintf(stderr, "pgcluster: preparing %s: %s\n", c->pub.dir,
 		    strerror(errno));
 		free(initdb);
@@ -717,8 +719,10 @@ pgcluster_stop(struct pgcluster *pub)
 	stop_watchdog(c);
 	pg_ctl_stop(c, 0);
 	if (keep_requested())
-		fprintf(stderr, "pgcluster: kept %s (log: %s; restart with "
-		    "%s%s/pg_ctl -D %s -l %s start)\n", pub->dir, c->logfile,
+		fprintf(stderr,
+		    "pgcluster: kept %s (log: %s; restart with "
+		    "%s%s/pg_ctl -D %s -l %s start)\n",
+		    pub->dir, c->logfile,
 		    c->runuser ? "runuser -u postgres -- " : "", pub->bindir,
 		    pub->datadir, c->logfile);
 	else
@@ -761,8 +765,8 @@ pgcluster_url(const struct pgcluster *c, const char *dbname)
 
 	db = url_encode(dbname);
 	host = url_encode(c->sockdir);
-	url = tu_asprintf("postgresql://postgres@/%s?host=%s&port=%d", db,
-	    host, c->port);
+	url = tu_asprintf("postgresql://postgres@/%s?host=%s&port=%d", db, host,
+	    c->port);
 	free(db);
 	free(host);
 	return url;
@@ -853,7 +857,8 @@ pgcluster_createdb(struct pgcluster *c, const char *dbname)
 
 	id = quote_ident(dbname);
 	sql = tu_asprintf("DROP DATABASE IF EXISTS %s WITH (FORCE);\n"
-	    "CREATE DATABASE %s;\n", id, id);
+			  "CREATE DATABASE %s;\n",
+	    id, id);
 	res = pgcluster_psql(c, admin_db(dbname), sql);
 	free(id);
 	free(sql);
@@ -870,9 +875,11 @@ pgcluster_count_sessions(struct pgcluster *c, const char *dbname)
 	long n;
 
 	lit = quote_single(dbname);
-	sql = tu_asprintf("SELECT count(*) FROM pg_stat_activity "
+	sql = tu_asprintf(
+	    "SELECT count(*) FROM pg_stat_activity "
 	    "WHERE backend_type = 'client backend' AND datname = %s "
-	    "AND application_name LIKE 'migdir%%';\n", lit);
+	    "AND application_name LIKE 'migdir%%';\n",
+	    lit);
 	res = pgcluster_psql(c, "postgres", sql);
 	free(lit);
 	free(sql);
@@ -910,7 +917,7 @@ pgcluster_wait_sessions(struct pgcluster *c, const char *dbname, int want,
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > deadline.tv_sec ||
 		    (now.tv_sec == deadline.tv_sec &&
-		    now.tv_nsec >= deadline.tv_nsec))
+			now.tv_nsec >= deadline.tv_nsec))
 			return n;
 		nanosleep(&pause, NULL);
 	}

@@ -15,11 +15,11 @@
 #define MIGDIR_PGCLUSTER_H
 
 struct pgcluster {
-	char *dir;	/* mkdtemp directory holding data/, sock/ and log */
-	char *datadir;	/* dir/data */
-	char *sockdir;	/* dir/sock, mode 0700, the unix socket directory */
-	int port;	/* a free port: names the socket (no TCP listener) */
-	char *bindir;	/* e.g. /usr/lib/postgresql/15/bin */
+	char *dir;     /* mkdtemp directory holding data/, sock/ and log */
+	char *datadir; /* dir/data */
+	char *sockdir; /* dir/sock, mode 0700, the unix socket directory */
+	int port;      /* a free port: names the socket (no TCP listener) */
+	char *bindir;  /* e.g. /usr/lib/postgresql/15/bin */
 };
 
 /*
@@ -66,8 +66,7 @@ int pgcluster_dropdb(struct pgcluster *c, const char *dbname);
  * Returns psql's stdout with its final newline removed (caller frees), or
  * NULL if psql failed (its stderr is then copied to ours).
  */
-char *pgcluster_psql(struct pgcluster *c, const char *dbname,
-    const char *sql);
+char *pgcluster_psql(struct pgcluster *c, const char *dbname, const char *sql);
 
 /*
  * Return the number of client backends connected to dbname whose
@@ -82,7 +81,7 @@ int pgcluster_count_sessions(struct pgcluster *c, const char *dbname);
  * passed.  Returns the last count (want on success), or -1 on error.  Use
  * it for "no migdir session left behind" checks.
  */
-int pgcluster_wait_sessions(struct pgcluster *c, const char *dbname,
-    int want, int timeout_ms);
+int pgcluster_wait_sessions(struct pgcluster *c, const char *dbname, int want,
+    int timeout_ms);
 
 #endif

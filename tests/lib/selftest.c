@@ -40,8 +40,8 @@
 
 #include "../../include/banned.h"
 
-static struct pgcluster *cluster;	/* shared by the pg tests */
-static char *libdir;			/* where pgtmp.sh is */
+static struct pgcluster *cluster; /* shared by the pg tests */
+static char *libdir;              /* where pgtmp.sh is */
 
 /* Fail (or skip, when allowed) a test that needs the shared cluster. */
 static void
@@ -53,12 +53,13 @@ need_cluster(void)
 		return;
 	allow = getenv("MIGDIR_TEST_ALLOW_SKIP");
 	if (allow != NULL && strcmp(allow, "1") == 0) {
-		fprintf(stderr, "SKIP: no PostgreSQL cluster "
+		fprintf(stderr,
+		    "SKIP: no PostgreSQL cluster "
 		    "(MIGDIR_TEST_ALLOW_SKIP=1)\n");
 		skip();
 	}
 	fail_msg("no PostgreSQL cluster: see the pgcluster message above "
-	    "(MIGDIR_TEST_ALLOW_SKIP=1 turns this into a skip)");
+		 "(MIGDIR_TEST_ALLOW_SKIP=1 turns this into a skip)");
 }
 
 static void
@@ -74,8 +75,8 @@ sleep_ms(long ms)
 static void
 test_run_capture(void **state)
 {
-	const char *argv[] = { "sh", "-c",
-		"echo out; echo err >&2; printf more; exit 3", NULL };
+	const char *argv[] = {"sh", "-c",
+	    "echo out; echo err >&2; printf more; exit 3", NULL};
 	struct tu_run r;
 
 	(void)state;
@@ -92,11 +93,12 @@ static void
 test_run_large_output(void **state)
 {
 	/* 4 MiB on each stream, interleaved: a naive reader deadlocks. */
-	const char *argv[] = { "sh", "-c",
-		"i=0; while [ $i -lt 64 ]; do "
-		"head -c 65536 /dev/zero | tr '\\0' o; "
-		"head -c 65536 /dev/zero | tr '\\0' e >&2; "
-		"i=$((i+1)); done", NULL };
+	const char *argv[] = {"sh", "-c",
+	    "i=0; while [ $i -lt 64 ]; do "
+	    "head -c 65536 /dev/zero | tr '\\0' o; "
+	    "head -c 65536 /dev/zero | tr '\\0' e >&2; "
+	    "i=$((i+1)); done",
+	    NULL};
 	struct tu_run r;
 	size_t i, len;
 
@@ -115,7 +117,7 @@ test_run_large_output(void **state)
 static void
 test_run_signal(void **state)
 {
-	const char *argv[] = { "sh", "-c", "kill -TERM $$; sleep 5", NULL };
+	const char *argv[] = {"sh", "-c", "kill -TERM $$; sleep 5", NULL};
 	struct tu_run r;
 
 	(void)state;
@@ -127,16 +129,15 @@ test_run_signal(void **state)
 static void
 test_run_env(void **state)
 {
-	const char *env[] = { "-TU_SELFTEST_GONE", "TU_SELFTEST_EMPTY=",
-		"TU_SELFTEST_SET=new", "TU_SELFTEST_TWICE=first",
-		"TU_SELFTEST_TWICE=second", NULL };
-	const char *argv[] = { "sh", "-c",
-		"echo \"${TU_SELFTEST_GONE-unset}|${TU_SELFTEST_EMPTY-unset}|"
-		"$TU_SELFTEST_SET|$TU_SELFTEST_KEPT|$TU_SELFTEST_TWICE\"",
-		NULL };
-	const char *later[] = { "TU_SELFTEST_GONE=x", "-TU_SELFTEST_GONE",
-		NULL };
-	const char *bad[] = { "NOEQUALS", "-A=b", "=x", NULL };
+	const char *env[] = {"-TU_SELFTEST_GONE",
+	    "TU_SELFTEST_EMPTY=", "TU_SELFTEST_SET=new",
+	    "TU_SELFTEST_TWICE=first", "TU_SELFTEST_TWICE=second", NULL};
+	const char *argv[] = {"sh", "-c",
+	    "echo \"${TU_SELFTEST_GONE-unset}|${TU_SELFTEST_EMPTY-unset}|"
+	    "$TU_SELFTEST_SET|$TU_SELFTEST_KEPT|$TU_SELFTEST_TWICE\"",
+	    NULL};
+	const char *later[] = {"TU_SELFTEST_GONE=x", "-TU_SELFTEST_GONE", NULL};
+	const char *bad[] = {"NOEQUALS", "-A=b", "=x", NULL};
 	struct tu_run r;
 
 	(void)state;
@@ -167,7 +168,7 @@ test_run_env(void **state)
 static void
 test_run_path_lookup(void **state)
 {
-	const char *argv[] = { "tu-selftest-tool", "arg", NULL };
+	const char *argv[] = {"tu-selftest-tool", "arg", NULL};
 	struct tu_run r;
 	char *dir, *tool, *pathenv;
 	const char *env[2];
@@ -177,7 +178,8 @@ test_run_path_lookup(void **state)
 	assert_non_null(dir);
 	tool = tu_path(dir, "bin/tu-selftest-tool");
 	assert_int_equal(tu_write_file(tool,
-	    "#!/bin/sh\necho \"tool $1 in $(pwd)\"\n"), 0);
+			     "#!/bin/sh\necho \"tool $1 in $(pwd)\"\n"),
+	    0);
 	assert_int_equal(chmod(tool, 0755), 0);
 	/* The child's PATH is searched, not ours. */
 	pathenv = tu_asprintf("PATH=%s/bin:%s", dir, getenv("PATH"));
@@ -199,9 +201,9 @@ test_run_path_lookup(void **state)
 static void
 test_run_cwd_stdin(void **state)
 {
-	const char *pwd[] = { "sh", "-c", "pwd -P", NULL };
-	const char *cat[] = { "cat", NULL };
-	const char *rel[] = { "./script.sh", NULL };
+	const char *pwd[] = {"sh", "-c", "pwd -P", NULL};
+	const char *cat[] = {"cat", NULL};
+	const char *rel[] = {"./script.sh", NULL};
 	struct tu_run r;
 	char *dir, *real, *script;
 
@@ -227,8 +229,7 @@ test_run_cwd_stdin(void **state)
 	assert_string_equal(r.out, "rel\n");
 	tu_run_free(&r);
 	/* A missing cwd: could not start. */
-	assert_int_equal(tu_run(&r, "/nonexistent/tu-selftest", NULL, pwd),
-	    -1);
+	assert_int_equal(tu_run(&r, "/nonexistent/tu-selftest", NULL, pwd), -1);
 	free(script);
 	free(real);
 	assert_int_equal(tu_rmrf(dir), 0);
@@ -238,8 +239,8 @@ test_run_cwd_stdin(void **state)
 static void
 test_run_not_found(void **state)
 {
-	const char *argv[] = { "tu-selftest-no-such-command", NULL };
-	const char *abs[] = { "/nonexistent/tu-selftest", NULL };
+	const char *argv[] = {"tu-selftest-no-such-command", NULL};
+	const char *abs[] = {"/nonexistent/tu-selftest", NULL};
 	struct tu_run r;
 
 	(void)state;
@@ -251,10 +252,10 @@ test_run_not_found(void **state)
 static void
 test_spawn_wait(void **state)
 {
-	const char *env[] = { "TU_SELFTEST_MSG=hello", NULL };
-	const char *argv[] = { "sh", "-c",
-		"echo $TU_SELFTEST_MSG; echo oops >&2; exit 7", NULL };
-	const char *sleeper[] = { "sleep", "30", NULL };
+	const char *env[] = {"TU_SELFTEST_MSG=hello", NULL};
+	const char *argv[] = {"sh", "-c",
+	    "echo $TU_SELFTEST_MSG; echo oops >&2; exit 7", NULL};
+	const char *sleeper[] = {"sleep", "30", NULL};
 	char *dir, *outp, *errp, *s;
 	pid_t pid;
 
@@ -293,7 +294,7 @@ test_sh(void **state)
 	s = tu_sh(NULL, "printf '%%s\\n' %s", "'a b'");
 	assert_string_equal(s, "a b");
 	free(s);
-	s = tu_sh("/", "pwd; echo");	/* only one newline is trimmed */
+	s = tu_sh("/", "pwd; echo"); /* only one newline is trimmed */
 	assert_string_equal(s, "/\n");
 	free(s);
 	assert_null(tu_sh(NULL, "echo expected failure >&2; exit %d", 4));
@@ -352,9 +353,11 @@ test_files(void **state)
 	assert_int_equal(tu_copy_tree(s, copy), 0);
 	q = tu_shquote(dir);
 	free(s);
-	s = tu_sh(NULL, "cd %s && diff -r src copy && "
+	s = tu_sh(NULL,
+	    "cd %s && diff -r src copy && "
 	    "test -x copy/run.sh && test -L copy/link && "
-	    "test -d copy/empty && readlink copy/link", q);
+	    "test -d copy/empty && readlink copy/link",
+	    q);
 	assert_non_null(s);
 	assert_string_equal(s, "a/b/c.txt");
 	free(s);
@@ -363,7 +366,7 @@ test_files(void **state)
 	assert_int_equal(st.st_mode & 0777, 0750);
 	free(g);
 
-	assert_int_equal(tu_mkdirs(f), -1);	/* a file is in the way */
+	assert_int_equal(tu_mkdirs(f), -1); /* a file is in the way */
 	free(f);
 	f = tu_path(dir, "x/y/z");
 	assert_int_equal(tu_mkdirs(f), 0);
@@ -372,7 +375,7 @@ test_files(void **state)
 
 	assert_int_equal(tu_rmrf(dir), 0);
 	assert_false(tu_exists(dir));
-	assert_int_equal(tu_rmrf(dir), 0);	/* missing is fine */
+	assert_int_equal(tu_rmrf(dir), 0); /* missing is fine */
 	free(copy);
 	free(q);
 	free(dir);
@@ -401,8 +404,7 @@ test_git(void **state)
 	f = tu_path(repo, "migrations/001_init.sql");
 	assert_int_equal(tu_write_file(f, "CREATE TABLE t (id int);\n"), 0);
 	assert_int_equal(gitrepo_commit_all(repo, "first: it's quoted"), 0);
-	assert_int_equal(tu_write_file(f, "CREATE TABLE t (id bigint);\n"),
-	    0);
+	assert_int_equal(tu_write_file(f, "CREATE TABLE t (id bigint);\n"), 0);
 	assert_int_equal(gitrepo_commit_all(repo, "second"), 0);
 	/* Nothing left to commit. */
 	assert_int_equal(gitrepo_commit_all(repo, "empty"), -1);
@@ -551,7 +553,8 @@ test_pg_databases(void **state)
 
 	assert_int_equal(pgcluster_dropdb(cluster, "selftest"), 0);
 	assert_int_equal(pgcluster_dropdb(cluster, "selftest"), 0);
-	s = pgcluster_psql(cluster, "postgres", "SELECT count(*) FROM "
+	s = pgcluster_psql(cluster, "postgres",
+	    "SELECT count(*) FROM "
 	    "pg_database WHERE datname IN ('selftest', 'we\"ird ''db''')");
 	assert_string_equal(s, "0");
 	free(s);
@@ -561,8 +564,8 @@ test_pg_databases(void **state)
 static void
 test_pg_sessions(void **state)
 {
-	const char *env_m[] = { "PGAPPNAME=migdir-selftest", NULL };
-	const char *env_o[] = { "PGAPPNAME=other", NULL };
+	const char *env_m[] = {"PGAPPNAME=migdir-selftest", NULL};
+	const char *env_o[] = {"PGAPPNAME=other", NULL};
 	const char *argv[6];
 	char *url, *psql, *s;
 	pid_t m, o;
@@ -584,11 +587,12 @@ test_pg_sessions(void **state)
 	assert_true(m > 0);
 	o = tu_spawn(NULL, env_o, argv, "/dev/null", "/dev/null");
 	assert_true(o > 0);
-	assert_int_equal(pgcluster_wait_sessions(cluster, "sessions", 1,
-	    10000), 1);
-	s = pgcluster_psql(cluster, "postgres", "SELECT count(*) FROM "
+	assert_int_equal(pgcluster_wait_sessions(cluster, "sessions", 1, 10000),
+	    1);
+	s = pgcluster_psql(cluster, "postgres",
+	    "SELECT count(*) FROM "
 	    "pg_stat_activity WHERE datname = 'sessions'");
-	assert_string_equal(s, "2");	/* "other" is not counted */
+	assert_string_equal(s, "2"); /* "other" is not counted */
 	free(s);
 	assert_int_equal(pgcluster_count_sessions(cluster, "postgres"), 0);
 
@@ -596,8 +600,8 @@ test_pg_sessions(void **state)
 	assert_int_equal(pgcluster_dropdb(cluster, "sessions"), 0);
 	assert_int_not_equal(tu_wait(m), 0);
 	assert_int_not_equal(tu_wait(o), 0);
-	assert_int_equal(pgcluster_wait_sessions(cluster, "sessions", 0,
-	    5000), 0);
+	assert_int_equal(pgcluster_wait_sessions(cluster, "sessions", 0, 5000),
+	    0);
 	free(psql);
 	free(url);
 }
@@ -651,8 +655,7 @@ test_pg_watchdog(void **state)
 			_exit(1);
 		pidfile = tu_path(c->datadir, "postmaster.pid");
 		pidtext = tu_read_file(pidfile);
-		s = tu_asprintf("%s\n%s", c->dir,
-		    pidtext ? pidtext : "0\n");
+		s = tu_asprintf("%s\n%s", c->dir, pidtext ? pidtext : "0\n");
 		n = write(p[1], s, strlen(s));
 		_exit(n == (ssize_t)strlen(s) ? 0 : 1);
 	}
@@ -701,7 +704,8 @@ test_pgtmp_sh(void **state)
 	q_pg = tu_shquote(pg);
 	q_psql = tu_shquote(psql);
 
-	s = tu_sh(NULL, "out=$(bash %s start %s) && eval \"$out\" && "
+	s = tu_sh(NULL,
+	    "out=$(bash %s start %s) && eval \"$out\" && "
 	    "test \"$PGHOST\" = %s/sock && test \"$PGUSER\" = postgres && "
 	    "%s -XAt -d postgres -c 'SELECT 40 + 2' && "
 	    "printf '%%s\\n' \"$out\" | grep -c '^export '",
@@ -716,8 +720,7 @@ test_pgtmp_sh(void **state)
 	free(s);
 	assert_false(tu_exists(pg));
 	/* Stopping what is not there fails cleanly. */
-	assert_null(tu_sh(NULL, "bash %s stop %s 2>/dev/null", q_script,
-	    q_pg));
+	assert_null(tu_sh(NULL, "bash %s stop %s 2>/dev/null", q_script, q_pg));
 	assert_null(tu_sh(NULL, "bash %s bogus 2>/dev/null", q_script));
 
 	free(q_script);
@@ -757,24 +760,24 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_run_capture),
-		cmocka_unit_test(test_run_large_output),
-		cmocka_unit_test(test_run_signal),
-		cmocka_unit_test(test_run_env),
-		cmocka_unit_test(test_run_path_lookup),
-		cmocka_unit_test(test_run_cwd_stdin),
-		cmocka_unit_test(test_run_not_found),
-		cmocka_unit_test(test_spawn_wait),
-		cmocka_unit_test(test_sh),
-		cmocka_unit_test(test_files),
-		cmocka_unit_test(test_git),
-		cmocka_unit_test(test_pg_env_scrubbed),
-		cmocka_unit_test(test_pg_layout),
-		cmocka_unit_test(test_pg_databases),
-		cmocka_unit_test(test_pg_sessions),
-		cmocka_unit_test(test_pg_second_cluster),
-		cmocka_unit_test(test_pg_watchdog),
-		cmocka_unit_test(test_pgtmp_sh),
+	    cmocka_unit_test(test_run_capture),
+	    cmocka_unit_test(test_run_large_output),
+	    cmocka_unit_test(test_run_signal),
+	    cmocka_unit_test(test_run_env),
+	    cmocka_unit_test(test_run_path_lookup),
+	    cmocka_unit_test(test_run_cwd_stdin),
+	    cmocka_unit_test(test_run_not_found),
+	    cmocka_unit_test(test_spawn_wait),
+	    cmocka_unit_test(test_sh),
+	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_git),
+	    cmocka_unit_test(test_pg_env_scrubbed),
+	    cmocka_unit_test(test_pg_layout),
+	    cmocka_unit_test(test_pg_databases),
+	    cmocka_unit_test(test_pg_sessions),
+	    cmocka_unit_test(test_pg_second_cluster),
+	    cmocka_unit_test(test_pg_watchdog),
+	    cmocka_unit_test(test_pgtmp_sh),
 	};
 	const char *slash;
 	int rc;

@@ -12,7 +12,7 @@
  * stderr; running out of memory aborts, which is fine in a test.
  */
 #ifndef _XOPEN_SOURCE
-#define _XOPEN_SOURCE 700	/* nftw() is an XSI interface of POSIX.1-2008 */
+#define _XOPEN_SOURCE 700 /* nftw() is an XSI interface of POSIX.1-2008 */
 #endif
 
 #include <sys/types.h>
@@ -133,7 +133,7 @@ tu_asprintf(const char *fmt, ...)
 char *
 tu_shquote(const char *s)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct buf b = {NULL, 0, 0};
 
 	buf_add(&b, "'", 1);
 	for (; *s != '\0'; s++) {
@@ -242,8 +242,10 @@ build_env(const char *const *edits)
 		;
 	for (nedits = 0; edits != NULL && edits[nedits] != NULL; nedits++)
 		if (parse_edit(edits[nedits], &name, &len) < 0) {
-			fprintf(stderr, "testutil: bad environment entry "
-			    "\"%s\"\n", edits[nedits]);
+			fprintf(stderr,
+			    "testutil: bad environment entry "
+			    "\"%s\"\n",
+			    edits[nedits]);
 			errno = EINVAL;
 			return NULL;
 		}
@@ -295,7 +297,7 @@ find_exec(const char *argv0, char *const *envp)
 			path = envp[i] + 5;
 	if (path == NULL)
 		path = "/usr/local/bin:/usr/bin:/bin";
-	for (seg = path; ; seg = end + 1) {
+	for (seg = path;; seg = end + 1) {
 		end = strchr(seg, ':');
 		if (end == NULL)
 			end = seg + strlen(seg);
@@ -358,7 +360,7 @@ start_child(const char *cwd, char *const *envp, const char *file,
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		execve(file, (char *const *)argv, envp);
-fail:
+	fail:
 		e = errno;
 		n = write(ep[1], &e, sizeof(e));
 		(void)n;
@@ -412,7 +414,7 @@ int
 tu_run(struct tu_run *out, const char *cwd, const char *const *env,
     const char *const *argv)
 {
-	struct buf bufs[2] = { { NULL, 0, 0 }, { NULL, 0, 0 } };
+	struct buf bufs[2] = {{NULL, 0, 0}, {NULL, 0, 0}};
 	struct pollfd pfd[2];
 	char chunk[65536];
 	int po[2], pe[2], devnull, nopen, i;
@@ -464,8 +466,8 @@ tu_run(struct tu_run *out, const char *cwd, const char *const *env,
 			n = read(pfd[i].fd, chunk, sizeof(chunk));
 			if (n > 0) {
 				buf_add(&bufs[i], chunk, (size_t)n);
-			} else if (n == 0 || (errno != EINTR &&
-			    errno != EAGAIN)) {
+			} else if (n == 0 ||
+			    (errno != EINTR && errno != EAGAIN)) {
 				close(pfd[i].fd);
 				pfd[i].fd = -1;
 				nopen--;
@@ -648,8 +650,9 @@ tu_mkdirs(const char *path)
 				if (e != EEXIST || stat(p, &st) < 0 ||
 				    !S_ISDIR(st.st_mode)) {
 					fprintf(stderr, "tu_mkdirs: %s: %s\n",
-					    p, e == EEXIST ? "not a directory" :
-					    strerror(e));
+					    p,
+					    e == EEXIST ? "not a directory"
+							: strerror(e));
 					rc = -1;
 				}
 			}
@@ -714,7 +717,7 @@ tu_write_file(const char *path, const char *content)
 char *
 tu_read_file(const char *path)
 {
-	struct buf b = { NULL, 0, 0 };
+	struct buf b = {NULL, 0, 0};
 	char chunk[65536];
 	ssize_t n;
 	int fd;
@@ -828,8 +831,10 @@ copy_any(const char *from, const char *to)
 	if (S_ISLNK(st.st_mode))
 		return copy_link(from, to, &st) < 0 ? -1 : 0;
 	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "tu_copy_tree: %s: not a file, directory or "
-		    "link\n", from);
+		fprintf(stderr,
+		    "tu_copy_tree: %s: not a file, directory or "
+		    "link\n",
+		    from);
 		return -1;
 	}
 	created = 1;
@@ -858,7 +863,7 @@ copy_any(const char *from, const char *to)
 	}
 	closedir(d);
 	if (rc < 0)
-		return -2;	/* already reported */
+		return -2; /* already reported */
 	if (created && chmod(to, st.st_mode & 07777) < 0)
 		goto fail;
 	return 0;

@@ -14,9 +14,9 @@
 
 /* The outcome of tu_run(). */
 struct tu_run {
-	int status;	/* exit code, or 128+signal */
-	char *out;	/* everything written to stdout, NUL-terminated */
-	char *err;	/* everything written to stderr, NUL-terminated */
+	int status; /* exit code, or 128+signal */
+	char *out;  /* everything written to stdout, NUL-terminated */
+	char *err;  /* everything written to stderr, NUL-terminated */
 };
 
 /*
@@ -47,8 +47,8 @@ void tu_run_free(struct tu_run *r);
  * child's pid, to be collected with tu_wait(), or -1 if it could not be
  * started.
  */
-pid_t tu_spawn(const char *cwd, const char *const *env,
-    const char *const *argv, const char *out_path, const char *err_path);
+pid_t tu_spawn(const char *cwd, const char *const *env, const char *const *argv,
+    const char *out_path, const char *err_path);
 
 /* Wait for pid; returns its exit code, 128+signal, or -1 on error. */
 int tu_wait(pid_t pid);

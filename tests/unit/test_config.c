@@ -387,8 +387,8 @@ test_config_untracked_environments_are_an_error_with_a_hint(void **state)
 
 	mg_error_clear();
 	assert_int_equal(cfg_load(&cfg, path), MG_ERROR);
-	assert_string_equal(
-	    mg_error_last()->message, "3 environments and none is tracked");
+	assert_string_equal(mg_error_last()->message,
+	    "3 environments and none is tracked");
 	assert_string_equal(mg_error_last()->file, path);
 	assert_non_null(mg_error_last()->hint);
 	assert_non_null(strstr(mg_error_last()->hint, "tracked = NAME"));

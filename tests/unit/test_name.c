@@ -299,8 +299,8 @@ test_name_normalize_description_accepts_what_a_user_types(void **state)
 		struct buf b = BUF_INIT;
 
 		buf_puts(&b, "stale");
-		assert_int_equal(
-		    name_normalize_description(&b, cases[i].typed), 0);
+		assert_int_equal(name_normalize_description(&b, cases[i].typed),
+		    0);
 		assert_string_equal(b.ptr, cases[i].want);
 		buf_release(&b);
 	}
@@ -331,8 +331,8 @@ test_name_normalize_description_refuses_unsafe_text(void **state)
 		struct buf b = BUF_INIT;
 
 		mg_error_clear();
-		assert_int_equal(
-		    name_normalize_description(&b, cases[i].typed), MG_ERROR);
+		assert_int_equal(name_normalize_description(&b, cases[i].typed),
+		    MG_ERROR);
 		if (!strstr(mg_error_last()->message, cases[i].words))
 			fail_msg("\"%s\": \"%s\" lacks \"%s\"", cases[i].typed,
 			    mg_error_last()->message, cases[i].words);

@@ -115,8 +115,8 @@ fx_build(struct fixture *fx, const struct mspec *m, size_t nm,
 		fx->scan.present |= m[i].fwd | m[i].rb;
 	}
 	if (fx->scan.n > 1)
-		qsort(
-		    fx->scan.v, fx->scan.n, sizeof(*fx->scan.v), cmp_migration);
+		qsort(fx->scan.v, fx->scan.n, sizeof(*fx->scan.v),
+		    cmp_migration);
 	for (i = 0; i < nr; i++) {
 		struct row *row = rows_add(&fx->rows);
 
@@ -327,8 +327,8 @@ test_plan_tracked_states_and_problems_follow_the_table(void **state)
 			    cases[i].name, e->state, e->problems,
 			    cases[i].state, cases[i].problems);
 		assert_ptr_equal(e->m, &fx.scan.v[0]);
-		assert_ptr_equal(
-		    e->row, cases[i].has_row ? &fx.rows.v[0] : NULL);
+		assert_ptr_equal(e->row,
+		    cases[i].has_row ? &fx.rows.v[0] : NULL);
 		fx_release(&fx);
 	}
 }
@@ -455,8 +455,8 @@ test_plan_moves_missing_from_head_are_uncommitted(void **state)
 
 	(void)state;
 	for (i = 0; i < NCASES(cases); i++) {
-		struct rspec r = {
-		    "20230601_a", cases[i].active, SUM, RBSUM, 100};
+		struct rspec r = {"20230601_a", cases[i].active, SUM, RBSUM,
+		    100};
 		struct fixture fx;
 
 		fx_build(&fx, &cases[i].m, 1, &r, 1, &tracked_git);
@@ -595,18 +595,20 @@ test_plan_problem_names_and_texts(void **state)
 	e.newest_applied = "20230609_newer";
 	snprintf(e.sum, sizeof(e.sum), "%s", SUM2);
 	for (i = 0; i < NCASES(cases); i++) {
-		assert_string_equal(
-		    plan_problem_name(cases[i].p), cases[i].name);
-		assert_ptr_equal(
-		    plan_problem_text(&e, cases[i].p, out, sizeof(out)), out);
+		assert_string_equal(plan_problem_name(cases[i].p),
+		    cases[i].name);
+		assert_ptr_equal(plan_problem_text(&e, cases[i].p, out,
+				     sizeof(out)),
+		    out);
 		if (!strstr(out, cases[i].words))
 			fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].name, out,
 			    cases[i].words);
 	}
-	assert_string_equal(
-	    plan_problem_name((enum problem)(1 << 20)), "unknown");
-	assert_string_equal(
-	    plan_problem_text(&e, (enum problem)0, out, sizeof(out)), "");
+	assert_string_equal(plan_problem_name((enum problem)(1 << 20)),
+	    "unknown");
+	assert_string_equal(plan_problem_text(&e, (enum problem)0, out,
+				sizeof(out)),
+	    "");
 	/* a small buffer is cut, not overrun */
 	plan_problem_text(&e, PB_DRIFT, out, 8);
 	assert_int_equal(strlen(out), 7);
@@ -644,11 +646,11 @@ test_plan_apply_finishes_moves_before_running_pending(void **state)
 
 	(void)state;
 	fx_build(&fx, m, NCASES(m), r, NCASES(r), &tracked_db);
-	assert_int_equal(
-	    fx_entry(&fx, "20230602_b")->problems, PB_FINISH_APPLY);
+	assert_int_equal(fx_entry(&fx, "20230602_b")->problems,
+	    PB_FINISH_APPLY);
 	assert_int_equal(fx_entry(&fx, "20230603_c")->problems, PB_SPLIT_PAIR);
-	assert_int_equal(
-	    fx_entry(&fx, "20230604_d")->problems, PB_FINISH_ROLLBACK);
+	assert_int_equal(fx_entry(&fx, "20230604_d")->problems,
+	    PB_FINISH_ROLLBACK);
 	assert_int_equal(plan_apply(&s, fx.e, fx.n, &tracked_db, &o), 0);
 	/*
 	 * b is not run again; d's rollback was the last thing asked for,
@@ -728,20 +730,20 @@ test_plan_apply_honours_to_and_step(void **state)
 		o.step = cases[i].step;
 		fx_build(&fx, apply_m, NCASES(apply_m), apply_r,
 		    NCASES(apply_r), &tracked_db);
-		assert_int_equal(
-		    plan_apply(&s, fx.e, fx.n, &tracked_db, &o), 0);
+		assert_int_equal(plan_apply(&s, fx.e, fx.n, &tracked_db, &o),
+		    0);
 		if (s.n != cases[i].n)
 			fail_msg("case %zu: %zu steps, want %zu", i, s.n,
 			    cases[i].n);
 		for (j = 0; j < s.n; j++) {
 			assert_int_equal(s.v[j].run, 1);
 			/* in run order, starting with the oldest pending */
-			assert_int_equal(
-			    s.v[j].entry, fx_index(&fx, "20230602_b") + j);
+			assert_int_equal(s.v[j].entry,
+			    fx_index(&fx, "20230602_b") + j);
 		}
 		if (cases[i].last)
-			assert_string_equal(
-			    fx.e[s.v[s.n - 1].entry].version, cases[i].last);
+			assert_string_equal(fx.e[s.v[s.n - 1].entry].version,
+			    cases[i].last);
 		steps_release(&s);
 		fx_release(&fx);
 	}
@@ -767,8 +769,8 @@ test_plan_apply_to_an_unknown_version_is_refused(void **state)
 		struct steps s;
 
 		o.to = targets[i];
-		fx_build(
-		    &fx, apply_m, NCASES(apply_m), r, NCASES(r), &tracked_db);
+		fx_build(&fx, apply_m, NCASES(apply_m), r, NCASES(r),
+		    &tracked_db);
 		mg_error_clear();
 		assert_error(plan_apply(&s, fx.e, fx.n, &tracked_db, &o),
 		    MG_ERROR, "in the folders");
@@ -1011,16 +1013,16 @@ test_plan_rollback_undoes_the_most_recently_applied_first(void **state)
 		o.to = cases[i].to;
 		o.step = cases[i].step;
 		o.all = cases[i].all;
-		fx_build(
-		    &fx, rb_m, NCASES(rb_m), rb_r, NCASES(rb_r), &tracked_db);
+		fx_build(&fx, rb_m, NCASES(rb_m), rb_r, NCASES(rb_r),
+		    &tracked_db);
 		if (plan_rollback(&s, fx.e, fx.n, &tracked_db, &o) != 0)
 			fail_msg("case %zu: %s", i, mg_error_last()->message);
 		if (s.n != cases[i].n)
 			fail_msg("case %zu: %zu steps, want %zu", i, s.n,
 			    cases[i].n);
 		for (j = 0; j < s.n; j++) {
-			assert_string_equal(
-			    fx.e[s.v[j].entry].version, cases[i].order[j]);
+			assert_string_equal(fx.e[s.v[j].entry].version,
+			    cases[i].order[j]);
 			assert_int_equal(s.v[j].run, 1);
 			assert_int_equal(s.v[j].from, FOLDER_APPLIED);
 			assert_int_equal(s.v[j].to, FOLDER_PENDING);

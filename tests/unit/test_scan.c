@@ -338,8 +338,8 @@ test_scan_path_names_forward_and_rollback_files(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf b = BUF_INIT;
 
-		scan_path(
-		    &b, "m", cases[i].folder, "20230601_x", cases[i].kind);
+		scan_path(&b, "m", cases[i].folder, "20230601_x",
+		    cases[i].kind);
 		assert_string_equal(b.ptr, cases[i].want);
 		buf_release(&b);
 	}

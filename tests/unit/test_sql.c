@@ -217,20 +217,20 @@ test_sql_whole_file_wrapper_is_merged_into_migdirs_transaction(void **state)
 		assert_int_equal(s->wrapped, 1);
 		assert_int_equal(s->whole, 1);
 		assert_int_equal(s->transactional, 1);
-		assert_int_equal(
-		    s->stmts[0].flags & SQL_TX_BEGIN, SQL_TX_BEGIN);
+		assert_int_equal(s->stmts[0].flags & SQL_TX_BEGIN,
+		    SQL_TX_BEGIN);
 		assert_string_equal(s->stmts[0].what, "BEGIN");
-		assert_int_equal(
-		    s->stmts[s->n - 1].flags & SQL_TX_COMMIT, SQL_TX_COMMIT);
+		assert_int_equal(s->stmts[s->n - 1].flags & SQL_TX_COMMIT,
+		    SQL_TX_COMMIT);
 		assert_string_equal(s->stmts[s->n - 1].what, "COMMIT");
 		first = sql_script_stmt(s, 0);
 		last = sql_script_stmt(s, cases[i].nrun - 1);
 		assert_int_equal(first->len, strlen(cases[i].first));
-		assert_memory_equal(
-		    s->text + first->off, cases[i].first, first->len);
+		assert_memory_equal(s->text + first->off, cases[i].first,
+		    first->len);
 		assert_int_equal(last->len, strlen(cases[i].last));
-		assert_memory_equal(
-		    s->text + last->off, cases[i].last, last->len);
+		assert_memory_equal(s->text + last->off, cases[i].last,
+		    last->len);
 		sql_script_free(s);
 	}
 }
@@ -347,11 +347,11 @@ test_sql_refuses_what_can_never_run_with_a_locus(void **state)
 		int rc;
 
 		mg_error_clear();
-		rc = sql_parse_script(
-		    &s, PATH, cases[i].text, strlen(cases[i].text));
+		rc = sql_parse_script(&s, PATH, cases[i].text,
+		    strlen(cases[i].text));
 		if (rc != MG_ERROR)
-			fail_msg(
-			    "case %zu: rc %d for\n%s", i, rc, cases[i].text);
+			fail_msg("case %zu: rc %d for\n%s", i, rc,
+			    cases[i].text);
 		assert_null(s);
 		err = mg_error_last();
 		assert_int_equal(err->code, MG_ERROR);
@@ -386,8 +386,8 @@ test_sql_refuses_a_nul_byte_where_it_is(void **state)
 		struct sql_script *s = NULL;
 
 		mg_error_clear();
-		assert_int_equal(
-		    sql_parse_script(&s, PATH, cases[i].text, cases[i].len),
+		assert_int_equal(sql_parse_script(&s, PATH, cases[i].text,
+				     cases[i].len),
 		    MG_ERROR);
 		assert_null(s);
 		assert_non_null(strstr(mg_error_last()->message, "NUL byte"));
@@ -456,10 +456,10 @@ test_sql_detects_statements_that_cannot_run_in_a_transaction(void **state)
 			fail_msg("case %zu: transactional", i);
 		assert_string_equal(s->reason, cases[i].what);
 		assert_int_equal(s->reason_stmt, cases[i].reason_stmt);
-		assert_int_equal(
-		    s->stmts[s->reason_stmt].flags & SQL_NO_TX, SQL_NO_TX);
-		assert_string_equal(
-		    s->stmts[s->reason_stmt].what, cases[i].what);
+		assert_int_equal(s->stmts[s->reason_stmt].flags & SQL_NO_TX,
+		    SQL_NO_TX);
+		assert_string_equal(s->stmts[s->reason_stmt].what,
+		    cases[i].what);
 		/* every statement runs, in order, nothing merged */
 		assert_int_equal(s->nrun, s->n);
 		assert_int_equal(s->run[s->n - 1], s->n - 1);
@@ -487,7 +487,8 @@ test_sql_no_transaction_marker_is_a_line_of_its_own(void **state)
 	    {"-- MIGDIR:NO-TRANSACTION\nSELECT 1;", 0},
 	    /* inside a statement it is the statement's text, not a marker */
 	    {"CREATE FUNCTION f() RETURNS int AS $$\n"
-	     "-- migdir:no-transaction\nSELECT 1\n$$ LANGUAGE sql;\n", 0},
+	     "-- migdir:no-transaction\nSELECT 1\n$$ LANGUAGE sql;\n",
+		0},
 	    {"SELECT '\n-- migdir:no-transaction\n';\n", 0},
 	};
 	size_t i;
@@ -500,8 +501,8 @@ test_sql_no_transaction_marker_is_a_line_of_its_own(void **state)
 			fail_msg("case %zu: marked %d", i, s->marked);
 		assert_int_equal(s->transactional, !cases[i].marked);
 		if (cases[i].marked)
-			assert_string_equal(
-			    s->reason, "-- migdir:no-transaction");
+			assert_string_equal(s->reason,
+			    "-- migdir:no-transaction");
 		sql_script_free(s);
 	}
 }
@@ -564,12 +565,12 @@ test_sql_enum_value_used_later_forces_no_transaction(void **state)
 	for (i = 0; i < NCASES(cases); i++) {
 		struct sql_script *s = parse_ok(cases[i].text);
 
-		assert_int_equal(
-		    s->stmts[cases[i].add_stmt].flags & SQL_ENUM_ADD,
+		assert_int_equal(s->stmts[cases[i].add_stmt].flags &
+			SQL_ENUM_ADD,
 		    SQL_ENUM_ADD);
 		if (s->transactional != cases[i].transactional)
-			fail_msg(
-			    "case %zu: transactional %d", i, s->transactional);
+			fail_msg("case %zu: transactional %d", i,
+			    s->transactional);
 		if (!cases[i].transactional) {
 			assert_string_equal(s->reason,
 			    "ALTER TYPE ... ADD VALUE used later in the file");
@@ -648,8 +649,8 @@ test_sql_syntax_error_returns_a_script_with_the_parsers_locus(void **state)
 		int line, col;
 		const char *message; /* the parser's message starts so */
 		const char *src_line;
-		size_t n, nrun;       /* statements split, and to run */
-		size_t off, end;      /* of the first one to run */
+		size_t n, nrun;  /* statements split, and to run */
+		size_t off, end; /* of the first one to run */
 	} cases[] = {
 	    /* the scanner cannot account for every byte: nothing to run */
 	    {"SELEC 1;", 1, 1, "syntax error at or near \"SELEC\"", "SELEC 1;",
@@ -679,8 +680,8 @@ test_sql_syntax_error_returns_a_script_with_the_parsers_locus(void **state)
 		int rc;
 
 		mg_error_clear();
-		rc = sql_parse_script(
-		    &s, PATH, cases[i].text, strlen(cases[i].text));
+		rc = sql_parse_script(&s, PATH, cases[i].text,
+		    strlen(cases[i].text));
 		assert_int_equal(rc, MG_ESQL);
 		assert_non_null(s);
 		assert_int_equal(s->parsed, 0);
@@ -742,15 +743,15 @@ test_sql_unparsed_files_are_classified_by_their_statement_heads(void **state)
 	(void)state;
 	for (i = 0; i < NCASES(cases); i++) {
 		struct sql_script *s = NULL;
-		int rc = sql_parse_script(
-		    &s, PATH, cases[i].text, strlen(cases[i].text));
+		int rc = sql_parse_script(&s, PATH, cases[i].text,
+		    strlen(cases[i].text));
 
 		if (rc != cases[i].rc)
 			fail_msg("case %zu: rc %d, want %d", i, rc,
 			    cases[i].rc);
 		if (rc == MG_ESQL) {
-			assert_int_equal(
-			    s->transactional, cases[i].transactional);
+			assert_int_equal(s->transactional,
+			    cases[i].transactional);
 			if (cases[i].reason)
 				assert_string_equal(s->reason, cases[i].reason);
 		} else
