@@ -404,7 +404,12 @@ test_apply_refuses_names_that_are_not_migration_names(void **state)
 		r = sc_migdir(p, NULL, "status", NULL);
 		sc_expect_contains(r->out, "not a migration name");
 		sc_run_free(r);
-		unlink(tu_path(p->dir, bad[i]));
+		{
+			char *path = tu_path(p->dir, bad[i]);
+
+			unlink(path);
+			free(path);
+		}
 	}
 	assert_null(sc_psql(p, "SELECT 1 FROM evil"));
 	assert_null(sc_psql(p, "SELECT 1 FROM a"));
