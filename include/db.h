@@ -176,6 +176,9 @@ int db_record_failure(struct db *db, const struct db_unit *u,
 /* Free the strings of a failure. */
 void db_failure_release(struct db_failure *f);
 
+/* libpq's version, "15.18" (static). */
+const char *db_library_version(void);
+
 /* Has SIGINT arrived during a db call? */
 int db_interrupted(void);
 

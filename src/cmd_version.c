@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "db.h"
 #include "report.h"
 #include "sql.h"
 #include "vcs.h"
@@ -38,6 +39,8 @@ cmd_version(struct ctx *ctx, int argc, char **argv)
 		json_t *o = json_pack("{s:s}", "version", MIGDIR_VERSION);
 
 		if (ctx->verbosity > 0) {
+			json_object_set_new(o, "libpq",
+			    json_string(db_library_version()));
 			json_object_set_new(o, "libgit2",
 			    json_string(vcs_library_version()));
 			json_object_set_new(o, "parser",
@@ -48,6 +51,7 @@ cmd_version(struct ctx *ctx, int argc, char **argv)
 	}
 	rp_result("migdir %s\n", MIGDIR_VERSION);
 	if (ctx->verbosity > 0) {
+		rp_result("libpq %s\n", db_library_version());
 		rp_result("libgit2 %s\n", vcs_library_version());
 		rp_result("PostgreSQL parser (libpg_query) %d.%d\n",
 		    sql_parser_version() / 10000, sql_parser_version() % 10000);

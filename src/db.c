@@ -87,7 +87,8 @@
 	X(PQresultErrorMessage) \
 	X(PQexecParams) \
 	X(PQputCopyEnd) \
-	X(PQgetCopyData)
+	X(PQgetCopyData) \
+	X(PQlibVersion)
 /* clang-format on */
 
 static struct {
@@ -197,6 +198,21 @@ remove_handler(void)
 	cancel_owner = NULL;
 	if (c)
 		pq.PQfreeCancel(c);
+}
+
+const char *
+db_library_version(void)
+{
+	static char v[32];
+	int n;
+
+	if (pq_load() < 0) {
+		mg_error_clear();
+		return "unavailable";
+	}
+	n = pq.PQlibVersion();
+	snprintf(v, sizeof(v), "%d.%d", n / 10000, n % 10000);
+	return v;
 }
 
 int
