@@ -26,6 +26,12 @@ int cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 int cmd_plan_steps(struct state *st, const struct run_args *a,
     struct steps *out);
 
+/*
+ * Refuse *.sql files whose names are not migration names (apply would
+ * skip them silently): prints each, returns MG_ERROR, or 0 if none.
+ */
+int cmd_refuse_strays(const struct state *st);
+
 /* Print every blocking problem; MG_EDRIFT if there is one, else 0. */
 int cmd_explain_blockers(struct state *st, const char *action);
 
@@ -38,6 +44,15 @@ void *cmd_run_json(const struct state *st, const struct run *r,
 
 /* Print each line of text with rp_info. */
 void cmd_print_lines(const char *text);
+
+/*
+ * Open the state (need: NEED_* of state.h), refuse strays (apply), plan
+ * and prepare the run: everything but running it.  cmd_release_run frees
+ * what it made, whatever it returned.
+ */
+int cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
+    struct state *st, struct steps *steps, struct run *r);
+void cmd_release_run(struct state *st, struct steps *steps, struct run *r);
 
 /*
  * The shared body of apply and rollback: plan, prepare, confirm (rollback

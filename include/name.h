@@ -68,6 +68,14 @@ void name_forward_file(struct buf *out, const char *version);
  */
 int name_normalize_description(struct buf *out, const char *typed);
 
+/*
+ * Binary search n elements of `size` bytes, sorted in run order by the
+ * version string each holds at byte offset `off` (a char *), for version.
+ * Returns the element or NULL.
+ */
+const void *name_bsearch(const void *base, size_t n, size_t size, size_t off,
+    const char *version);
+
 /* Is version a syntactically valid forward version?  (1 or 0) */
 int name_is_version(const char *version);
 

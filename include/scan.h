@@ -65,6 +65,9 @@ const struct migration *scan_find(const struct scan *s, const char *version);
  */
 int migration_folder(const struct migration *m);
 
+/* The first folder (pending, applied, archive order) in a mask, or -1. */
+int folder_lowest(unsigned mask);
+
 /* Number of bits set in a folder mask. */
 int folder_count(unsigned mask);
 

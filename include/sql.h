@@ -73,10 +73,12 @@ struct sql_script {
  * Parse text (len bytes, NUL-terminated) read from path.
  *
  * Returns 0 and a script on success.  When the parser rejects the file, the
- * script is still returned (with parsed = 0, one statement covering the
- * whole text, and the parser's message and locus) together with MG_ESQL
- * and the same error recorded with mg_error_set: callers decide whether a
- * newer server may accept what PostgreSQL 15's grammar does not.  Returns
+ * script is still returned with MG_ESQL and the parser's message and locus
+ * (parsed = 0, parse_error, parse_line, parse_col; the same error recorded
+ * with mg_error_set): its statements are the scanner's split, classified
+ * by their heads and shaped as usual, or none (n = 0) when the scanner
+ * cannot account for every byte.  Callers decide whether a newer server
+ * may accept what PostgreSQL 15's grammar does not.  Returns
  * MG_ERROR (and no script) for files that can never run: a NUL byte,
  * transaction control migdir cannot honour (BEGIN without COMMIT, a BEGIN
  * inside a block, COMMIT without BEGIN, ROLLBACK or PREPARE TRANSACTION;

@@ -31,27 +31,16 @@ int
 cmd_plan(struct ctx *ctx, int argc, char **argv)
 {
 	struct run_args a;
-	struct state st;
+	struct state st = {0};
 	struct steps steps = {0};
 	struct run r = {0};
 	int rc;
 
-	if ((rc = cmd_run_options(ctx, "plan", argc, argv, &a)) < 0)
+	if ((rc = cmd_run_options(ctx, "plan", argc, argv, &a)) < 0 ||
+	    (rc = ctx_config(ctx)) < 0)
 		return rc;
-	if ((rc = ctx_config(ctx)) < 0 ||
-	    (rc = state_open(&st, ctx, NEED_DB)) < 0)
-		return rc;
-	rc = cmd_plan_steps(&st, &a, &steps);
-	if (rc == MG_ENOTFOUND && a.rollback) {
-		mg_error_clear();
-		rc = 0;
-	}
-	if (rc == 0 &&
-	    (rc = run_prepare(&r, &st, &steps,
-		 a.rollback ? RUN_ROLLBACK : RUN_APPLY)) == 0)
+	if ((rc = cmd_prepare_run(ctx, &a, NEED_DB, &st, &steps, &r)) == 0)
 		cmd_plan_show(&st, &r, a.rollback ? RUN_ROLLBACK : RUN_APPLY);
-	run_release(&r);
-	steps_release(&steps);
-	state_close(&st);
+	cmd_release_run(&st, &steps, &r);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "name.h"
 #include "report.h"
+#include "xalloc.h"
 #include "banned.h"
 
 static const char *
@@ -166,19 +167,24 @@ explain_drift(struct state *st, const struct entry *e)
 		buf_release(&paths[f]);
 }
 
+#define MAX_LISTED 10
+
 int
 cmd_explain_blockers(struct state *st, const char *action)
 {
-	size_t *idx = calloc(st->n + 1, sizeof(*idx)), k, i;
+	size_t *idx = xcalloc(st->n + 1, sizeof(*idx)), k, i, no_row = 0,
+	       recorded = 0;
 	char why[256];
 
-	if (!idx)
-		return mg_error_set(MG_ERROR, "out of memory");
 	k = plan_blockers(st->e, st->n, idx);
 	for (i = 0; i < k; i++) {
 		const struct entry *e = &st->e[idx[i]];
 		unsigned bit;
 
+		if (e->problems & PB_NO_ROW)
+			no_row++;
+		if (i >= MAX_LISTED)
+			continue;
 		for (bit = 1; bit <= PB_UNREADABLE; bit <<= 1)
 			if (e->problems & bit & PB_BLOCKING)
 				rp_error("%s %s", e->version,
@@ -187,14 +193,27 @@ cmd_explain_blockers(struct state *st, const char *action)
 		if (e->problems & PB_DRIFT)
 			explain_drift(st, e);
 	}
+	if (k > MAX_LISTED)
+		rp_error("... and %zu more (migdir status lists them all)",
+		    k - MAX_LISTED);
+	for (i = 0; i < st->n; i++)
+		if (st->e[i].row && st->e[i].row->active)
+			recorded++;
 	free(idx);
 	if (k == 0)
 		return 0;
 	mg_error_set(MG_EDRIFT, "cannot %s: %zu migration%s need%s attention",
 	    action, k, plural(k), k == 1 ? "s" : "");
-	mg_error_hint("Nothing has run. migdir status lists every problem; "
-		      "a file changed after it was applied must be restored "
-		      "(git checkout) or its change made a new migration.");
+	if (no_row == k && recorded == 0)
+		mg_error_hint("This database records none of the migrations in "
+			      "applied/ and archive/: check that it is the "
+			      "tracked environment's (--database-url, "
+			      "migdir.ini).");
+	else
+		mg_error_hint("Nothing has run. migdir status lists every "
+			      "problem; a file changed after it was applied "
+			      "must be restored (git checkout) or its change "
+			      "made a new migration.");
 	return MG_EDRIFT;
 }
 
@@ -395,15 +414,19 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 	char dur[32];
 	const char *done = kind == RUN_ROLLBACK ? "Rolled back" : "Applied";
 	long long usec = 0;
-	size_t i;
+	size_t i, moved = 0;
 
 	for (i = 0; i < r->n; i++)
 		usec += r->items[i].usec;
-	/* when the first migration failed, its own line says it all */
-	if (!(r->nrun && !r->ndone && r->failed_item >= 0)) {
-		if (r->nrun == 0)
-			rp_out("Finished %zu interrupted move%s", r->n,
-			    plural(r->n));
+	for (i = 0; i < r->n; i++)
+		if (!r->items[i].step->run && r->items[i].moved)
+			moved++;
+	/* when the first migration failed and nothing else happened, its
+	   own line says it all */
+	if (!(r->nrun && !r->ndone && r->failed_item >= 0 && !moved)) {
+		if (r->nrun == 0 || (!r->ndone && moved))
+			rp_out("Finished %zu interrupted move%s", moved,
+			    plural(moved));
 		else
 			rp_out("%s %zu migration%s in %s", done, r->ndone,
 			    plural(r->ndone), rp_duration(dur, usec));
@@ -421,7 +444,12 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 		const struct run_item *it = &r->items[r->failed_item];
 		const struct db_unit *u = it->unit;
 
-		if (!u->transactional && u->stmts_done > 0)
+		if (!u->transactional && u->fail.in_bookkeeping)
+			rp_out("%s: its %zu statement%s ran without a "
+			       "transaction and stay done, but migdir could "
+			       "not record it.\n",
+			    it->e->version, u->nstmts, plural(u->nstmts));
+		else if (!u->transactional && u->stmts_done > 0)
 			rp_out("%s stopped at statement %zu of %zu: the %zu "
 			       "before it ran without a transaction and stay "
 			       "done.\n",
@@ -438,8 +466,8 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
  * A *.sql file whose name is not a migration name would be skipped
  * silently by apply; a DBA who put it there meant it to run.
  */
-static int
-refuse_strays(const struct state *st)
+int
+cmd_refuse_strays(const struct state *st)
 {
 	size_t i;
 
@@ -456,9 +484,8 @@ refuse_strays(const struct state *st)
 	return MG_ERROR;
 }
 
-/* Open the state, refuse strays, plan and prepare: everything but run. */
-static int
-prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
+int
+cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
     struct state *st, struct steps *steps, struct run *r)
 {
 	enum run_kind kind = a->rollback ? RUN_ROLLBACK : RUN_APPLY;
@@ -466,7 +493,7 @@ prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
 
 	if ((rc = state_open(st, ctx, need)) < 0)
 		return rc;
-	if (!a->rollback && (rc = refuse_strays(st)) < 0)
+	if (!a->rollback && (rc = cmd_refuse_strays(st)) < 0)
 		return rc;
 	rc = cmd_plan_steps(st, a, steps);
 	if (rc == MG_ENOTFOUND && a->rollback) {
@@ -478,8 +505,8 @@ prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
 	return run_prepare(r, st, steps, kind);
 }
 
-static void
-release_run(struct state *st, struct steps *steps, struct run *r)
+void
+cmd_release_run(struct state *st, struct steps *steps, struct run *r)
 {
 	run_release(r);
 	steps_release(steps);
@@ -515,9 +542,12 @@ ask_rollback(struct ctx *ctx, const struct run_args *a, char **asked)
 	int rc;
 
 	*asked = NULL;
-	if ((rc = prepare_run(ctx, a, NEED_DB, &st, &steps, &r)) < 0)
+	if ((rc = cmd_prepare_run(ctx, a, NEED_DB, &st, &steps, &r)) < 0)
 		goto out;
-	cmd_plan_show(&st, &r, RUN_ROLLBACK);
+	/* with --json the run prints the one document; the plan only when
+	   there is no run */
+	if (!ctx->json || r.n == 0)
+		cmd_plan_show(&st, &r, RUN_ROLLBACK);
 	if (r.n == 0)
 		goto out;
 	state_db_display(&where, &st);
@@ -531,7 +561,7 @@ ask_rollback(struct ctx *ctx, const struct run_args *a, char **asked)
 out:
 	buf_release(&q);
 	buf_release(&where);
-	release_run(&st, &steps, &r);
+	cmd_release_run(&st, &steps, &r);
 	return rc;
 }
 
@@ -556,7 +586,7 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 	    isatty(STDIN_FILENO) && isatty(STDERR_FILENO) &&
 	    ((rc = ask_rollback(ctx, &a, &asked)) < 0 || !asked))
 		return rc;
-	if ((rc = prepare_run(ctx, &a,
+	if ((rc = cmd_prepare_run(ctx, &a,
 		 a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE, &st, &steps, &r)) <
 	    0)
 		goto out;
@@ -590,6 +620,6 @@ out:
 	free(asked);
 	free(now);
 	buf_release(&where);
-	release_run(&st, &steps, &r);
+	cmd_release_run(&st, &steps, &r);
 	return rc;
 }

@@ -178,7 +178,8 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 		if (e->problems & PB_FIXABLE)
 			fixable++;
 		print_entry(e, width);
-		json_array_append_new(list, entry_json(e));
+		if (ctx->json)
+			json_array_append_new(list, entry_json(e));
 	}
 	strays = json_array();
 	for (i = 0; i < st.scan.nstrays; i++) {

@@ -16,7 +16,6 @@
  * Every statement migdir writes itself is prepared or parameterised, and
  * names the bookkeeping tables through PQescapeIdentifier.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +27,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "dl.h"
 #include "error.h"
 #include "report.h"
 #include "xalloc.h"
@@ -102,22 +102,19 @@ static int pq_loaded;
 static int
 pq_load(void)
 {
-	void *h, *sym;
+	static const struct dl_sym syms[] = {
+#define X(f) {#f, &pq.f},
+	    PQ_FUNCS(X)
+#undef X
+	};
+	int error;
 
 	if (pq_loaded)
 		return 0;
-	if (!(h = dlopen(LIBPQ_SONAME, RTLD_NOW | RTLD_LOCAL)))
-		return mg_error_set(MG_ERROR, "could not load libpq: %s",
-		    dlerror());
-#define X(f)                                                                   \
-	if (!(sym = dlsym(h, #f)))                                             \
-		return mg_error_set(MG_ERROR,                                  \
-		    "the installed libpq lacks %s: libpq 14 or newer is "      \
-		    "needed",                                                  \
-		    #f);                                                       \
-	memcpy(&pq.f, &sym, sizeof(sym));
-	PQ_FUNCS(X)
-#undef X
+	if ((error = dl_load(LIBPQ_SONAME, "libpq",
+		 "libpq 14 or newer is needed", syms,
+		 sizeof(syms) / sizeof(syms[0]))) < 0)
+		return error;
 	pq_loaded = 1;
 	return 0;
 }
@@ -546,9 +543,10 @@ wait_socket(struct db *db, int want_write, long long since,
 /* ---------------------------------------------------- synchronous use --- */
 
 /*
- * A COPY the server started (only possible in a file sent whole, which
- * migdir could not parse): migdir has no data to send and takes none, so
- * end it.  Returns 1 if r was such a result.
+ * A COPY the server started (migdir refuses COPY FROM STDIN and TO STDOUT
+ * in files it can split, so only a statement the scanner misjudged gets
+ * here): migdir has no data to send and takes none, so end it.  Returns 1
+ * if r was such a result.
  */
 static int
 end_copy(struct db *db, const PGresult *r)
@@ -1064,16 +1062,16 @@ db_ensure(struct db *db, const struct db_probe *p, struct buf *report)
 			buf_printf(report, "created schema %s\n", db->qschema);
 	}
 	if (!p->table_exists) {
+		/* the seed's columns, then migdir's, in one statement */
 		buf_printf(&sql,
 		    "CREATE TABLE IF NOT EXISTS %s (\n"
 		    "  id SERIAL PRIMARY KEY,\n"
-		    "  version TEXT NOT NULL UNIQUE,\n"
-		    "  applied_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),\n"
-		    "  description TEXT,\n"
-		    "  is_active BOOLEAN DEFAULT TRUE,\n"
-		    "  rolled_back_at TIMESTAMP WITH TIME ZONE\n"
-		    ");\n",
+		    "  version TEXT NOT NULL UNIQUE",
 		    db->qtable);
+		for (i = 0; i < NCOLUMNS; i++)
+			buf_printf(&sql, ",\n  %s %s", columns[i].name,
+			    columns[i].type);
+		buf_puts(&sql, "\n);\n");
 		if (report)
 			buf_printf(report, "created table %s\n", db->qtable);
 	} else if (!p->has_unique) {
@@ -1086,15 +1084,14 @@ db_ensure(struct db *db, const struct db_probe *p, struct buf *report)
 			    "added a unique index on %s (version)\n",
 			    db->qtable);
 	}
-	for (i = 0; i < NCOLUMNS; i++) {
-		if (p->table_exists && (p->columns & columns[i].bit))
+	for (i = 0; i < NCOLUMNS && p->table_exists; i++) {
+		if (p->columns & columns[i].bit)
 			continue;
 		buf_printf(&sql,
 		    "ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;\n",
 		    db->qtable, columns[i].name, columns[i].type);
-		if (p->table_exists || i >= 4)
-			buf_printf(&added, "%s%s", added.len ? ", " : "",
-			    columns[i].name);
+		buf_printf(&added, "%s%s", added.len ? ", " : "",
+		    columns[i].name);
 	}
 	if (report && added.len)
 		buf_printf(report, "added column%s %s to %s\n",

@@ -214,6 +214,29 @@ name_normalize_description(struct buf *out, const char *typed)
 	return 0;
 }
 
+const void *
+name_bsearch(const void *base, size_t n, size_t size, size_t off,
+    const char *version)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *p = (const char *)base + mid * size;
+		const char *v;
+		int c;
+
+		memcpy(&v, p + off, sizeof(v));
+		if ((c = name_cmp(version, v)) == 0)
+			return p;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
 int
 name_is_version(const char *version)
 {

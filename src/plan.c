@@ -17,17 +17,6 @@
 #include "xalloc.h"
 #include "banned.h"
 
-static int
-lowest_folder(unsigned mask)
-{
-	int f;
-
-	for (f = 0; f < FOLDER_COUNT; f++)
-		if (mask & (1u << f))
-			return f;
-	return -1;
-}
-
 void
 plan_entries(struct entry **out, size_t *n, const struct scan *scan,
     const struct rows *rows)
@@ -45,8 +34,8 @@ plan_entries(struct entry **out, size_t *n, const struct scan *scan,
 		e[k].version = m->version;
 		e[k].m = m;
 		e[k].row = rows_find(rows, m->version);
-		e[k].folder = lowest_folder(m->fwd);
-		e[k].rb_folder = lowest_folder(m->rb);
+		e[k].folder = folder_lowest(m->fwd);
+		e[k].rb_folder = folder_lowest(m->rb);
 	}
 	for (i = 0; i < rows->n; i++) {
 		const struct row *r = &rows->v[i];

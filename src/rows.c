@@ -1,6 +1,7 @@
 /*
  * rows.c - the in-memory copy of schema_versions (see rows.h).  Pure.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,20 +39,8 @@ rows_sort(struct rows *r)
 const struct row *
 rows_find(const struct rows *r, const char *version)
 {
-	size_t lo = 0, hi = r->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = name_cmp(version, r->v[mid].version);
-
-		if (c == 0)
-			return &r->v[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return name_bsearch(r->v, r->n, sizeof(*r->v),
+	    offsetof(struct row, version), version);
 }
 
 void
@@ -98,20 +87,8 @@ failures_sort(struct failures *f)
 const struct failure *
 failures_find(const struct failures *f, const char *version)
 {
-	size_t lo = 0, hi = f->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = name_cmp(version, f->v[mid].version);
-
-		if (c == 0)
-			return &f->v[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return name_bsearch(f->v, f->n, sizeof(*f->v),
+	    offsetof(struct failure, version), version);
 }
 
 void

@@ -366,9 +366,10 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 			      "EXISTS) or undo them, then run migdir %s again.",
 		    verb(r->kind));
 	else if (it->unit->transactional)
-		mg_error_hint("Nothing of %s was applied; %s stays in %s. Fix "
-			      "the file and run migdir %s again.",
-		    it->e->version, it->e->version,
+		mg_error_hint("Nothing of %s was %s; it stays in %s. Fix the "
+			      "file and run migdir %s again.",
+		    it->e->version,
+		    r->kind == RUN_ROLLBACK ? "rolled back" : "applied",
 		    r->kind == RUN_ROLLBACK ? "applied/" : "pending/",
 		    verb(r->kind));
 }

@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,24 +160,12 @@ scan_release(struct scan *s)
 const struct migration *
 scan_find(const struct scan *s, const char *version)
 {
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = name_cmp(version, s->v[mid].version);
-
-		if (c == 0)
-			return &s->v[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return name_bsearch(s->v, s->n, sizeof(*s->v),
+	    offsetof(struct migration, version), version);
 }
 
-static int
-lowest(unsigned mask)
+int
+folder_lowest(unsigned mask)
 {
 	int f;
 
@@ -189,7 +178,7 @@ lowest(unsigned mask)
 int
 migration_folder(const struct migration *m)
 {
-	return m->fwd ? lowest(m->fwd) : lowest(m->rb);
+	return m->fwd ? folder_lowest(m->fwd) : folder_lowest(m->rb);
 }
 
 int

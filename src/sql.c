@@ -319,10 +319,15 @@ uses_string(json_t *node, const char *val)
  * Find a line that is exactly "-- migdir:no-transaction" (blanks aside):
  * returns the offset of the line's start plus one, or 0 if none.
  */
+/*
+ * Find, from byte `from` on, a line that is exactly
+ * "-- migdir:no-transaction" (blanks aside): returns the offset of the
+ * line's start plus one, or 0 if none.
+ */
 static size_t
-find_marker(const char *t, size_t len)
+find_marker(const char *t, size_t len, size_t from)
 {
-	size_t i = 0, mlen = strlen(MARKER);
+	size_t i = from, mlen = strlen(MARKER);
 
 	while (i < len) {
 		size_t p = i;
@@ -352,27 +357,30 @@ find_marker(const char *t, size_t len)
 }
 
 /*
- * The marker counts when it stands between statements, not when the line
- * is part of one (a function body, a string).
+ * The marker counts on a line between statements, not on one that is
+ * part of a statement (a function body, a string).
  */
 static void
 find_marker_outside(struct sql_script *s)
 {
-	size_t at = find_marker(s->text, s->len), i;
+	size_t at, from = 0, i;
 	int col;
 
-	if (!at--)
-		return;
-	for (i = 0; i < s->n; i++)
-		if (at >= s->stmts[i].off &&
-		    at < s->stmts[i].off + s->stmts[i].len)
+	while ((at = find_marker(s->text, s->len, from)) != 0) {
+		at--;
+		for (i = 0; i < s->n; i++)
+			if (at >= s->stmts[i].off &&
+			    at < s->stmts[i].off + s->stmts[i].len)
+				break;
+		if (i == s->n) {
+			s->marked = 1;
+			sql_locate(s->text, s->len, at, &s->marker_line, &col,
+			    NULL);
 			return;
-	s->marked = 1;
-	sql_locate(s->text, s->len, at, &s->marker_line, &col, NULL);
+		}
+		from = at + 1;
+	}
 }
-
-static int script_error(const struct sql_script *s, size_t stmt,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
 script_error(const struct sql_script *s, size_t stmt, const char *fmt, ...)
@@ -519,11 +527,52 @@ check_untransacted(struct sql_script *s)
 	return 0;
 }
 
+/* Where the next statement starts counting lines: see place(). */
+struct cursor {
+	size_t off; /* bytes counted so far */
+	int line, col;
+};
+
+/*
+ * Set st's range from a statement location and length (0: to the end)
+ * as the parser or scanner gives them: leading blanks and comments
+ * skipped, trailing blanks and a final ';' trimmed; and its line and
+ * column, counted on from the previous statement.
+ */
+static void
+place(const struct sql_script *s, struct sql_stmt *st, size_t loc, size_t slen,
+    struct cursor *c)
+{
+	size_t end = slen > 0 ? loc + slen : s->len;
+
+	if (loc > s->len)
+		loc = 0;
+	if (end > s->len)
+		end = s->len;
+	st->off = skip_blank(s->text, end, loc);
+	while (end > st->off && strchr(" \t\r\n", s->text[end - 1]))
+		end--;
+	if (end > st->off && s->text[end - 1] == ';')
+		end--;
+	while (end > st->off && strchr(" \t\r\n", s->text[end - 1]))
+		end--;
+	st->len = end - st->off;
+	for (; c->off < st->off; c->off++) {
+		if (s->text[c->off] == '\n') {
+			c->line++;
+			c->col = 1;
+		} else
+			c->col++;
+	}
+	st->line = c->line;
+	st->col = c->col;
+}
+
 static int
 fill_statements(struct sql_script *s, json_t *stmts)
 {
-	size_t i, prev_off = 0;
-	int line = 1, col = 1;
+	struct cursor c = {0, 1, 1};
+	size_t i;
 	json_t *item;
 
 	s->n = json_array_size(stmts);
@@ -534,27 +583,9 @@ fill_statements(struct sql_script *s, json_t *stmts)
 		    json_integer_value(json_object_get(item, "stmt_location"));
 		json_int_t slen =
 		    json_integer_value(json_object_get(item, "stmt_len"));
-		size_t end, k;
 
-		if (loc < 0 || (size_t)loc > s->len)
-			loc = 0;
-		end = slen > 0 ? (size_t)loc + (size_t)slen : s->len;
-		if (end > s->len)
-			end = s->len;
-		st->off = skip_blank(s->text, end, (size_t)loc);
-		while (end > st->off && strchr(" \t\r\n", s->text[end - 1]))
-			end--;
-		st->len = end - st->off;
-		for (k = prev_off; k < st->off; k++) {
-			if (s->text[k] == '\n') {
-				line++;
-				col = 1;
-			} else
-				col++;
-		}
-		prev_off = st->off;
-		st->line = line;
-		st->col = col;
+		place(s, st, loc > 0 ? (size_t)loc : 0,
+		    slen > 0 ? (size_t)slen : 0, &c);
 		classify(json_object_get(item, "stmt"), st);
 		if (st->flags & SQL_SESSION_SET)
 			s->session_set = 1;
@@ -660,6 +691,26 @@ classify_head(const char *t, size_t len, struct sql_stmt *st)
 	} else if (n > 1 && !strcmp(w[0], "ALTER") && !strcmp(w[1], "SYSTEM")) {
 		st->flags |= SQL_NO_TX;
 		st->what = "ALTER SYSTEM";
+	} else if (n > 1 && !strcmp(w[1], "TABLESPACE") &&
+	    (!strcmp(w[0], "CREATE") || !strcmp(w[0], "DROP"))) {
+		st->flags |= SQL_NO_TX;
+		st->what =
+		    w[0][0] == 'C' ? "CREATE TABLESPACE" : "DROP TABLESPACE";
+	} else if (n > 1 && !strcmp(w[1], "SUBSCRIPTION") &&
+	    (!strcmp(w[0], "CREATE") || !strcmp(w[0], "DROP"))) {
+		st->flags |= SQL_NO_TX;
+		st->what = w[0][0] == 'C' ? "CREATE SUBSCRIPTION"
+					  : "DROP SUBSCRIPTION";
+	} else if (!strcmp(w[0], "REINDEX") && n > 1 &&
+	    (!strcmp(w[1], "DATABASE") || !strcmp(w[1], "SYSTEM"))) {
+		st->flags |= SQL_NO_TX;
+		st->what = "REINDEX DATABASE";
+	} else if (!strcmp(w[0], "CLUSTER") && n == 1) {
+		st->flags |= SQL_NO_TX;
+		st->what = "CLUSTER (all tables)";
+	} else if (!strcmp(w[0], "DECLARE")) {
+		st->flags |= SQL_NEEDS_TX;
+		st->what = "DECLARE CURSOR";
 	} else if (!strcmp(w[0], "LOCK")) {
 		st->flags |= SQL_NEEDS_TX;
 		st->what = "LOCK TABLE";
@@ -667,6 +718,9 @@ classify_head(const char *t, size_t len, struct sql_stmt *st)
 		if (n > 1 && !strcmp(w[1], "LOCAL")) {
 			st->flags |= SQL_NEEDS_TX;
 			st->what = "SET LOCAL";
+		} else if (n > 1 && !strcmp(w[1], "TRANSACTION")) {
+			st->flags |= SQL_NEEDS_TX;
+			st->what = "SET TRANSACTION";
 		} else
 			st->flags |= SQL_SESSION_SET;
 	} else if (!strcmp(w[0], "COPY") &&
@@ -686,8 +740,8 @@ static int
 scanner_statements(struct sql_script *s)
 {
 	PgQuerySplitResult sp = pg_query_split_with_scanner(s->text);
-	size_t i, prev = 0;
-	int line = 1, col = 1;
+	struct cursor c = {0, 1, 1};
+	size_t i, prev;
 
 	if (sp.error || sp.n_stmts <= 0) {
 		pg_query_free_split_result(sp);
@@ -697,32 +751,11 @@ scanner_statements(struct sql_script *s)
 	s->stmts = xcalloc(s->n, sizeof(*s->stmts));
 	for (i = 0; i < s->n; i++) {
 		struct sql_stmt *st = &s->stmts[i];
-		size_t loc = (size_t)sp.stmts[i]->stmt_location, end, k;
 
-		end = sp.stmts[i]->stmt_len > 0
-		    ? loc + (size_t)sp.stmts[i]->stmt_len
-		    : s->len;
-		if (end > s->len)
-			end = s->len;
-		st->off = skip_blank(s->text, end, loc);
-		/* the scanner's statements end with their ';' */
-		while (end > st->off && strchr(" \t\r\n", s->text[end - 1]))
-			end--;
-		if (end > st->off && s->text[end - 1] == ';')
-			end--;
-		while (end > st->off && strchr(" \t\r\n", s->text[end - 1]))
-			end--;
-		st->len = end - st->off;
-		for (k = prev; k < st->off; k++) {
-			if (s->text[k] == '\n') {
-				line++;
-				col = 1;
-			} else
-				col++;
-		}
-		prev = st->off;
-		st->line = line;
-		st->col = col;
+		place(s, st, (size_t)sp.stmts[i]->stmt_location,
+		    sp.stmts[i]->stmt_len > 0 ? (size_t)sp.stmts[i]->stmt_len
+					      : 0,
+		    &c);
 		classify_head(s->text + st->off, st->len, st);
 		if (st->flags & SQL_SESSION_SET)
 			s->session_set = 1;

@@ -11,7 +11,6 @@
  * the two leaves the moves staged, which `status` reports and `repair`
  * commits.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 
 #include <git2.h>
 
+#include "dl.h"
 #include "error.h"
 #include "fault.h"
 #include "vcs.h"
@@ -108,20 +108,18 @@ static int g_loaded;
 static int
 git_load(void)
 {
-	void *h, *sym;
+	static const struct dl_sym syms[] = {
+#define X(f) {#f, &g.f},
+	    GIT_FUNCS(X)
+#undef X
+	};
+	int error;
 
 	if (g_loaded)
 		return 0;
-	if (!(h = dlopen(LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL)))
-		return mg_error_set(MG_ERROR, "could not load libgit2: %s",
-		    dlerror());
-#define X(f)                                                                   \
-	if (!(sym = dlsym(h, #f)))                                             \
-		return mg_error_set(MG_ERROR,                                  \
-		    "the installed libgit2 lacks %s", #f);                     \
-	memcpy(&g.f, &sym, sizeof(sym));
-	GIT_FUNCS(X)
-#undef X
+	if ((error = dl_load(LIBGIT2_SONAME, "libgit2", NULL, syms,
+		 sizeof(syms) / sizeof(syms[0]))) < 0)
+		return error;
 	g.git_libgit2_init();
 	g_loaded = 1;
 	return 0;
