@@ -110,7 +110,8 @@ demo:
 	$(MAKE) migdir
 	scripts/demo.sh
 
-# Lint: layout, static analysis, and the one-include-site rule of STYLE.md.
+# Lint: layout, static analysis, the one-include-site rule of STYLE.md, and
+# man pages that render without a warning.
 LINT_SRCS = $(wildcard src/*.c include/*.h tests/unit/*.c tests/integration/*.[ch] tests/lib/*.[ch])
 lint:
 	clang-format --dry-run -Werror $(LINT_SRCS)
@@ -121,6 +122,7 @@ lint:
 	    clang-tidy --quiet {} -- $(filter-out -MMD -MP -DMIGDIR_VERSION=% -DLIBGIT2_SONAME=% -DLIBPQ_SONAME=%,$(MG_CFLAGS)) \
 	    -DMIGDIR_VERSION='"x"' -DLIBGIT2_SONAME='"x"' -DLIBPQ_SONAME='"x"'
 	scripts/check-includes.sh
+	scripts/check-man.sh
 
 # Line coverage per module (gcov), from the whole suite.
 coverage:
@@ -132,8 +134,9 @@ check-valgrind: $(BIN)
 	@$(TEST_ENV) scripts/valgrind.sh $(abspath $(BIN))
 
 # Benchmarks against psql and the peers (see bench/README.md).
+BENCH_PGDIR ?= $(if $(wildcard /dev/shm),/dev/shm/migdir-bench-pg,/tmp/migdir-bench-pg)
 bench: $(BIN)
-	MIGDIR=$(abspath $(BIN)) bench/run.sh 100
-	MIGDIR=$(abspath $(BIN)) bench/run.sh 1000
+	MIGDIR=$(abspath $(BIN)) PGDIR=$(BENCH_PGDIR) bench/run.sh 100
+	MIGDIR=$(abspath $(BIN)) PGDIR=$(BENCH_PGDIR) bench/run.sh 1000
 
 .PHONY: demo lint coverage check-valgrind bench
