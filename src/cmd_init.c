@@ -157,9 +157,8 @@ cmd_init(struct ctx *ctx, int argc, char **argv)
 	if (!fs_exists(path.ptr) &&
 	    (rc = fs_create(path.ptr, ".migdir.lock\n", 13)) < 0)
 		goto out;
-	if ((rc = make_file(files, ctx->cfg.consolidated,
-		 "-- consolidated_schema.sql: the schema that archive/ "
-		 "folds in (empty so far).\n")) < 0)
+	/* empty: consolidate fills it when archive/ gets its first files */
+	if ((rc = make_file(files, ctx->cfg.consolidated, "")) < 0)
 		goto out;
 	json_object_set_new(out, "files", files);
 	files = NULL;

@@ -46,6 +46,7 @@ check:
 	@$(MAKE) --no-print-directory check-unit check-integration check-cli
 
 check-unit: $(UNIT_BINS)
+	@scripts/check-includes.sh
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(TEST_ENV) ./$$t; done
 
 check-integration: $(BIN) $(FAULT_BIN) $(INTEG_BINS)
