@@ -26,11 +26,11 @@ PQ_SONAME  := $(shell objdump -p $(PQ_LIBDIR)/libpq.so 2>/dev/null | awk '/SONAM
 
 WARN       := -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes -Wvla \
               -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-MG_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -Iinclude -MMD -MP $(WARN) \
+MG_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -pthread -Iinclude -MMD -MP $(WARN) \
               $(shell pkg-config --cflags libpq libgit2 jansson inih) \
               -DMIGDIR_VERSION='"$(VERSION)"' \
               -DLIBGIT2_SONAME='"$(GIT2_SONAME)"' -DLIBPQ_SONAME='"$(PQ_SONAME)"'
-MG_LDLIBS  := $(PG_QUERY_A) $(shell pkg-config --libs jansson inih) -ldl -lpthread
+MG_LDLIBS  := $(PG_QUERY_A) $(shell pkg-config --libs jansson inih) -ldl -pthread
 
 ifdef SANITIZE
 BUILD      := build/san

@@ -66,7 +66,18 @@ void mg_error_server(const char *sqlstate, const char *context);
 void mg_error_prefix(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* The last error; its fields stay valid until the next set or clear. */
+/*
+ * Move the calling thread's last error into *out, leaving its slot empty;
+ * mg_error_put makes *e (so taken, perhaps in another thread) the calling
+ * thread's last error and empties *e.
+ */
+void mg_error_take(struct mg_error *out);
+void mg_error_put(struct mg_error *e);
+
+/* Free a taken error that is not put back (NULL fields are fine). */
+void mg_error_clear_taken(struct mg_error *e);
+
+/* The last error (of this thread); fields valid until the next set or clear. */
 const struct mg_error *mg_error_last(void);
 
 /* Forget the last error. */

@@ -42,7 +42,8 @@ struct fs_lock;
 /*
  * Take an exclusive lock file at path (fcntl lock: a crash releases it),
  * waiting up to wait_ms for another holder, and write what holds it
- * (`what`, e.g. "apply") into the file.  Returns 0 or MG_ELOCKED.
+ * (`what`, e.g. "apply") into the file.  Returns 0, 1 when it had to
+ * wait for another holder first, or MG_ELOCKED.
  */
 int fs_lock(struct fs_lock **out, const char *path, const char *what,
     long wait_ms);

@@ -11,6 +11,7 @@
 #define MIGDIR_VCS_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 
@@ -104,11 +105,13 @@ int vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
 
 /*
  * The blob id git's index records for path (repository-relative), if the
- * index's stat data for it still matches the file (mtime, ctime, inode,
- * size) and the entry is not "racily clean": then the file's content is
- * that blob, as git status trusts.  Returns 1 and fills out, else 0.
+ * index's stat data for it still match st, the file's stat (mtime, ctime,
+ * inode, size), and the entry is not "racily clean": then the file's
+ * content is that blob, as git status trusts.  Returns 1 and fills out,
+ * else 0.
  */
-int vcs_cached_blob(struct vcs *v, const char *path, char out[VCS_ID_HEX + 1]);
+int vcs_cached_blob(struct vcs *v, const char *path, const struct stat *st,
+    char out[VCS_ID_HEX + 1]);
 
 /* Free the strings of a vcs_change. */
 void vcs_change_release(struct vcs_change *c);

@@ -1,8 +1,10 @@
 /*
  * error.c - the process-wide last-error slot (see error.h).
  *
- * One slot, overwritten by each mg_error_set: errors are passed up as codes
- * and printed once, so there is never more than one to remember.
+ * One slot (per thread), overwritten by each mg_error_set: errors are
+ * passed up as codes and printed once, so there is never more than one to
+ * remember.  mg_error_take and mg_error_put hand an error from a worker
+ * thread to the one that reports it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,19 +17,26 @@
 #include "xalloc.h"
 #include "banned.h"
 
-static struct mg_error last;
+/* One slot per thread: state.c reads the database in a second thread. */
+static _Thread_local struct mg_error last;
+
+static void
+release(struct mg_error *e)
+{
+	free(e->message);
+	free(e->detail);
+	free(e->hint);
+	free(e->file);
+	free(e->src_line);
+	free(e->sqlstate);
+	free(e->context);
+	memset(e, 0, sizeof(*e));
+}
 
 void
 mg_error_clear(void)
 {
-	free(last.message);
-	free(last.detail);
-	free(last.hint);
-	free(last.file);
-	free(last.src_line);
-	free(last.sqlstate);
-	free(last.context);
-	memset(&last, 0, sizeof(last));
+	release(&last);
 }
 
 static int
@@ -130,6 +139,27 @@ mg_error_server(const char *sqlstate, const char *context)
 	free(last.context);
 	last.sqlstate = xstrdup(sqlstate);
 	last.context = xstrdup(context);
+}
+
+void
+mg_error_take(struct mg_error *out)
+{
+	*out = last;
+	memset(&last, 0, sizeof(last));
+}
+
+void
+mg_error_put(struct mg_error *e)
+{
+	mg_error_clear();
+	last = *e;
+	memset(e, 0, sizeof(*e));
+}
+
+void
+mg_error_clear_taken(struct mg_error *e)
+{
+	release(e);
 }
 
 const struct mg_error *

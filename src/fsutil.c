@@ -205,7 +205,7 @@ fs_lock(struct fs_lock **out, const char *path, const char *what, long wait_ms)
 				*out = xcalloc(1, sizeof(**out));
 				(*out)->fd = fd;
 				(*out)->path = xstrdup(path);
-				return 0;
+				return said ? 1 : 0;
 			}
 			close(fd); /* the file was replaced: start again */
 			continue;

@@ -8,10 +8,13 @@
  * needs to refuse is found here, before any SQL runs.
  */
 #include <assert.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -130,31 +133,101 @@ state_db_display(struct buf *out, const struct state *st)
 		db_describe_conninfo(out, st->conninfo ? st->conninfo : "");
 }
 
-/* Hash the file of version in folder into sum; "" when unreadable. */
+/*
+ * What the files and git say about each migration of the scan, gathered
+ * while the database is read in another thread, then copied into the
+ * plan entries.
+ */
+struct facts {
+	char sum[VCS_ID_HEX + 1];
+	char rb_sum[VCS_ID_HEX + 1];
+	unsigned head, head_rb;
+};
+
+/* Reused while hashing: one directory descriptor per folder, two paths. */
+struct hasher {
+	int dirfd[FOLDER_COUNT]; /* -1 until opened (or when missing) */
+	struct buf repo_path;    /* for the git index */
+	struct buf name;         /* the file name within its folder */
+	struct buf text;
+};
+
+/*
+ * The checksum of the file of version in folder into sum ("" when it
+ * cannot be read).  When git's index has the file and its stat data still
+ * match, the index's blob id is the checksum and the file is not read:
+ * one fstatat per file, relative to its folder, is the cost of a status.
+ */
 static void
-hash_file(struct state *st, const char *version, int folder,
+hash_file(struct state *st, struct hasher *h, const char *version, int folder,
     enum name_kind kind, char sum[VCS_ID_HEX + 1])
 {
-	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct stat sb;
+	struct buf path = BUF_INIT;
 
 	sum[0] = '\0';
+	buf_reset(&h->name);
+	if (kind == NAME_FORWARD)
+		name_forward_file(&h->name, version);
+	else
+		name_rollback_file(&h->name, version);
 	if (st->vcs) {
-		state_repo_path(&path, st, version, folder, kind);
-		if (vcs_cached_blob(st->vcs, path.ptr, sum)) {
+		if (h->dirfd[folder] == -2) {
+			buf_printf(&path, "%s/%s", st->dir,
+			    folder_name[folder]);
+			h->dirfd[folder] =
+			    open(path.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			buf_release(&path);
-			return;
 		}
-		buf_reset(&path);
+		buf_reset(&h->repo_path);
+		buf_printf(&h->repo_path, "%s%s/%s", st->repo_prefix,
+		    folder_name[folder], h->name.ptr);
+		if (h->dirfd[folder] >= 0 &&
+		    fstatat(h->dirfd[folder], h->name.ptr, &sb, 0) == 0 &&
+		    vcs_cached_blob(st->vcs, h->repo_path.ptr, &sb, sum))
+			return;
 	}
 	state_path(&path, st, version, folder, kind);
-	if (fs_read(&text, path.ptr) < 0 ||
-	    vcs_blob_id(sum, text.ptr, text.len) < 0) {
+	if (fs_read(&h->text, path.ptr) < 0 ||
+	    vcs_blob_id(sum, h->text.ptr, h->text.len) < 0) {
 		rp_warning("%s", mg_error_last()->message);
 		mg_error_clear();
 		sum[0] = '\0';
 	}
 	buf_release(&path);
-	buf_release(&text);
+}
+
+/* Checksums of every forward and rollback file of the scan, by scan index. */
+static void
+hash_files(struct state *st, struct facts *facts)
+{
+	struct hasher h;
+	size_t i;
+	int f;
+
+	for (f = 0; f < FOLDER_COUNT; f++)
+		h.dirfd[f] = -2;
+	buf_init(&h.repo_path);
+	buf_init(&h.name);
+	buf_init(&h.text);
+	for (i = 0; i < st->scan.n; i++) {
+		const struct migration *m = &st->scan.v[i];
+
+		int ff = folder_lowest(m->fwd), rf = folder_lowest(m->rb);
+
+		if (ff >= 0)
+			hash_file(st, &h, m->version, ff, NAME_FORWARD,
+			    facts[i].sum);
+		if (rf >= 0)
+			hash_file(st, &h, m->version, rf, NAME_ROLLBACK,
+			    facts[i].rb_sum);
+	}
+	for (f = 0; f < FOLDER_COUNT; f++)
+		if (h.dirfd[f] >= 0)
+			close(h.dirfd[f]);
+	buf_release(&h.repo_path);
+	buf_release(&h.name);
+	buf_release(&h.text);
 }
 
 static int
@@ -178,7 +251,7 @@ has_name(char **names, size_t n, const char *name)
 
 /* Which folders HEAD (or, with git = stage, the index) holds each file in. */
 static int
-read_head(struct state *st)
+read_head(struct state *st, struct facts *facts)
 {
 	struct buf dir = BUF_INIT, file = BUF_INIT;
 	int folder, error = 0;
@@ -200,11 +273,11 @@ read_head(struct state *st)
 			buf_reset(&file);
 			name_forward_file(&file, st->scan.v[i].version);
 			if (has_name(names, n, file.ptr))
-				st->e[i].head |= 1u << folder;
+				facts[i].head |= 1u << folder;
 			buf_reset(&file);
 			name_rollback_file(&file, st->scan.v[i].version);
 			if (has_name(names, n, file.ptr))
-				st->e[i].head_rb |= 1u << folder;
+				facts[i].head_rb |= 1u << folder;
 		}
 		vcs_free_names(names, n);
 	}
@@ -291,9 +364,61 @@ open_db(struct state *st, unsigned need)
 	return 0;
 }
 
+/* The database half of state_open, run in its own thread. */
+struct db_job {
+	struct state *st;
+	unsigned need;
+	int error;
+	struct mg_error err; /* the thread's error, handed back */
+};
+
+static void *
+db_thread(void *arg)
+{
+	struct db_job *job = arg;
+
+	if ((job->error = open_db(job->st, job->need)) < 0)
+		mg_error_take(&job->err);
+	return NULL;
+}
+
+/*
+ * Read the files and git while the database is read: the connection,
+ * the server's work and the round trips overlap with hashing two thousand
+ * files and reading HEAD, which is most of what a status costs.
+ */
+static int
+gather(struct state *st, unsigned need, struct facts *facts)
+{
+	struct db_job job = {0};
+	pthread_t thread;
+	int threaded = 0, error = 0;
+
+	job.st = st;
+	job.need = need;
+	if (need & NEED_DB)
+		threaded = pthread_create(&thread, NULL, db_thread, &job) == 0;
+	if ((need & NEED_DB) && !threaded)
+		db_thread(&job);
+	if ((error = open_git(st, need)) == 0) {
+		hash_files(st, facts);
+		if (st->vcs)
+			error = read_head(st, facts);
+	}
+	if (threaded)
+		pthread_join(thread, NULL);
+	if (job.error < 0 && error == 0) {
+		mg_error_put(&job.err);
+		error = job.error;
+	}
+	mg_error_clear_taken(&job.err);
+	return error;
+}
+
 int
 state_open(struct state *st, struct ctx *ctx, unsigned need)
 {
+	struct facts *facts = NULL;
 	size_t i;
 	int error;
 
@@ -334,8 +459,7 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 			    st->cfg->path);
 		goto fail;
 	}
-	if ((error = open_git(st, need)) < 0)
-		goto fail;
+	/* the lock file before the database lock, always in that order */
 	if ((need & NEED_LOCK) && st->tracked) {
 		struct buf lock = BUF_INIT;
 
@@ -345,32 +469,32 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 		buf_release(&lock);
 		if (error < 0)
 			goto fail;
-		/* another migdir may have moved files while we waited */
-		scan_release(&st->scan);
-		if ((error = scan_dir(&st->scan, st->dir)) < 0)
-			goto fail;
+		/* another migdir moved files while we waited: look again */
+		if (error == 1) {
+			scan_release(&st->scan);
+			if ((error = scan_dir(&st->scan, st->dir)) < 0)
+				goto fail;
+		}
 	}
-	if ((need & NEED_DB) && (error = open_db(st, need)) < 0)
+	facts = xcalloc(st->scan.n + 1, sizeof(*facts));
+	if ((error = gather(st, need, facts)) < 0)
 		goto fail;
 	plan_entries(&st->e, &st->n, &st->scan, &st->rows);
 	for (i = 0; i < st->n; i++)
 		st->e[i].failure =
 		    failures_find(&st->failures, st->e[i].version);
 	for (i = 0; i < st->scan.n; i++) {
-		const struct migration *m = &st->scan.v[i];
-
-		if (st->e[i].folder >= 0 && m->fwd)
-			hash_file(st, m->version, st->e[i].folder, NAME_FORWARD,
-			    st->e[i].sum);
-		if (st->e[i].rb_folder >= 0)
-			hash_file(st, m->version, st->e[i].rb_folder,
-			    NAME_ROLLBACK, st->e[i].rb_sum);
+		memcpy(st->e[i].sum, facts[i].sum, sizeof(facts[i].sum));
+		memcpy(st->e[i].rb_sum, facts[i].rb_sum,
+		    sizeof(facts[i].rb_sum));
+		st->e[i].head = facts[i].head;
+		st->e[i].head_rb = facts[i].head_rb;
 	}
-	if (st->vcs && (error = read_head(st)) < 0)
-		goto fail;
+	free(facts);
 	plan_analyze(st->e, st->n, &st->pctx);
 	return 0;
 fail:
+	free(facts);
 	state_close(st);
 	return error;
 }

@@ -860,28 +860,24 @@ load_index(struct vcs *v)
 }
 
 int
-vcs_cached_blob(struct vcs *v, const char *path, char out[VCS_ID_HEX + 1])
+vcs_cached_blob(struct vcs *v, const char *path, const struct stat *st,
+    char out[VCS_ID_HEX + 1])
 {
 	const git_index_entry *e;
-	struct buf abs = BUF_INIT;
-	struct stat st;
 	int ok;
 
 	if (!load_index(v) || !(e = g.git_index_get_bypath(v->index, path, 0)))
 		return 0;
-	buf_printf(&abs, "%s%s", v->workdir, path);
-	ok = stat(abs.ptr, &st) == 0 &&
-	    e->mtime.seconds == (int32_t)st.st_mtim.tv_sec &&
-	    e->mtime.nanoseconds == (uint32_t)st.st_mtim.tv_nsec &&
-	    e->ctime.seconds == (int32_t)st.st_ctim.tv_sec &&
-	    e->ctime.nanoseconds == (uint32_t)st.st_ctim.tv_nsec &&
-	    e->ino == (uint32_t)st.st_ino &&
-	    e->file_size == (uint32_t)st.st_size &&
+	ok = e->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
+	    e->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
+	    e->ctime.seconds == (int32_t)st->st_ctim.tv_sec &&
+	    e->ctime.nanoseconds == (uint32_t)st->st_ctim.tv_nsec &&
+	    e->ino == (uint32_t)st->st_ino &&
+	    e->file_size == (uint32_t)st->st_size &&
 	    /* racily clean: written in the same instant as the index */
-	    (st.st_mtim.tv_sec < v->index_mtime.tv_sec ||
-		(st.st_mtim.tv_sec == v->index_mtime.tv_sec &&
-		    st.st_mtim.tv_nsec < v->index_mtime.tv_nsec));
-	buf_release(&abs);
+	    (st->st_mtim.tv_sec < v->index_mtime.tv_sec ||
+		(st->st_mtim.tv_sec == v->index_mtime.tv_sec &&
+		    st->st_mtim.tv_nsec < v->index_mtime.tv_nsec));
 	if (ok)
 		hex(out, &e->id);
 	return ok;

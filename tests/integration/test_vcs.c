@@ -1118,6 +1118,18 @@ test_vcs_record_moves_of_nothing_changes_nothing(void **state)
 
 /* ----------------------------------------------------- cached blobs --- */
 
+/* vcs_cached_blob with the file's stat, as state.c calls it. */
+static int
+cached(struct fx *f, const char *path, char id[VCS_ID_HEX + 1])
+{
+	char *abs = tu_path(f->dir, path);
+	struct stat sb;
+	int ok = stat(abs, &sb) == 0 && vcs_cached_blob(f->v, path, &sb, id);
+
+	free(abs);
+	return ok;
+}
+
 static void
 test_vcs_cached_blob_trusts_only_unchanged_stat_data(void **state)
 {
@@ -1135,16 +1147,14 @@ test_vcs_cached_blob_trusts_only_unchanged_stat_data(void **state)
 
 	vopen(f, NULL);
 	memset(id, 0, sizeof(id));
-	assert_int_equal(vcs_cached_blob(f->v, path, id), 1);
+	assert_int_equal(cached(f, path, id), 1);
 	assert_string_equal(id, want);
-	assert_int_equal(vcs_cached_blob(f->v, "migrations/pending/nope.sql",
-			     id),
-	    0);
-	assert_int_equal(vcs_cached_blob(f->v, "migrations/pending", id), 0);
+	assert_int_equal(cached(f, "migrations/pending/nope.sql", id), 0);
+	assert_int_equal(cached(f, "migrations/pending", id), 0);
 
 	/* modified: same size even, and the stat data gives it away */
 	put(f->dir, path, "CREATE TABLE z (id int);\n");
-	assert_int_equal(vcs_cached_blob(f->v, path, id), 0);
+	assert_int_equal(cached(f, path, id), 0);
 	free(want);
 
 	/* staged again (and given time), it is trusted again */
@@ -1152,15 +1162,15 @@ test_vcs_cached_blob_trusts_only_unchanged_stat_data(void **state)
 	free(git(f->dir, "add %s", path));
 	want = hash_object(f->dir, path);
 	vopen(f, NULL);
-	assert_int_equal(vcs_cached_blob(f->v, path, id), 1);
+	assert_int_equal(cached(f, path, id), 1);
 	assert_string_equal(id, want);
 	free(want);
 
 	/* touched: the content is the same, the stat data is not */
 	free(tu_sh(f->dir, "touch %s", path));
-	assert_int_equal(vcs_cached_blob(f->v, path, id), 0);
+	assert_int_equal(cached(f, path, id), 0);
 	vopen(f, NULL);
-	assert_int_equal(vcs_cached_blob(f->v, path, id), 0);
+	assert_int_equal(cached(f, path, id), 0);
 
 	/*
 	 * Racily clean: the index is no newer than the file.  (Staged
@@ -1171,10 +1181,10 @@ test_vcs_cached_blob_trusts_only_unchanged_stat_data(void **state)
 	free(git(f->dir, "rm -q --cached %s", path));
 	free(git(f->dir, "add %s", path));
 	vopen(f, NULL);
-	assert_int_equal(vcs_cached_blob(f->v, path, id), 1);
+	assert_int_equal(cached(f, path, id), 1);
 	free(tu_sh(f->dir, "touch -r %s .git/index", path));
 	vopen(f, NULL);
-	assert_int_equal(vcs_cached_blob(f->v, path, id), 0);
+	assert_int_equal(cached(f, path, id), 0);
 }
 
 static void
@@ -1196,9 +1206,9 @@ test_vcs_cached_blob_trusts_the_entries_record_moves_wrote(void **state)
 	vopen(f, NULL);
 	for (i = 0; i < ARRAY_SIZE(moved); i++) {
 		memset(id, 0, sizeof(id));
-		assert_int_equal(vcs_cached_blob(f->v, moved[i][1], id), 1);
+		assert_int_equal(cached(f, moved[i][1], id), 1);
 		assert_string_equal(id, ids[i]);
-		assert_int_equal(vcs_cached_blob(f->v, moved[i][0], id), 0);
+		assert_int_equal(cached(f, moved[i][0], id), 0);
 	}
 }
 
