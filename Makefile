@@ -58,7 +58,7 @@ CMD_SRCS := src/cmd.c src/cmd_run.c src/cmd_init.c src/cmd_new.c src/cmd_status.
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 CMD_OBJS := $(CMD_SRCS:src/%.c=$(BUILD)/%.o)
 
-# migdir itself has no fault points; the test build does (tests/README).
+# migdir itself has no fault points; the test build does (include/fault.h).
 BIN       := $(if $(filter build,$(BUILD)),migdir,$(BUILD)/migdir)
 FAULT_BIN := $(BUILD)/migdir-faults
 

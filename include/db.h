@@ -124,6 +124,7 @@ struct db_failure {
 	char *sqlstate, *message, *detail, *hint, *context;
 	int position;       /* 1-based character in the statement, 0 if none */
 	int in_bookkeeping; /* failed in migdir's own statement */
+	int at_commit;      /* failed at COMMIT (a deferred check) */
 	size_t stmt;        /* index into db_unit.stmts of the failing one */
 };
 
@@ -144,7 +145,7 @@ struct db_unit {
 	/* results */
 	int done; /* committed */
 	size_t
-	    stmts_done; /* statements that completed (non-transactional runs) */
+	    stmts_done; /* statements 1..n ran and stay done (non-transactional) */
 	long long usec; /* wall time */
 	int failed;
 	struct db_failure fail;

@@ -79,4 +79,7 @@ void run_release(struct run *r);
 /* "Add email templates" from "20230601_add_email_templates" (caller frees). */
 char *run_description(const char *version);
 
+/* "statement 1" or "statements 1-n", for what a non-atomic file left done. */
+void statement_range(char *out, size_t size, size_t n);
+
 #endif

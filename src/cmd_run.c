@@ -444,18 +444,21 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 		const struct run_item *it = &r->items[r->failed_item];
 		const struct db_unit *u = it->unit;
 
-		if (!u->transactional && u->fail.in_bookkeeping)
+		if (!u->transactional && u->fail.in_bookkeeping &&
+		    u->stmts_done == u->nstmts)
 			rp_out("%s: its %zu statement%s ran without a "
 			       "transaction and stay done, but migdir could "
 			       "not record it.\n",
 			    it->e->version, u->nstmts, plural(u->nstmts));
-		else if (!u->transactional && u->stmts_done > 0)
-			rp_out("%s stopped at statement %zu of %zu: the %zu "
-			       "before it ran without a transaction and stay "
-			       "done.\n",
-			    it->e->version, u->stmts_done + 1, u->nstmts,
-			    u->stmts_done);
-		else
+		else if (!u->transactional && u->stmts_done > 0) {
+			char range[48];
+
+			statement_range(range, sizeof(range), u->stmts_done);
+			rp_out("%s stopped at statement %zu of %zu: %s ran "
+			       "without a transaction and stay%s done.\n",
+			    it->e->version, u->fail.stmt + 1, u->nstmts, range,
+			    u->stmts_done == 1 ? "s" : "");
+		} else
 			rp_out("%s failed: nothing of it was %s.\n",
 			    it->e->version,
 			    kind == RUN_ROLLBACK ? "rolled back" : "applied");

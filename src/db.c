@@ -29,6 +29,7 @@
 #include "db.h"
 #include "dl.h"
 #include "error.h"
+#include "fault.h"
 #include "report.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -1461,7 +1462,19 @@ mark_failed(struct db_unit *u, const struct cmd *c, const PGresult *r)
 	u->failed = 1;
 	failure_from(&u->fail, r);
 	u->fail.stmt = c->stmt;
-	u->fail.in_bookkeeping = c->kind != CMD_STMT;
+	/* a deferred check failing at COMMIT is the migration's failure */
+	u->fail.at_commit = c->kind == CMD_COMMIT;
+	u->fail.in_bookkeeping = c->kind != CMD_STMT && c->kind != CMD_COMMIT;
+}
+
+/* Ctrl-C between two statements of a unit run outside the pipeline. */
+static int
+mark_canceled(struct db_unit *u, size_t stmt)
+{
+	u->failed = 1;
+	u->fail.stmt = stmt;
+	u->fail.message = xstrdup("canceled by Ctrl-C");
+	return MG_ECANCEL;
 }
 
 /*
@@ -1625,10 +1638,17 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 			goto out;
 	}
 	for (i = 0; i < u->nstmts; i++) {
+		fault_point("before_statement");
+		if (interrupted) {
+			error = mark_canceled(u, i);
+			goto out;
+		}
 		if ((error = sync_cmd(db, u, CMD_STMT, i, u->stmts[i], NULL, 0,
 			 NULL)) < 0)
 			goto out;
-		u->stmts_done++;
+		/* in a block the file opened, nothing is done until it ends */
+		if (pq.PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+			u->stmts_done = i + 1;
 	}
 	/* no transaction: the server's now() is not the unit's start */
 	snprintf(dur, sizeof(dur), "%lld", (now_us() - t0) / 1000);
@@ -1669,23 +1689,36 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 
 	if ((error = prepare(db)) < 0)
 		return error;
-	while (i < n) {
-		if (interrupted)
-			return mg_error_set(MG_ECANCEL, "interrupted");
+	while (i < n && !interrupted) {
 		if (!units[i].transactional) {
-			if ((error = run_sync(db, &units[i], i, cb, payload)) <
-			    0)
-				return error;
-			i++;
-			continue;
+			error = run_sync(db, &units[i], i, cb, payload);
+			j = i + 1;
+		} else {
+			for (j = i; j < n && units[j].transactional; j++)
+				;
+			error = run_pipeline(db, units, i, j, cb, payload);
 		}
-		for (j = i; j < n && units[j].transactional; j++)
-			;
-		if ((error = run_pipeline(db, units, i, j, cb, payload)) < 0)
-			return error;
+		if (error < 0)
+			break;
 		i = j;
 	}
-	return 0;
+	if (error == MG_ECANCEL || (!error && interrupted)) {
+		size_t failed = 0, done = 0;
+
+		for (i = 0; i < n; i++) {
+			failed += units[i].failed;
+			done += units[i].done;
+		}
+		/* stopped between two migrations: none of them failed */
+		if (!failed)
+			error = mg_error_set(MG_ECANCEL,
+			    "interrupted by Ctrl-C after %zu of %zu "
+			    "migration%s",
+			    done, n, n == 1 ? "" : "s");
+		else
+			error = MG_ECANCEL;
+	}
+	return error;
 }
 
 int

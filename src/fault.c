@@ -5,8 +5,10 @@
  * with MIGDIR_FAULTS=1 as fault-on.o for the tests' migdir-faults, where
  * it calls _exit(99) -- no atexit handlers, no flushing, like a kill -9
  * at that instant (stdout is flushed first so that tests can see how far
- * the run got).
+ * the run got); or, asked for NAME+sigint, raises SIGINT there, as a
+ * Ctrl-C would at that instant.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +22,26 @@ void
 fault_point(const char *name)
 {
 	static int hits;
-	const char *want = getenv("MIGDIR_FAULT");
+	const char *want = getenv("MIGDIR_FAULT"), *p;
 	size_t n = strlen(name);
-	int nth = 1;
+	int nth = 1, sigint;
 
-	if (!want || strncmp(want, name, n) || (want[n] && want[n] != ':'))
+	if (!want || strncmp(want, name, n) ||
+	    (want[n] && want[n] != ':' && want[n] != '+'))
 		return;
-	if (want[n] == ':')
-		nth = atoi(want + n + 1);
-	if (++hits < nth)
+	p = want + n;
+	if (*p == ':')
+		nth = (int)strtol(p + 1, (char **)&p, 10);
+	sigint = !strcmp(p, "+sigint");
+	if (++hits != nth)
 		return;
+	if (sigint) {
+		/* a Ctrl-C at this instant, instead of a crash */
+		fprintf(stderr, "migdir: fault point %s reached: SIGINT\n",
+		    name);
+		raise(SIGINT);
+		return;
+	}
 	fflush(stdout);
 	fprintf(stderr, "migdir: fault point %s reached: exiting\n", name);
 	_exit(99);

@@ -159,8 +159,9 @@ plan_analyze(struct entry *es, size_t n, const struct plan_ctx *ctx)
 		if (active && m->rb && e->row->rollback_checksum &&
 		    *e->rb_sum && strcmp(e->rb_sum, e->row->rollback_checksum))
 			p |= PB_RB_CHANGED;
-		if (e->state == ST_PENDING && !active && newest &&
-		    name_cmp(e->version, newest) < 0 && ctx->have_db) {
+		if ((e->state == ST_PENDING || (p & PB_FINISH_ROLLBACK)) &&
+		    !active && newest && name_cmp(e->version, newest) < 0 &&
+		    ctx->have_db) {
 			p |= PB_OUT_OF_ORDER;
 			e->newest_applied = newest;
 		}
@@ -232,7 +233,7 @@ plan_problem_text(const struct entry *e, enum problem p, char *out, size_t size)
 	case PB_FINISH_ROLLBACK:
 		snprintf(out, size,
 		    "rolled back in the database, but not moved to pending/: "
-		    "repair finishes the move");
+		    "repair finishes the move (apply also applies it again)");
 		break;
 	case PB_SPLIT_PAIR:
 		snprintf(out, size,
@@ -388,7 +389,12 @@ plan_apply(struct steps *out, const struct entry *e, size_t n,
 
 		if (!x->m || !x->m->fwd || (x->row && x->row->active))
 			continue;
-		if (ctx->tracked && x->folder != FOLDER_PENDING)
+		/*
+		 * Finished, an interrupted rollback leaves it pending: the
+		 * run goes on as if the rollback had completed.
+		 */
+		if (ctx->tracked && x->folder != FOLDER_PENDING &&
+		    !(x->problems & PB_FINISH_ROLLBACK))
 			continue;
 		if (target >= 0 && name_cmp(x->version, o->to) > 0)
 			break;
@@ -498,11 +504,19 @@ plan_rollback(struct steps *out, const struct entry *e, size_t n,
 			    x->version);
 			goto out;
 		}
-		if (x->problems & PB_DRIFT) {
+		if (x->problems & (PB_DRIFT | PB_DUPLICATE | PB_UNREADABLE)) {
+			unsigned pb = x->problems & PB_DRIFT ? PB_DRIFT
+			    : x->problems & PB_DUPLICATE     ? PB_DUPLICATE
+							     : PB_UNREADABLE;
 			char why[256];
 
-			error = mg_error_set(MG_EDRIFT, "%s %s", x->version,
-			    plan_problem_text(x, PB_DRIFT, why, sizeof(why)));
+			error =
+			    mg_error_set(pb == PB_DRIFT ? MG_EDRIFT : MG_ERROR,
+				"%s %s", x->version,
+				plan_problem_text(x, pb, why, sizeof(why)));
+			if (pb != PB_DRIFT)
+				mg_error_hint("Fix it first (migdir status "
+					      "shows it), then roll back.");
 			goto out;
 		}
 		if ((x->problems & PB_RB_CHANGED) && !o->allow_changed) {

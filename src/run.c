@@ -200,27 +200,67 @@ head_folder(unsigned head, int now)
 }
 
 /*
- * Record for git where an entry's files are now, when HEAD has them
- * elsewhere (or not at all): one rule for every case, whether the file
- * moved in this run, in an interrupted one, or was never committed.
+ * Record for git where one of an entry's files is now, when HEAD (the
+ * index, for git=stage) has it elsewhere or not at all: one rule for every
+ * case, whether the file moved in this run, twice in it, in an interrupted
+ * one, or was never committed.  `at` is the folder the last step put it in.
  */
 static void
-record_files(struct run *r, const struct entry *e, int folder)
+record_file(struct run *r, const struct entry *e, int at, enum name_kind kind)
 {
+	unsigned mask = kind == NAME_ROLLBACK ? e->head_rb : e->head;
+	int was = kind == NAME_ROLLBACK ? e->rb_folder : e->folder;
+	int f, now = -1, from;
 	struct buf path = BUF_INIT;
+
+	for (f = -1; f < FOLDER_COUNT && now < 0; f++) {
+		int folder = f < 0 ? at : f;
+
+		buf_reset(&path);
+		state_path(&path, r->st, e->version, folder, kind);
+		if (fs_exists(path.ptr))
+			now = folder;
+	}
+	buf_release(&path);
+	if (now < 0)
+		return;
+	if (mask & (1u << now))
+		from = -1;
+	else
+		from = head_folder(mask, now);
+	/*
+	 * Where the run found it, if elsewhere: the index may hold it
+	 * there (staged by hand, or by a run killed before its commit).
+	 */
+	if (from < 0 && was >= 0 && was != now)
+		from = was;
+	if ((mask & (1u << now)) && from < 0)
+		return; /* git has it where it is */
+	add_move(r, e->version, from, now, kind,
+	    kind == NAME_ROLLBACK ? e->rb_sum : e->sum);
+}
+
+/* Record every entry a step moved, once, where its last step left it. */
+static void
+record_moves(struct run *r)
+{
+	size_t i, j;
 
 	if (!r->st->vcs)
 		return;
-	state_path(&path, r->st, e->version, folder, NAME_FORWARD);
-	if (!(e->head & (1u << folder)) && fs_exists(path.ptr))
-		add_move(r, e->version, head_folder(e->head, folder), folder,
-		    NAME_FORWARD, e->sum);
-	buf_reset(&path);
-	state_path(&path, r->st, e->version, folder, NAME_ROLLBACK);
-	if (!(e->head_rb & (1u << folder)) && fs_exists(path.ptr))
-		add_move(r, e->version, head_folder(e->head_rb, folder), folder,
-		    NAME_ROLLBACK, e->rb_sum);
-	buf_release(&path);
+	for (i = 0; i < r->n; i++) {
+		const struct run_item *it = &r->items[i];
+
+		if (!it->moved)
+			continue;
+		for (j = i + 1; j < r->n; j++)
+			if (r->items[j].moved && r->items[j].e == it->e)
+				break;
+		if (j < r->n)
+			continue; /* a later step moved it again */
+		record_file(r, it->e, it->step->to, NAME_FORWARD);
+		record_file(r, it->e, it->step->to, NAME_ROLLBACK);
+	}
 }
 
 /* The moves of a step: forward first, then the rollback file. */
@@ -242,7 +282,6 @@ move_step(struct run *r, struct run_item *it, const char *between)
 		    0)
 			return error;
 	}
-	record_files(r, it->e, s->to);
 	it->moved = 1;
 	return 0;
 }
@@ -302,6 +341,16 @@ unit_done(void *payload, struct db_unit *u, size_t index)
 
 /* ---------------------------------------------------------- errors --- */
 
+/* "statement 1" or "statements 1-n" */
+void
+statement_range(char *out, size_t size, size_t n)
+{
+	if (n == 1)
+		snprintf(out, size, "statement 1");
+	else
+		snprintf(out, size, "statements 1-%zu", n);
+}
+
 /* Turn the failure of it's unit into the last error, with its locus. */
 static void
 report_failure(struct run *r, struct run_item *it, struct buf *location,
@@ -310,16 +359,19 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 	const struct db_failure *f = &it->unit->fail;
 	const struct sql_script *s = it->script;
 
-	if (f->sqlstate && !strcmp(f->sqlstate, "57014") && db_interrupted())
+	if ((!f->sqlstate || !strcmp(f->sqlstate, "57014")) && db_interrupted())
 		mg_error_set(MG_ECANCEL, "%s canceled by Ctrl-C",
 		    it->e->version);
 	else if (f->in_bookkeeping)
 		mg_error_set(MG_ESQL, "migdir's bookkeeping for %s failed: %s",
 		    it->e->version, f->message ? f->message : "unknown error");
+	else if (f->at_commit)
+		mg_error_set(MG_ESQL, "%s (at COMMIT)",
+		    f->message ? f->message : "unknown error");
 	else
 		mg_error_set(MG_ESQL, "%s",
 		    f->message ? f->message : "unknown error");
-	if (!f->in_bookkeeping) {
+	if (!f->in_bookkeeping && !f->at_commit) {
 		const struct sql_stmt *st = sql_script_stmt(s, f->stmt);
 		size_t off = st->off;
 		int line, col;
@@ -341,12 +393,15 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 	mg_error_server(f->sqlstate, f->context);
 	if (f->detail)
 		mg_error_detail("%s", f->detail);
-	if (!it->unit->transactional && it->unit->stmts_done > 0)
+	if (!it->unit->transactional && it->unit->stmts_done > 0) {
+		char range[48];
+
+		statement_range(range, sizeof(range), it->unit->stmts_done);
 		mg_error_detail("%s%sThis file runs without a transaction: "
-				"statement%s 1-%zu of %zu ran and stay done.",
-		    f->detail ? f->detail : "", f->detail ? " " : "",
-		    it->unit->stmts_done == 1 ? "" : "s", it->unit->stmts_done,
-		    it->unit->nstmts);
+				"%s of %zu ran and stay%s done.",
+		    f->detail ? f->detail : "", f->detail ? " " : "", range,
+		    it->unit->nstmts, it->unit->stmts_done == 1 ? "s" : "");
+	}
 	if (f->hint)
 		mg_error_hint("%s", f->hint);
 	else if (f->sqlstate && !strcmp(f->sqlstate, "55P03"))
@@ -539,17 +594,23 @@ run_execute(struct run *r)
 	}
 finish:
 	state_disconnect(st); /* releases the advisory lock */
+	record_moves(r);
 	if (r->nmoves > 0 || r->ndone > 0) {
+		struct mg_error failure = {0};
+
 		if ((gerr = sync_folders(r)) < 0 && !error)
 			error = gerr;
 		fault_point(r->kind == RUN_ROLLBACK ? "rollback_after_renames"
 						    : "apply_after_renames");
-		if ((gerr = record_in_git(r)) < 0) {
-			if (error)
-				rp_print_error(mg_error_last());
-			else
-				error = gerr;
-		}
+		/* the failure stays the run's error; git's is printed */
+		if (error)
+			mg_error_take(&failure);
+		if ((gerr = record_in_git(r)) < 0 && error)
+			rp_print_error(mg_error_last());
+		if (error)
+			mg_error_put(&failure);
+		else
+			error = gerr;
 	}
 	buf_release(&location);
 	buf_release(&statement);

@@ -330,9 +330,48 @@ lock_wait(const struct state *st)
 					  : st->cfg->lock_wait_ms;
 }
 
-static int
-open_db(struct state *st, unsigned need)
+/*
+ * The database half of state_open, run in its own thread.  It connects at
+ * once, but takes the lock or creates tables only once the files and git
+ * have passed (the gate): a git refusal must come before any database work.
+ */
+struct db_job {
+	struct state *st;
+	unsigned need;
+	int error;
+	struct mg_error err; /* the thread's error, handed back */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int gate; /* 0 until the main thread decides: 1 go on, -1 stop */
+};
+
+static void
+open_gate(struct db_job *job, int go)
 {
+	pthread_mutex_lock(&job->mu);
+	job->gate = go ? 1 : -1;
+	pthread_cond_signal(&job->cv);
+	pthread_mutex_unlock(&job->mu);
+}
+
+static int
+wait_gate(struct db_job *job)
+{
+	int gate;
+
+	pthread_mutex_lock(&job->mu);
+	while (job->gate == 0)
+		pthread_cond_wait(&job->cv, &job->mu);
+	gate = job->gate;
+	pthread_mutex_unlock(&job->mu);
+	return gate;
+}
+
+static int
+open_db(struct db_job *job)
+{
+	struct state *st = job->st;
+	unsigned need = job->need;
 	struct db_target t = {0};
 	int error;
 
@@ -349,6 +388,8 @@ open_db(struct state *st, unsigned need)
 	rp_verbose("connected to %s (%s, PostgreSQL %d.%d)", db_display(st->db),
 	    st->conn_source, db_server_version(st->db) / 10000,
 	    db_server_version(st->db) % 10000);
+	if ((need & (NEED_LOCK | NEED_ENSURE)) && wait_gate(job) < 0)
+		return MG_ERROR; /* the main thread's error is the one */
 	if ((need & NEED_LOCK) && (error = db_lock(st->db, lock_wait(st))) < 0)
 		return error;
 	if ((error = db_probe(st->db, &st->probe)) < 0)
@@ -364,20 +405,12 @@ open_db(struct state *st, unsigned need)
 	return 0;
 }
 
-/* The database half of state_open, run in its own thread. */
-struct db_job {
-	struct state *st;
-	unsigned need;
-	int error;
-	struct mg_error err; /* the thread's error, handed back */
-};
-
 static void *
 db_thread(void *arg)
 {
 	struct db_job *job = arg;
 
-	if ((job->error = open_db(job->st, job->need)) < 0)
+	if ((job->error = open_db(job)) < 0)
 		mg_error_take(&job->err);
 	return NULL;
 }
@@ -396,22 +429,28 @@ gather(struct state *st, unsigned need, struct facts *facts)
 
 	job.st = st;
 	job.need = need;
+	pthread_mutex_init(&job.mu, NULL);
+	pthread_cond_init(&job.cv, NULL);
 	if (need & NEED_DB)
 		threaded = pthread_create(&thread, NULL, db_thread, &job) == 0;
-	if ((need & NEED_DB) && !threaded)
-		db_thread(&job);
-	if ((error = open_git(st, need)) == 0) {
+	error = open_git(st, need);
+	open_gate(&job, error == 0);
+	if (error == 0) {
 		hash_files(st, facts);
 		if (st->vcs)
 			error = read_head(st, facts);
 	}
 	if (threaded)
 		pthread_join(thread, NULL);
+	else if ((need & NEED_DB) && !error)
+		db_thread(&job); /* no thread to be had: one after the other */
 	if (job.error < 0 && error == 0) {
 		mg_error_put(&job.err);
 		error = job.error;
 	}
 	mg_error_clear_taken(&job.err);
+	pthread_cond_destroy(&job.cv);
+	pthread_mutex_destroy(&job.mu);
 	return error;
 }
 
@@ -469,12 +508,14 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 		buf_release(&lock);
 		if (error < 0)
 			goto fail;
-		/* another migdir moved files while we waited: look again */
-		if (error == 1) {
-			scan_release(&st->scan);
-			if ((error = scan_dir(&st->scan, st->dir)) < 0)
-				goto fail;
-		}
+		/*
+		 * Another migdir may have moved files between the scan and
+		 * the lock (while we waited, or just before): look again, now
+		 * that nobody else can.
+		 */
+		scan_release(&st->scan);
+		if ((error = scan_dir(&st->scan, st->dir)) < 0)
+			goto fail;
 	}
 	facts = xcalloc(st->scan.n + 1, sizeof(*facts));
 	if ((error = gather(st, need, facts)) < 0)

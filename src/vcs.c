@@ -75,6 +75,7 @@
 	X(git_tree_entry_byindex) \
 	X(git_tree_entry_name) \
 	X(git_tree_lookup) \
+	X(git_tree_id) \
 	X(git_tree_entry_byname) \
 	X(git_signature_new) \
 	X(git_signature_now) \
@@ -739,6 +740,8 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 		error = git_fail("could not read the new tree");
 		goto out;
 	}
+	if (tree && g.git_oid_equal(&tree_id, g.git_tree_id(tree)))
+		goto out; /* the files are back where HEAD has them */
 	if ((error = signature(&author, v->repo, "AUTHOR")) < 0 ||
 	    (error = signature(&committer, v->repo, "COMMITTER")) < 0)
 		goto out;

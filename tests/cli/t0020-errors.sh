@@ -50,6 +50,8 @@ touch .git/index.lock
 run apply
 rm .git/index.lock
 sh_ "psql -X -At -c \"SELECT count(*) FROM pg_tables WHERE tablename = 't1'\" $TEST_DB"
+say "git refused before the database was touched: no bookkeeping table"
+sh_ "psql -X -At -c \"SELECT to_regclass('schema_versions') IS NULL\" $TEST_DB"
 say "outside a repository"
 rm -rf .git
 run apply

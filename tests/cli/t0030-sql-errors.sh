@@ -20,6 +20,12 @@ say "a file without a transaction that stops midway says what stays done"
 printf 'CREATE TABLE customers (id int);\nCREATE INDEX CONCURRENTLY c1 ON customers (id);\nCREATE INDEX CONCURRENTLY c2 ON customers (nope);\n' >migrations/pending/20230101_customers.sql
 run apply
 run status
+say "a block the file opens itself and that fails is not counted as done"
+cp migrations/pending/20230101_customers.sql customers.keep
+printf 'CREATE TABLE t1 (id int);\nCREATE INDEX CONCURRENTLY t1i ON t1 (id);\nBEGIN;\nCREATE TABLE t2 (id int);\nINSERT INTO t2 VALUES (1/0);\nCOMMIT;\n' >migrations/pending/20230101_customers.sql
+run apply
+sh_ "psql -X -At -c \"SELECT to_regclass('t1') IS NOT NULL, to_regclass('t2') IS NOT NULL\" $TEST_DB"
+mv customers.keep migrations/pending/20230101_customers.sql
 say "transaction shapes migdir cannot honour"
 printf 'BEGIN;\nCREATE TABLE x ();\n' >migrations/pending/20230103_open.sql
 run plan
@@ -32,3 +38,9 @@ run plan
 rm migrations/pending/20230103_mixed.sql
 printf 'COPY customers FROM stdin;\n1\ta@b\n\\.\n' >migrations/pending/20230103_copy.sql
 run plan
+say "a deferred check that fails at COMMIT is the migration's failure, not migdir's"
+rm migrations/pending/20230103_copy.sql migrations/pending/20230101_*.sql
+printf 'CREATE TABLE parent (id int PRIMARY KEY);\nCREATE TABLE child (p int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO child VALUES (1);\n' >migrations/pending/20230104_deferred.sql
+run apply
+sh_ "psql -X -At -c \"SELECT version, success, sqlstate, location FROM schema_versions_history ORDER BY id DESC LIMIT 1\" $TEST_DB"
+sh_ "psql -X -At -c \"SELECT to_regclass('parent')\" $TEST_DB"

@@ -307,6 +307,29 @@ test_apply_commit_holds_renames_trailers_and_nothing_else(void **state)
 	sc_free(p);
 }
 
+/*
+ * A pair added to the index but never committed: the commit adds it in
+ * applied/, and the index keeps no stale entry for pending/.
+ */
+static void
+test_apply_of_a_staged_new_file_leaves_the_index_clean(void **state)
+{
+	struct proj *p = sc_project("staged", NULL);
+	char *s;
+
+	(void)state;
+	sc_pair(p, "pending", "20230101_create_a", TABLE_A, "DROP TABLE a;\n");
+	free(sc_git(p, "add migrations"));
+	apply_ok(p);
+	s = sc_git(p, "show --name-status --format= HEAD");
+	assert_string_equal(s,
+	    "A\tmigrations/applied/20230101_create_a.sql\n"
+	    "A\tmigrations/applied/20230101_rollback_create_a.sql");
+	free(s);
+	assert_true(sc_git_clean(p));
+	sc_free(p);
+}
+
 static void
 test_apply_stops_at_a_failure_and_commits_what_ran(void **state)
 {
@@ -738,6 +761,8 @@ main(void)
 		test_status_and_apply_report_checksum_drift_with_its_commit),
 	    cmocka_unit_test(
 		test_apply_refuses_names_that_are_not_migration_names),
+	    cmocka_unit_test(
+		test_apply_of_a_staged_new_file_leaves_the_index_clean),
 	    cmocka_unit_test(test_apply_to_another_environment_moves_no_file),
 	    cmocka_unit_test(test_apply_to_and_step_limit_the_run),
 	    cmocka_unit_test(test_apply_refuses_out_of_order_unless_asked),

@@ -15,7 +15,7 @@
  * Then the steps: plan_apply (finishing moves first, --to, --step,
  * --out-of-order, blockers giving MG_EDRIFT), plan_rollback (most recently
  * applied first by applied_at then version, --step, --to, --all stopping at
- * the archive, and each refusal) and plan_repair; and the problems' names
+ * the archive, and each refusal, duplicates and unreadable files included) and plan_repair; and the problems' names
  * and texts.
  */
 #include <stdarg.h>
@@ -626,19 +626,24 @@ test_plan_apply_finishes_moves_before_running_pending(void **state)
 	    {"20230604_d", A, A, NULL, NULL, 0, 0},
 	    {"20230605_e", P, P, NULL, NULL, 0, 0},
 	    {"20230606_f", P, 0, NULL, NULL, 0, 0},
+	    {"20230607_g", P, A, NULL, NULL, 0, 0},
 	};
 	static const struct rspec r[] = {
 	    {"20230601_a", 1, SUM, RBSUM, 100},
 	    {"20230602_b", 1, SUM, RBSUM, 200}, /* crash after commit */
 	    {"20230603_c", 1, SUM, RBSUM, 300}, /* crash between moves */
 	    {"20230604_d", 0, SUM, RBSUM, 400}, /* rollback not moved */
+	    {"20230607_g", 0, SUM, RBSUM, 500}, /* rollback between moves */
 	};
 	static const struct want_step want[] = {
 	    {"20230602_b", 0, FOLDER_PENDING, FOLDER_APPLIED},
 	    {"20230603_c", 0, FOLDER_PENDING, FOLDER_APPLIED},
 	    {"20230604_d", 0, FOLDER_APPLIED, FOLDER_PENDING},
+	    {"20230607_g", 0, FOLDER_APPLIED, FOLDER_PENDING},
+	    {"20230604_d", 1, FOLDER_PENDING, FOLDER_APPLIED},
 	    {"20230605_e", 1, FOLDER_PENDING, FOLDER_APPLIED},
 	    {"20230606_f", 1, FOLDER_PENDING, FOLDER_APPLIED},
+	    {"20230607_g", 1, FOLDER_PENDING, FOLDER_APPLIED},
 	};
 	struct plan_opts o = {0};
 	struct steps s;
@@ -653,8 +658,9 @@ test_plan_apply_finishes_moves_before_running_pending(void **state)
 	    PB_FINISH_ROLLBACK);
 	assert_int_equal(plan_apply(&s, fx.e, fx.n, &tracked_db, &o), 0);
 	/*
-	 * b is not run again; d's rollback was the last thing asked for,
-	 * so this apply only finishes its move.
+	 * b and c are not run again; d's and g's rollbacks are finished,
+	 * which leaves them pending, and the run applies them like any
+	 * pending migration: as if the rollback had completed.
 	 */
 	assert_steps(&fx, &s, want, NCASES(want));
 	steps_release(&s);
@@ -1138,6 +1144,13 @@ test_plan_rollback_refuses_each_unsafe_case(void **state)
 		{"20230605_z", A, P, NULL, NULL, 0, 0},
 		{"20230605_z", 1, SUM, RBSUM, 900}, 0, MG_ERROR,
 		"20230605_z: a move is unfinished"},
+	    {"forward file in two folders",
+		{"20230605_z", A | R, A, NULL, NULL, 0, 0},
+		{"20230605_z", 1, SUM, RBSUM, 900}, 1, MG_ERROR,
+		"20230605_z present in more than one folder: keep one copy"},
+	    {"forward file unreadable", {"20230605_z", A, A, "", NULL, 0, 0},
+		{"20230605_z", 1, SUM, RBSUM, 900}, 1, MG_ERROR,
+		"20230605_z cannot be read"},
 	};
 	size_t i;
 
