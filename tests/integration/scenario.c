@@ -16,9 +16,7 @@ sc_group_setup(void **state)
 {
 	(void)state;
 	if (pgcluster_start(&sc_cluster) < 0) {
-		const char *allow = getenv("MIGDIR_TEST_ALLOW_SKIP");
-
-		if (allow && !strcmp(allow, "1"))
+		if (tu_skip_allowed())
 			return 0; /* each test then skips */
 		fprintf(stderr,
 		    "scenario: no PostgreSQL cluster: install "
@@ -48,17 +46,24 @@ bin(const char *name)
 	return b;
 }
 
+void
+sc_need_cluster(void)
+{
+	if (sc_cluster)
+		return;
+	if (tu_skip_allowed()) /* MIGDIR_TEST_ALLOW_SKIP=1 */
+		skip();
+	fail_msg("no PostgreSQL cluster: see the message above "
+		 "(MIGDIR_TEST_ALLOW_SKIP=1 turns this into a skip)");
+}
+
 struct proj *
 sc_project(const char *name, const char *ini_extra)
 {
 	struct proj *p = calloc(1, sizeof(*p));
 	char *ini, *dbname;
 
-	if (!sc_cluster) {
-		if (getenv("MIGDIR_TEST_ALLOW_SKIP"))
-			skip();
-		fail_msg("no cluster");
-	}
+	sc_need_cluster();
 	assert_non_null(p);
 	p->tmp = tu_mkdtemp("migdir-test");
 	assert_non_null(p->tmp);

@@ -38,6 +38,12 @@ int sc_group_setup(void **state);
 int sc_group_teardown(void **state);
 
 /*
+ * Fail the test when the group setup found no cluster; skip it instead
+ * when MIGDIR_TEST_ALLOW_SKIP=1.
+ */
+void sc_need_cluster(void);
+
+/*
  * A new project: temp dir, database (name derived from `name`), git
  * repository with migdir.ini and the folders, committed.  Extra ini lines
  * (may be NULL) are appended to the [migdir] section.

@@ -47,12 +47,9 @@ static char *libdir;              /* where pgtmp.sh is */
 static void
 need_cluster(void)
 {
-	const char *allow;
-
 	if (cluster != NULL)
 		return;
-	allow = getenv("MIGDIR_TEST_ALLOW_SKIP");
-	if (allow != NULL && strcmp(allow, "1") == 0) {
+	if (tu_skip_allowed()) { /* MIGDIR_TEST_ALLOW_SKIP=1 */
 		fprintf(stderr,
 		    "SKIP: no PostgreSQL cluster "
 		    "(MIGDIR_TEST_ALLOW_SKIP=1)\n");

@@ -12,6 +12,12 @@
 
 #include <stdarg.h>
 
+/*
+ * May a test that needs a PostgreSQL cluster skip when there is none?
+ * Only when MIGDIR_TEST_ALLOW_SKIP=1; otherwise it must fail.
+ */
+int tu_skip_allowed(void);
+
 /* The outcome of tu_run(). */
 struct tu_run {
 	int status; /* exit code, or 128+signal */
