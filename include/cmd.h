@@ -78,6 +78,12 @@ struct cmd_opt {
 int cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
     const struct cmd_opt *opts, const char **arg, int *next);
 
+/*
+ * cmd_options for a command that takes no options and no operands of its
+ * own: 0, or MG_EUSAGE (or MG_ENOTFOUND after --help) as cmd_options.
+ */
+int cmd_no_args(struct ctx *ctx, const char *name, int argc, char **argv);
+
 /* Report a usage error: "migdir CMD: message", then the synopsis; returns MG_EUSAGE. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

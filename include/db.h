@@ -104,6 +104,9 @@ int db_probe(struct db *db, struct db_probe *out);
  */
 int db_ensure(struct db *db, const struct db_probe *probe, struct buf *report);
 
+/* Set *probe to what db_probe finds once db_ensure succeeded (no query). */
+void db_probe_ensured(struct db_probe *probe);
+
 /* Read every row of schema_versions (an absent table gives no rows). */
 int db_read_rows(struct db *db, const struct db_probe *probe, struct rows *out);
 
@@ -137,7 +140,6 @@ struct db_unit {
 	size_t nstmts;
 	const char *description; /* for a new row */
 	const char *checksum; /* of the file that runs (forward or rollback) */
-	const char *fwd_checksum; /* apply: forward; rollback: unused */
 	const char
 	    *rb_checksum; /* apply: the rollback file's checksum, or NULL */
 	int clear_row; /* apply over an inactive row: keep it in the history, then delete it */

@@ -28,6 +28,9 @@ int fs_mkdir(const char *path);
 /* Does path exist? */
 int fs_exists(const char *path);
 
+/* Is path a directory (or a link to one)? */
+int fs_is_dir(const char *path);
+
 /*
  * Move from to to with rename(2), refusing to replace an existing file.
  * Creates the destination directory when it is missing.
@@ -42,8 +45,8 @@ struct fs_lock;
 /*
  * Take an exclusive lock file at path (fcntl lock: a crash releases it),
  * waiting up to wait_ms for another holder, and write what holds it
- * (`what`, e.g. "apply") into the file.  Returns 0, 1 when it had to
- * wait for another holder first, or MG_ELOCKED.
+ * (`what`, e.g. "apply") into the file.  Returns 0, MG_ELOCKED, or
+ * MG_ERROR.
  */
 int fs_lock(struct fs_lock **out, const char *path, const char *what,
     long wait_ms);

@@ -82,6 +82,9 @@ void *rp_error_json(const struct mg_error *e);
 /* Flush stdout; returns -1 if writing it failed (git's check at exit). */
 int rp_finish(void);
 
+/* "s" unless n is 1, for "%zu migration%s". */
+const char *rp_plural(size_t n);
+
 /* Format a duration in microseconds for humans: "842 ms", "3.2 s", "4 min 12 s". */
 const char *rp_duration(char out[32], long long usec);
 

@@ -34,25 +34,21 @@ struct run_item {
 	char sum[VCS_ID_HEX + 1];  /* checksum of text */
 	char *description;         /* for a new row */
 	int moved;                 /* its files were moved */
-	int done;                  /* its SQL committed (or moves done) */
-	int failed;
 	long long usec;
 	struct db_unit *unit; /* NULL for moves only */
 };
 
 struct run {
 	struct state *st;
-	const struct steps *steps;
 	enum run_kind kind;
 	struct run_item *items; /* one per step */
 	size_t n;
-	struct db_unit *units; /* one per step that runs SQL */
-	size_t nunits;
-	size_t nrun, ndone;     /* steps that run SQL; of those, done */
-	struct vcs_move *moves; /* for the commit (strings owned) */
+	struct db_unit *units;   /* one per step that runs SQL */
+	struct run_item **owner; /* the item of each unit */
+	size_t nrun, ndone;      /* steps that run SQL; of those, done */
+	struct vcs_move *moves;  /* for the commit (strings owned) */
 	size_t nmoves, moves_cap;
-	int width; /* version column width */
-	long long started;
+	int width;                   /* version column width */
 	char *location;              /* host:port/dbname, kept for the commit */
 	char commit[VCS_ID_HEX + 1]; /* the commit made, "" if none */
 	int staged;                  /* moves staged (git = stage) */
@@ -75,6 +71,15 @@ int run_execute(struct run *r);
 
 /* Free everything; safe on a zeroed struct. */
 void run_release(struct run *r);
+
+/* Did the item's SQL commit? */
+int run_item_done(const struct run_item *it);
+
+/* "apply", "rollback" or "repair". */
+const char *run_verb(enum run_kind k);
+
+/* Steps that only moved files (finishing an interrupted run). */
+size_t run_moved_only(const struct run *r);
 
 /* "Add email templates" from "20230601_add_email_templates" (caller frees). */
 char *run_description(const char *version);

@@ -21,6 +21,9 @@
 #include "scan.h"
 #include "vcs.h"
 
+/* The lock file writers hold, in the migrations directory (git ignores it). */
+#define STATE_LOCK_FILE ".migdir.lock"
+
 enum state_need {
 	NEED_DB = 1 << 0,      /* connect and read the rows */
 	NEED_LOCK = 1 << 1,    /* the lock file and the advisory lock */

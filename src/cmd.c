@@ -89,6 +89,23 @@ ctx_config(struct ctx *ctx)
 }
 
 int
+cmd_no_args(struct ctx *ctx, const char *name, int argc, char **argv)
+{
+	const char *arg;
+	int next = 0, rc;
+
+	while ((rc = cmd_options(ctx, cmd_lookup(name), argc, argv, NULL, &arg,
+		    &next)) > 0)
+		;
+	if (rc < 0)
+		return rc;
+	if (next < argc)
+		return cmd_usage_error(name, "unexpected argument \"%s\"",
+		    argv[next]);
+	return 0;
+}
+
+int
 cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;

@@ -126,19 +126,10 @@ cmd_init(struct ctx *ctx, int argc, char **argv)
 {
 	struct buf path = BUF_INIT;
 	json_t *out = json_object(), *files = json_array();
-	const char *arg;
-	int next = 0, rc, f;
+	int rc, f;
 
-	while ((rc = cmd_options(ctx, cmd_lookup("init"), argc, argv, NULL,
-		    &arg, &next)) > 0)
-		;
-	if (rc < 0)
+	if ((rc = cmd_no_args(ctx, "init", argc, argv)) < 0)
 		goto out;
-	if (next < argc) {
-		rc = cmd_usage_error("init", "unexpected argument \"%s\"",
-		    argv[next]);
-		goto out;
-	}
 	if (!ctx->config_path &&
 	    (rc = make_file(files, CFG_FILE, cfg_template())) < 0)
 		goto out;
@@ -155,7 +146,8 @@ cmd_init(struct ctx *ctx, int argc, char **argv)
 	buf_reset(&path);
 	buf_printf(&path, "%s/.gitignore", ctx->cfg.migrations);
 	if (!fs_exists(path.ptr) &&
-	    (rc = fs_create(path.ptr, ".migdir.lock\n", 13)) < 0)
+	    (rc = fs_create(path.ptr, STATE_LOCK_FILE "\n",
+		 sizeof(STATE_LOCK_FILE "\n") - 1)) < 0)
 		goto out;
 	/* empty: consolidate fills it when archive/ gets its first files */
 	if ((rc = make_file(files, ctx->cfg.consolidated, "")) < 0)

@@ -4,17 +4,8 @@
  * Reads everything, parses every file that would run, and prints the
  * steps; takes no lock and writes nothing (apply --dry-run is the same).
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <jansson.h>
-
 #include "cmd.h"
 #include "cmd_run.h"
-#include "error.h"
-#include "name.h"
-#include "report.h"
 #include "banned.h"
 
 const char cmd_plan_usage[] =
@@ -30,17 +21,5 @@ const char cmd_plan_usage[] =
 int
 cmd_plan(struct ctx *ctx, int argc, char **argv)
 {
-	struct run_args a;
-	struct state st = {0};
-	struct steps steps = {0};
-	struct run r = {0};
-	int rc;
-
-	if ((rc = cmd_run_options(ctx, "plan", argc, argv, &a)) < 0 ||
-	    (rc = ctx_config(ctx)) < 0)
-		return rc;
-	if ((rc = cmd_prepare_run(ctx, &a, NEED_DB, &st, &steps, &r)) == 0)
-		cmd_plan_show(&st, &r, a.rollback ? RUN_ROLLBACK : RUN_APPLY);
-	cmd_release_run(&st, &steps, &r);
-	return rc;
+	return cmd_run_main(ctx, "plan", argc, argv);
 }

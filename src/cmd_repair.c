@@ -27,18 +27,10 @@ cmd_repair(struct ctx *ctx, int argc, char **argv)
 	struct state st;
 	struct steps steps = {0};
 	struct run r = {0};
-	const char *arg;
-	int next = 0, rc;
+	int rc;
 
-	while ((rc = cmd_options(ctx, cmd_lookup("repair"), argc, argv, NULL,
-		    &arg, &next)) > 0)
-		;
-	if (rc < 0)
-		return rc;
-	if (next < argc)
-		return cmd_usage_error("repair", "unexpected argument \"%s\"",
-		    argv[next]);
-	if ((rc = ctx_config(ctx)) < 0 ||
+	if ((rc = cmd_no_args(ctx, "repair", argc, argv)) < 0 ||
+	    (rc = ctx_config(ctx)) < 0 ||
 	    (rc = state_open(&st, ctx, NEED_DB | NEED_WRITE)) < 0)
 		return rc;
 	if (!st.tracked) {
@@ -57,16 +49,14 @@ cmd_repair(struct ctx *ctx, int argc, char **argv)
 		rc = run_execute(&r);
 		if (r.commit[0])
 			rp_out("Repaired %zu migration%s; committed %.12s.\n",
-			    r.n, r.n == 1 ? "" : "s", r.commit);
+			    r.n, rp_plural(r.n), r.commit);
 		else
 			rp_out("Repaired %zu migration%s.\n", r.n,
-			    r.n == 1 ? "" : "s");
+			    rp_plural(r.n));
 	}
 	if (ctx->json)
 		rp_json(cmd_run_json(&st, &r, RUN_REPAIR));
 out:
-	run_release(&r);
-	steps_release(&steps);
-	state_close(&st);
+	cmd_release_run(&st, &steps, &r);
 	return rc;
 }

@@ -19,11 +19,11 @@
 #include "xalloc.h"
 #include "banned.h"
 
-static const char *
-plural(size_t n)
-{
-	return n == 1 ? "" : "s";
-}
+struct run_args {
+	struct plan_opts o;
+	int rollback; /* plan --rollback, or the rollback command */
+	int dry_run;  /* --dry-run, or plan */
+};
 
 static const char *
 mode_text(const struct run_item *it, char *buf, size_t size)
@@ -45,13 +45,13 @@ mode_text(const struct run_item *it, char *buf, size_t size)
 		snprintf(buf, size,
 		    "one transaction (%d BEGIN/COMMIT block%s "
 		    "merged)",
-		    s->wrapped, s->wrapped == 1 ? "" : "s");
+		    s->wrapped, rp_plural(s->wrapped));
 	else
 		snprintf(buf, size, "one transaction");
 	return buf;
 }
 
-void
+static void
 cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 {
 	struct buf where = BUF_INIT;
@@ -68,7 +68,7 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 	else
 		rp_out("Plan: %s %zu migration%s %s %s at %s\n",
 		    kind == RUN_ROLLBACK ? "roll back" : "apply", r->nrun,
-		    plural(r->nrun), kind == RUN_ROLLBACK ? "from" : "to",
+		    rp_plural(r->nrun), kind == RUN_ROLLBACK ? "from" : "to",
 		    state_env_label(st), where.ptr);
 	for (i = 0; i < r->n; i++) {
 		const struct run_item *it = &r->items[i];
@@ -169,8 +169,8 @@ explain_drift(struct state *st, const struct entry *e)
 
 #define MAX_LISTED 10
 
-int
-cmd_explain_blockers(struct state *st, const char *action)
+static int
+cmd_explain_blockers(struct state *st)
 {
 	size_t *idx = xcalloc(st->n + 1, sizeof(*idx)), k, i, no_row = 0,
 	       recorded = 0;
@@ -202,8 +202,9 @@ cmd_explain_blockers(struct state *st, const char *action)
 	free(idx);
 	if (k == 0)
 		return 0;
-	mg_error_set(MG_EDRIFT, "cannot %s: %zu migration%s need%s attention",
-	    action, k, plural(k), k == 1 ? "s" : "");
+	mg_error_set(MG_EDRIFT,
+	    "cannot apply: %zu migration%s need%s attention", k, rp_plural(k),
+	    k == 1 ? "s" : "");
 	if (no_row == k && recorded == 0)
 		mg_error_hint("This database records none of the migrations in "
 			      "applied/ and archive/: check that it is the "
@@ -226,7 +227,7 @@ cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
 	for (i = 0; i < r->n; i++) {
 		const struct run_item *it = &r->items[i];
 
-		if (it->step->run && it->done)
+		if (run_item_done(it))
 			json_array_append_new(ran,
 			    json_pack("{s:s,s:I,s:I,s:b}", "version",
 				it->e->version, "duration_ms",
@@ -240,10 +241,7 @@ cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
 				folder_name[it->step->from], "to",
 				folder_name[it->step->to]));
 	}
-	o = json_pack("{s:s,s:s,s:b,s:o,s:o}", "action",
-	    kind == RUN_APPLY          ? "apply"
-		: kind == RUN_ROLLBACK ? "rollback"
-				       : "repair",
+	o = json_pack("{s:s,s:s,s:b,s:o,s:o}", "action", run_verb(kind),
 	    "environment", st->env->name, "tracked", st->tracked,
 	    kind == RUN_ROLLBACK ? "rolled_back" : "applied", ran, "moved",
 	    moved);
@@ -294,7 +292,7 @@ static const struct cmd_opt plan_opts[] = {
     {NULL, 0, 0, 0},
 };
 
-int
+static int
 cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
     struct run_args *a)
 {
@@ -304,6 +302,7 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 
 	memset(a, 0, sizeof(*a));
 	a->rollback = !strcmp(name, "rollback");
+	a->dry_run = !strcmp(name, "plan"); /* plan is apply --dry-run */
 	while ((rc = cmd_options(ctx, self, argc, argv, plan_opts, &arg,
 		    &next)) > 0) {
 		int allowed = 1;
@@ -367,7 +366,7 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 }
 
 /* Plan the steps of an apply or a rollback from the state. */
-int
+static int
 cmd_plan_steps(struct state *st, const struct run_args *a, struct steps *out)
 {
 	int rc = a->rollback
@@ -375,7 +374,7 @@ cmd_plan_steps(struct state *st, const struct run_args *a, struct steps *out)
 	    : plan_apply(out, st->e, st->n, &st->pctx, &a->o);
 
 	if (rc == MG_EDRIFT && !a->rollback) {
-		int b = cmd_explain_blockers(st, "apply");
+		int b = cmd_explain_blockers(st);
 
 		if (b < 0)
 			return b;
@@ -383,7 +382,7 @@ cmd_plan_steps(struct state *st, const struct run_args *a, struct steps *out)
 	return rc;
 }
 
-void
+static void
 cmd_print_lines(const char *text)
 {
 	const char *p;
@@ -414,22 +413,19 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 	char dur[32];
 	const char *done = kind == RUN_ROLLBACK ? "Rolled back" : "Applied";
 	long long usec = 0;
-	size_t i, moved = 0;
+	size_t i, moved = run_moved_only(r);
 
 	for (i = 0; i < r->n; i++)
 		usec += r->items[i].usec;
-	for (i = 0; i < r->n; i++)
-		if (!r->items[i].step->run && r->items[i].moved)
-			moved++;
 	/* when the first migration failed and nothing else happened, its
 	   own line says it all */
 	if (!(r->nrun && !r->ndone && r->failed_item >= 0 && !moved)) {
 		if (r->nrun == 0 || (!r->ndone && moved))
 			rp_out("Finished %zu interrupted move%s", moved,
-			    plural(moved));
+			    rp_plural(moved));
 		else
 			rp_out("%s %zu migration%s in %s", done, r->ndone,
-			    plural(r->ndone), rp_duration(dur, usec));
+			    rp_plural(r->ndone), rp_duration(dur, usec));
 		if (r->commit[0])
 			rp_out("; committed %.12s", r->commit);
 		else if (r->staged)
@@ -449,7 +445,7 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 			rp_out("%s: its %zu statement%s ran without a "
 			       "transaction and stay done, but migdir could "
 			       "not record it.\n",
-			    it->e->version, u->nstmts, plural(u->nstmts));
+			    it->e->version, u->nstmts, rp_plural(u->nstmts));
 		else if (!u->transactional && u->stmts_done > 0) {
 			char range[48];
 
@@ -469,7 +465,7 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
  * A *.sql file whose name is not a migration name would be skipped
  * silently by apply; a DBA who put it there meant it to run.
  */
-int
+static int
 cmd_refuse_strays(const struct state *st)
 {
 	size_t i;
@@ -480,14 +476,14 @@ cmd_refuse_strays(const struct state *st)
 	if (!st->scan.nstrays)
 		return 0;
 	mg_error_set(MG_ERROR, "cannot apply: %zu file%s with an invalid name",
-	    st->scan.nstrays, plural(st->scan.nstrays));
+	    st->scan.nstrays, rp_plural(st->scan.nstrays));
 	mg_error_hint("Name migrations YYYYMMDD_description.sql (description: "
 		      "lowercase letters, digits and _), or move the file out "
 		      "of the migrations folders.");
 	return MG_ERROR;
 }
 
-int
+static int
 cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
     struct state *st, struct steps *steps, struct run *r)
 {
@@ -555,7 +551,7 @@ ask_rollback(struct ctx *ctx, const struct run_args *a, char **asked)
 		goto out;
 	state_db_display(&where, &st);
 	buf_printf(&q, "Roll back %zu migration%s from %s at %s?", r.nrun,
-	    plural(r.nrun), state_env_label(&st), where.ptr);
+	    rp_plural(r.nrun), state_env_label(&st), where.ptr);
 	if (!confirm(q.ptr))
 		rc = mg_error_set(MG_ERROR,
 		    "rollback canceled: nothing changed");
@@ -613,7 +609,7 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 	if (r.nrun)
 		rp_out("%s %zu migration%s %s %s at %s\n",
 		    kind == RUN_ROLLBACK ? "Rolling back" : "Applying", r.nrun,
-		    plural(r.nrun), kind == RUN_ROLLBACK ? "from" : "to",
+		    rp_plural(r.nrun), kind == RUN_ROLLBACK ? "from" : "to",
 		    state_env_label(&st), where.ptr);
 	rc = run_execute(&r);
 	closing_line(&st, &r, kind);

@@ -24,17 +24,10 @@ const char cmd_version_usage[] =
 int
 cmd_version(struct ctx *ctx, int argc, char **argv)
 {
-	const char *arg;
-	int next = 0, rc;
+	int rc;
 
-	while ((rc = cmd_options(ctx, cmd_lookup("version"), argc, argv, NULL,
-		    &arg, &next)) > 0)
-		;
-	if (rc < 0)
+	if ((rc = cmd_no_args(ctx, "version", argc, argv)) < 0)
 		return rc;
-	if (next < argc)
-		return cmd_usage_error("version", "unexpected argument \"%s\"",
-		    argv[next]);
 	if (ctx->json) {
 		json_t *o = json_pack("{s:s}", "version", MIGDIR_VERSION);
 

@@ -126,7 +126,6 @@ struct db {
 	char *display;   /* user@host:port/db */
 	char *location;  /* host:port/db */
 	char *conninfo;  /* as given, for the monitor connection */
-	char *options;   /* -c settings passed at connect */
 	char *qtable;    /* "schema"."table" */
 	char *qhistory;  /* "schema"."table_history" */
 	char *qschema;   /* "schema" */
@@ -240,16 +239,15 @@ quote_ident(PGconn *conn, const char *s)
 	return copy;
 }
 
-/* The first line of libpq's message, trimmed. */
+/* libpq's message, without its trailing newline. */
 static char *
 conn_message(PGconn *conn)
 {
-	const char *m = pq.PQerrorMessage(conn);
-	size_t n = strlen(m);
+	struct buf b = BUF_INIT;
 
-	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-		n--;
-	return xstrndup(m, n);
+	buf_puts(&b, pq.PQerrorMessage(conn));
+	buf_rtrim(&b);
+	return buf_detach(&b);
 }
 
 /*
@@ -439,6 +437,34 @@ lost_connection(struct db *db)
 	return MG_ERROR;
 }
 
+/*
+ * Connect with conninfo (a URL or key=value string; "" for libpq's
+ * defaults) in UTF-8, naming the application (appkw: application_name or
+ * fallback_application_name) and passing options when not "".
+ */
+static PGconn *
+open_conn(const char *conninfo, const char *appkw, const char *app,
+    const char *options)
+{
+	const char *kw[5], *val[5];
+	int i = 0;
+
+	if (*conninfo) {
+		kw[i] = "dbname";
+		val[i++] = conninfo;
+	}
+	kw[i] = appkw;
+	val[i++] = app;
+	kw[i] = "client_encoding";
+	val[i++] = "UTF8";
+	if (*options) {
+		kw[i] = "options";
+		val[i++] = options;
+	}
+	kw[i] = val[i] = NULL;
+	return pq.PQconnectdbParams(kw, val, 1);
+}
+
 /* ----------------------------------------------------------- monitor --- */
 
 /*
@@ -466,19 +492,8 @@ report_wait(struct db *db, long long waited_ms)
 	int i, n;
 
 	if (!db->monitor) {
-		const char *kw[4], *val[4];
-		int k = 0;
-
-		if (*db->conninfo) {
-			kw[k] = "dbname";
-			val[k++] = db->conninfo;
-		}
-		kw[k] = "application_name";
-		val[k++] = "migdir (lock monitor)";
-		kw[k] = "client_encoding";
-		val[k++] = "UTF8";
-		kw[k] = val[k] = NULL;
-		db->monitor = pq.PQconnectdbParams(kw, val, 1);
+		db->monitor = open_conn(db->conninfo, "application_name",
+		    "migdir (lock monitor)", "");
 		if (pq.PQstatus(db->monitor) != CONNECTION_OK) {
 			pq.PQfinish(db->monitor);
 			db->monitor = NULL;
@@ -631,21 +646,36 @@ exec_simple(struct db *db, const char *sql)
 	return collect(db);
 }
 
-/* Run sql expecting success; returns 0 or MG_ERROR with the server's words. */
-static int
-exec_ok(struct db *db, const char *sql, int n, const char *const *params,
+/*
+ * Run sql (n < 0: a simple, possibly multi-statement query) expecting
+ * success: its result, or NULL with the server's words (after what).
+ */
+static PGresult *
+query_ok(struct db *db, const char *sql, int n, const char *const *params,
     const char *what)
 {
 	PGresult *r =
 	    n < 0 ? exec_simple(db, sql) : exec_params(db, sql, n, params);
-	int error = 0;
+
+	if (r && is_error(r)) {
+		set_server_error(r, what);
+		pq.PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* The same, when the result does not matter: 0 or MG_ERROR. */
+static int
+exec_ok(struct db *db, const char *sql, int n, const char *const *params,
+    const char *what)
+{
+	PGresult *r = query_ok(db, sql, n, params, what);
 
 	if (!r)
 		return MG_ERROR;
-	if (is_error(r))
-		error = set_server_error(r, what);
 	pq.PQclear(r);
-	return error;
+	return 0;
 }
 
 /* ------------------------------------------------------------ connect --- */
@@ -723,11 +753,11 @@ db_describe_conninfo(struct buf *out, const char *conninfo)
 int
 db_connect(struct db **out, const struct db_target *t)
 {
-	const char *kw[6], *val[6];
 	struct buf opts = BUF_INIT, name = BUF_INIT;
 	struct db *db;
 	char *old;
-	int i = 0, error = 0;
+	const char *host;
+	int error = 0;
 
 	*out = NULL;
 	if ((error = pq_load()) < 0)
@@ -740,22 +770,9 @@ db_connect(struct db **out, const struct db_target *t)
 	}
 	add_option(&opts, "lock_timeout", t->lock_timeout);
 	add_option(&opts, "statement_timeout", t->statement_timeout);
-	db->options = buf_detach(&opts);
-	if (*db->conninfo) {
-		kw[i] = "dbname";
-		val[i++] = db->conninfo;
-	}
-	kw[i] = "fallback_application_name";
-	val[i++] = "migdir";
-	kw[i] = "client_encoding";
-	val[i++] = "UTF8";
-	if (*db->options) {
-		kw[i] = "options";
-		val[i++] = db->options;
-	}
-	kw[i] = NULL;
-	val[i] = NULL;
-	db->conn = pq.PQconnectdbParams(kw, val, 1);
+	db->conn = open_conn(db->conninfo, "fallback_application_name",
+	    "migdir", opts.len ? opts.ptr : "");
+	buf_release(&opts);
 	if (!db->conn || pq.PQstatus(db->conn) != CONNECTION_OK) {
 		char *raw = db->conn ? conn_message(db->conn)
 				     : xstrdup("out of memory");
@@ -775,16 +792,10 @@ db_connect(struct db **out, const struct db_target *t)
 	}
 	pq.PQsetNoticeReceiver(db->conn, on_notice, db);
 	db->server_version = pq.PQserverVersion(db->conn);
-	{
-		const char *host = pq.PQhost(db->conn);
-
-		db->display = xasprintf("%s@%s:%s/%s", pq.PQuser(db->conn),
-		    host && *host ? host : "localhost", pq.PQport(db->conn),
-		    pq.PQdb(db->conn));
-		db->location =
-		    xasprintf("%s:%s/%s", host && *host ? host : "localhost",
-			pq.PQport(db->conn), pq.PQdb(db->conn));
-	}
+	host = pq.PQhost(db->conn);
+	db->location = xasprintf("%s:%s/%s", host && *host ? host : "localhost",
+	    pq.PQport(db->conn), pq.PQdb(db->conn));
+	db->display = xasprintf("%s@%s", pq.PQuser(db->conn), db->location);
 	if (db->server_version < MIN_SERVER) {
 		mg_error_set(MG_ERROR,
 		    "server %s runs PostgreSQL %d.%d: migdir needs 12 or newer",
@@ -830,7 +841,6 @@ db_close(struct db *db)
 	free(db->display);
 	free(db->location);
 	free(db->conninfo);
-	free(db->options);
 	free(db->qtable);
 	free(db->qhistory);
 	free(db->qschema);
@@ -904,17 +914,12 @@ db_lock(struct db *db, long wait_ms)
 	int said = 0;
 
 	for (;;) {
-		PGresult *r = exec_params(db, sql, 1, params);
+		PGresult *r = query_ok(db, sql, 1, params,
+		    "could not take the migration lock");
 		int got;
 
 		if (!r)
 			return MG_ERROR;
-		if (is_error(r)) {
-			set_server_error(r,
-			    "could not take the migration lock");
-			pq.PQclear(r);
-			return MG_ERROR;
-		}
 		got = !strcmp(pq.PQgetvalue(r, 0, 0), "t");
 		pq.PQclear(r);
 		if (got)
@@ -984,18 +989,14 @@ db_probe(struct db *db, struct db_probe *out)
 	    "LEFT JOIN pg_catalog.pg_class h ON h.relnamespace = n.oid "
 	    " AND h.relname = $3 AND h.relkind IN ('r', 'p')";
 	const char *params[3] = {db->schema, db->table, db->history};
-	PGresult *r = exec_params(db, sql, 3, params);
+	PGresult *r = query_ok(db, sql, 3, params,
+	    "could not inspect the bookkeeping table");
 	char *cols, *tok, *save = NULL;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	if (!r)
 		return MG_ERROR;
-	if (is_error(r)) {
-		set_server_error(r, "could not inspect the bookkeeping table");
-		pq.PQclear(r);
-		return MG_ERROR;
-	}
 	out->schema_exists = !strcmp(pq.PQgetvalue(r, 0, 0), "t");
 	out->table_exists = !strcmp(pq.PQgetvalue(r, 0, 1), "t");
 	out->history_exists = !strcmp(pq.PQgetvalue(r, 0, 2), "t");
@@ -1022,13 +1023,11 @@ check_duplicates(struct db *db)
 	    "SELECT version FROM %s GROUP BY version HAVING count(*) > 1 "
 	    "ORDER BY version LIMIT 10",
 	    db->qtable);
-	r = exec_params(db, sql.ptr, 0, NULL);
+	r = query_ok(db, sql.ptr, 0, NULL, NULL);
 	buf_release(&sql);
 	if (!r)
 		return MG_ERROR;
-	if (is_error(r)) {
-		error = set_server_error(r, NULL);
-	} else if ((n = pq.PQntuples(r)) > 0) {
+	if ((n = pq.PQntuples(r)) > 0) {
 		for (i = 0; i < n; i++)
 			buf_printf(&list, "%s\"%s\"", i ? ", " : "",
 			    pq.PQgetvalue(r, i, 0));
@@ -1045,6 +1044,14 @@ check_duplicates(struct db *db)
 	return error;
 }
 
+void
+db_probe_ensured(struct db_probe *p)
+{
+	p->schema_exists = p->table_exists = p->history_exists = 1;
+	p->has_unique = 1;
+	p->columns = DB_COL_ALL;
+}
+
 int
 db_ensure(struct db *db, const struct db_probe *p, struct buf *report)
 {
@@ -1052,8 +1059,9 @@ db_ensure(struct db *db, const struct db_probe *p, struct buf *report)
 	size_t i;
 	int error;
 
-	if (p->table_exists && (p->columns & DB_COL_ALL) == DB_COL_ALL &&
-	    p->has_unique && p->history_exists)
+	if (p->schema_exists && p->table_exists &&
+	    (p->columns & DB_COL_ALL) == DB_COL_ALL && p->has_unique &&
+	    p->history_exists)
 		return 0;
 	buf_puts(&sql, "BEGIN;\n");
 	if (!p->schema_exists) {
@@ -1160,7 +1168,7 @@ db_read_failures(struct db *db, const struct db_probe *p, struct failures *out)
 {
 	struct buf sql = BUF_INIT;
 	PGresult *r;
-	int i, n, error = 0;
+	int i, n;
 
 	memset(out, 0, sizeof(*out));
 	if (!p->history_exists)
@@ -1173,15 +1181,10 @@ db_read_failures(struct db *db, const struct db_probe *p, struct failures *out)
 	    " WHERE action IN ('apply', 'rollback') "
 	    " ORDER BY version, id DESC) last WHERE NOT success",
 	    db->qhistory);
-	r = exec_params(db, sql.ptr, 0, NULL);
+	r = query_ok(db, sql.ptr, 0, NULL, "could not read the run history");
 	buf_release(&sql);
 	if (!r)
 		return MG_ERROR;
-	if (is_error(r)) {
-		error = set_server_error(r, "could not read the run history");
-		pq.PQclear(r);
-		return error;
-	}
 	n = pq.PQntuples(r);
 	for (i = 0; i < n; i++) {
 		struct failure *f = failures_add(out);
@@ -1203,7 +1206,7 @@ db_read_rows(struct db *db, const struct db_probe *p, struct rows *out)
 {
 	struct buf sql = BUF_INIT;
 	PGresult *r;
-	int i, n, error = 0;
+	int i, n;
 	unsigned c = p->columns;
 
 	memset(out, 0, sizeof(*out));
@@ -1223,17 +1226,11 @@ db_read_rows(struct db *db, const struct db_probe *p, struct rows *out)
 	    c & DB_COL_APPLIED_BY ? "applied_by" : "NULL",
 	    c & DB_COL_DESCRIPTION ? "description" : "NULL",
 	    c & DB_COL_DURATION_MS ? "duration_ms" : "NULL", db->qtable);
-	r = exec_params(db, sql.ptr, 0, NULL);
+	r = query_ok(db, sql.ptr, 0, NULL,
+	    "could not read the bookkeeping table");
 	buf_release(&sql);
 	if (!r)
 		return MG_ERROR;
-	if (is_error(r)) {
-		error = set_server_error(r,
-		    "could not read the bookkeeping "
-		    "table");
-		pq.PQclear(r);
-		return error;
-	}
 	n = pq.PQntuples(r);
 	for (i = 0; i < n; i++) {
 		struct row *row = rows_add(out);
@@ -1259,17 +1256,17 @@ db_read_rows(struct db *db, const struct db_probe *p, struct rows *out)
 #define STMT_ROLLBACK "migdir_rollback"
 #define STMT_CLEAR    "migdir_clear"
 
+/* The three bookkeeping statements, prepared in one round trip. */
 static int
 prepare(struct db *db)
 {
-	struct buf apply = BUF_INIT, rollback = BUF_INIT, clear = BUF_INIT;
-	const char *names[3] = {STMT_APPLY, STMT_ROLLBACK, STMT_CLEAR};
-	const char *sqls[3];
-	int i, error = 0;
+	struct buf sql = BUF_INIT;
+	int error;
 
 	if (db->prepared)
 		return 0;
-	buf_printf(&apply,
+	buf_printf(&sql,
+	    "PREPARE " STMT_APPLY " AS "
 	    "WITH r AS (INSERT INTO %s AS t (version, description, "
 	    "applied_at, is_active, rolled_back_at, checksum, "
 	    "rollback_checksum, applied_by, duration_ms, migdir_version) "
@@ -1289,9 +1286,10 @@ prepare(struct db *db)
 	    "INSERT INTO %s (version, action, success, by_user, environment, "
 	    "checksum, duration_ms, migdir_version) "
 	    "SELECT version, 'apply', true, $5, $7, checksum, duration_ms, $6 "
-	    "FROM r",
+	    "FROM r;\n",
 	    db->qtable, db->qhistory);
-	buf_printf(&rollback,
+	buf_printf(&sql,
+	    "PREPARE " STMT_ROLLBACK " AS "
 	    "WITH r AS (UPDATE %s SET is_active = false, "
 	    "rolled_back_at = now() WHERE version = $1 RETURNING version) "
 	    "INSERT INTO %s (version, action, success, by_user, environment, "
@@ -1299,36 +1297,20 @@ prepare(struct db *db)
 	    "SELECT version, 'rollback', true, $3, $5, $2, "
 	    "coalesce($6::bigint, "
 	    "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint), "
-	    "$4 FROM r",
+	    "$4 FROM r;\n",
 	    db->qtable, db->qhistory);
-	buf_printf(&clear,
+	buf_printf(&sql,
+	    "PREPARE " STMT_CLEAR " AS "
 	    "WITH old AS (DELETE FROM %s WHERE version = $1 "
 	    "AND NOT coalesce(is_active, true) RETURNING *) "
 	    "INSERT INTO %s (version, action, success, by_user, environment, "
 	    "old_row, migdir_version) "
 	    "SELECT version, 'superseded', true, $2, $4, to_jsonb(old), $3 "
-	    "FROM old",
+	    "FROM old;\n",
 	    db->qtable, db->qhistory);
-	sqls[0] = apply.ptr;
-	sqls[1] = rollback.ptr;
-	sqls[2] = clear.ptr;
-	for (i = 0; i < 3 && !error; i++) {
-		PGresult *r;
-
-		if (!pq.PQsendPrepare(db->conn, names[i], sqls[i], 0, NULL)) {
-			error = lost_connection(db);
-			break;
-		}
-		if (!(r = collect(db)))
-			error = MG_ERROR;
-		else if (is_error(r))
-			error = set_server_error(r,
-			    "could not prepare migdir's bookkeeping");
-		pq.PQclear(r);
-	}
-	buf_release(&apply);
-	buf_release(&rollback);
-	buf_release(&clear);
+	error = exec_ok(db, sql.ptr, -1, NULL,
+	    "could not prepare migdir's bookkeeping");
+	buf_release(&sql);
 	if (!error)
 		db->prepared = 1;
 	return error;
@@ -1404,9 +1386,9 @@ push(struct queue *q, enum cmd_kind kind, size_t unit, size_t stmt)
 	q->n++;
 }
 
+/* Send a statement of a unit, or a prepared one with its parameters. */
 static int
-send_cmd(struct db *db, struct queue *q, enum cmd_kind kind, size_t unit,
-    size_t stmt, const char *sql, const char *prepared, int n,
+send_query(struct db *db, const char *sql, const char *prepared, int n,
     const char *const *params)
 {
 	int ok = prepared
@@ -1414,8 +1396,28 @@ send_cmd(struct db *db, struct queue *q, enum cmd_kind kind, size_t unit,
 		  0)
 	    : pq.PQsendQueryParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
 
-	if (!ok)
-		return lost_connection(db);
+	return ok ? 0 : lost_connection(db);
+}
+
+/* End a transaction a unit (or the file) left open: roll it back. */
+static void
+rollback_open_xact(struct db *db)
+{
+	if (pq.PQstatus(db->conn) == CONNECTION_OK &&
+	    pq.PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		PGresult *r = exec_simple(db, "ROLLBACK");
+
+		pq.PQclear(r);
+	}
+}
+
+static int
+send_cmd(struct db *db, struct queue *q, enum cmd_kind kind, size_t unit,
+    size_t stmt, const char *sql, const char *prepared, int n,
+    const char *const *params)
+{
+	if (send_query(db, sql, prepared, n, params) < 0)
+		return MG_ERROR;
 	push(q, kind, unit, stmt);
 	return 0;
 }
@@ -1572,11 +1574,7 @@ out:
 	pq.PQexitPipelineMode(db->conn);
 	pq.PQsetnonblocking(db->conn, 0);
 	free(q.v);
-	if (pq.PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
-		PGresult *r = exec_simple(db, "ROLLBACK");
-
-		pq.PQclear(r);
-	}
+	rollback_open_xact(db);
 	db->tag = NULL;
 	for (; from < to; from++)
 		if (units[from].failed)
@@ -1593,16 +1591,9 @@ sync_cmd(struct db *db, struct db_unit *u, enum cmd_kind kind, size_t stmt,
 {
 	struct cmd c = {kind, 0, stmt};
 	PGresult *r;
-	int ok;
 
-	if (prepared)
-		ok = pq.PQsendQueryPrepared(db->conn, prepared, n, params, NULL,
-		    NULL, 0);
-	else
-		ok = pq.PQsendQueryParams(db->conn, sql, 0, NULL, NULL, NULL,
-		    NULL, 0);
-	if (!ok)
-		return lost_connection(db);
+	if (send_query(db, sql, prepared, n, params) < 0)
+		return MG_ERROR;
 	if (!(r = collect(db)))
 		return MG_ERROR;
 	if (is_error(r)) {
@@ -1666,12 +1657,7 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 	if (cb && cb(payload, u, idx) < 0)
 		error = MG_ERROR;
 out:
-	if (pq.PQstatus(db->conn) == CONNECTION_OK &&
-	    pq.PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
-		PGresult *r = exec_simple(db, "ROLLBACK");
-
-		pq.PQclear(r);
-	}
+	rollback_open_xact(db);
 	if (!u->done)
 		u->usec = now_us() - t0;
 	db->tag = NULL;
@@ -1714,7 +1700,7 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 			error = mg_error_set(MG_ECANCEL,
 			    "interrupted by Ctrl-C after %zu of %zu "
 			    "migration%s",
-			    done, n, n == 1 ? "" : "s");
+			    done, n, rp_plural(n));
 		else
 			error = MG_ECANCEL;
 	}
@@ -1728,7 +1714,7 @@ db_record_failure(struct db *db, const struct db_unit *u, const char *statement,
 	struct buf sql = BUF_INIT;
 	char dur[32];
 	const char *p[11];
-	PGresult *r;
+	int error;
 
 	snprintf(dur, sizeof(dur), "%lld", u->usec / 1000);
 	p[0] = u->version;
@@ -1748,17 +1734,8 @@ db_record_failure(struct db *db, const struct db_unit *u, const char *statement,
 	    "migdir_version) "
 	    "VALUES ($1, $2, false, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 	    db->qhistory);
-	r = exec_params(db, sql.ptr, 11, p);
+	error = exec_ok(db, sql.ptr, 11, p,
+	    "could not record the failure in the history");
 	buf_release(&sql);
-	if (!r)
-		return MG_ERROR;
-	if (is_error(r)) {
-		set_server_error(r,
-		    "could not record the failure in the "
-		    "history");
-		pq.PQclear(r);
-		return MG_ERROR;
-	}
-	pq.PQclear(r);
-	return 0;
+	return error;
 }

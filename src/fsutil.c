@@ -109,6 +109,14 @@ fs_exists(const char *path)
 }
 
 int
+fs_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
 fs_move(const char *from, const char *to)
 {
 	const char *slash = strrchr(to, '/');
@@ -205,7 +213,7 @@ fs_lock(struct fs_lock **out, const char *path, const char *what, long wait_ms)
 				*out = xcalloc(1, sizeof(**out));
 				(*out)->fd = fd;
 				(*out)->path = xstrdup(path);
-				return said ? 1 : 0;
+				return 0;
 			}
 			close(fd); /* the file was replaced: start again */
 			continue;

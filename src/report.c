@@ -331,6 +331,12 @@ rp_finish(void)
 }
 
 const char *
+rp_plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+const char *
 rp_duration(char out[32], long long usec)
 {
 	if (usec < 0)

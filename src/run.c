@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "error.h"
 #include "fault.h"
@@ -24,15 +23,6 @@
 #include "banned.h"
 
 #define STATEMENT_NOTE_MAX 2000
-
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
 
 char *
 run_description(const char *version)
@@ -47,8 +37,8 @@ run_description(const char *version)
 	return s;
 }
 
-static const char *
-verb(enum run_kind k)
+const char *
+run_verb(enum run_kind k)
 {
 	return k == RUN_APPLY   ? "apply"
 	    : k == RUN_ROLLBACK ? "rollback"
@@ -92,7 +82,6 @@ prepare_item(struct run *r, struct run_item *it)
 			mg_error_hint("Fix the syntax; nothing has run yet.");
 		goto out;
 	}
-	it->unit = &r->units[r->nunits++];
 	it->unit->version = e->version;
 	it->unit->action = r->kind == RUN_ROLLBACK ? DB_ROLLBACK : DB_APPLY;
 	it->unit->transactional = it->script->transactional;
@@ -125,12 +114,12 @@ run_prepare(struct run *r, struct state *st, const struct steps *steps,
 
 	memset(r, 0, sizeof(*r));
 	r->st = st;
-	r->steps = steps;
 	r->kind = kind;
 	r->failed_item = -1;
 	r->n = steps->n;
 	r->items = xcalloc(r->n + 1, sizeof(*r->items));
 	r->units = xcalloc(r->n + 1, sizeof(*r->units));
+	r->owner = xcalloc(r->n + 1, sizeof(*r->owner));
 	for (i = 0; i < r->n; i++) {
 		struct run_item *it = &r->items[i];
 		int w;
@@ -140,7 +129,8 @@ run_prepare(struct run *r, struct state *st, const struct steps *steps,
 		buf_init(&it->text);
 		if (!it->step->run)
 			continue;
-		r->nrun++;
+		it->unit = &r->units[r->nrun];
+		r->owner[r->nrun++] = it;
 		w = (int)strlen(it->e->version);
 		if (w > r->width)
 			r->width = w;
@@ -187,18 +177,6 @@ move_file(struct run *r, const char *version, int from, int to,
 	return error;
 }
 
-/* The folder HEAD holds a file in, other than `now`; -1 if none. */
-static int
-head_folder(unsigned head, int now)
-{
-	int f;
-
-	for (f = 0; f < FOLDER_COUNT; f++)
-		if ((head & (1u << f)) && f != now)
-			return f;
-	return -1;
-}
-
 /*
  * Record for git where one of an entry's files is now, when HEAD (the
  * index, for git=stage) has it elsewhere or not at all: one rule for every
@@ -224,10 +202,7 @@ record_file(struct run *r, const struct entry *e, int at, enum name_kind kind)
 	buf_release(&path);
 	if (now < 0)
 		return;
-	if (mask & (1u << now))
-		from = -1;
-	else
-		from = head_folder(mask, now);
+	from = mask & (1u << now) ? -1 : folder_lowest(mask);
 	/*
 	 * Where the run found it, if elsewhere: the index may hold it
 	 * there (staged by hand, or by a run killed before its commit).
@@ -244,23 +219,23 @@ record_file(struct run *r, const struct entry *e, int at, enum name_kind kind)
 static void
 record_moves(struct run *r)
 {
-	size_t i, j;
+	size_t *last, i;
 
 	if (!r->st->vcs)
 		return;
+	last = xcalloc(r->st->n + 1, sizeof(*last));
+	for (i = 0; i < r->n; i++)
+		if (r->items[i].moved)
+			last[r->items[i].step->entry] = i;
 	for (i = 0; i < r->n; i++) {
 		const struct run_item *it = &r->items[i];
 
-		if (!it->moved)
-			continue;
-		for (j = i + 1; j < r->n; j++)
-			if (r->items[j].moved && r->items[j].e == it->e)
-				break;
-		if (j < r->n)
+		if (!it->moved || last[it->step->entry] != i)
 			continue; /* a later step moved it again */
 		record_file(r, it->e, it->step->to, NAME_FORWARD);
 		record_file(r, it->e, it->step->to, NAME_ROLLBACK);
 	}
+	free(last);
 }
 
 /* The moves of a step: forward first, then the rollback file. */
@@ -292,8 +267,6 @@ mode_note(const struct run_item *it, char *buf, size_t size)
 	const struct sql_script *s = it->script;
 
 	buf[0] = '\0';
-	if (!s)
-		return buf;
 	if (!s->transactional)
 		snprintf(buf, size, "not atomic: %s (line %d)", s->reason,
 		    s->reason_line);
@@ -306,18 +279,10 @@ static int
 unit_done(void *payload, struct db_unit *u, size_t index)
 {
 	struct run *r = payload;
-	struct run_item *it = NULL;
+	struct run_item *it = r->owner[index];
 	char dur[32], note[200];
-	size_t i;
 	int error = 0;
 
-	(void)index;
-	for (i = 0; i < r->n; i++)
-		if (r->items[i].unit == u)
-			it = &r->items[i];
-	if (!it)
-		return 0;
-	it->done = 1;
 	it->usec = u->usec;
 	r->ndone++;
 	fault_point(r->kind == RUN_ROLLBACK ? "rollback_after_commit"
@@ -337,6 +302,23 @@ unit_done(void *payload, struct db_unit *u, size_t index)
 	    r->nrun, r->width, u->version, rp_duration(dur, u->usec),
 	    *mode_note(it, note, sizeof(note)) ? "  " : "", note);
 	return error;
+}
+
+int
+run_item_done(const struct run_item *it)
+{
+	return it->unit && it->unit->done;
+}
+
+size_t
+run_moved_only(const struct run *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		if (!r->items[i].step->run && r->items[i].moved)
+			n++;
+	return n;
 }
 
 /* ---------------------------------------------------------- errors --- */
@@ -419,14 +401,14 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 		mg_error_hint("A new run starts again at statement 1: make the "
 			      "statements that ran safe to repeat (IF NOT "
 			      "EXISTS) or undo them, then run migdir %s again.",
-		    verb(r->kind));
+		    run_verb(r->kind));
 	else if (it->unit->transactional)
 		mg_error_hint("Nothing of %s was %s; it stays in %s. Fix the "
 			      "file and run migdir %s again.",
 		    it->e->version,
 		    r->kind == RUN_ROLLBACK ? "rolled back" : "applied",
 		    r->kind == RUN_ROLLBACK ? "applied/" : "pending/",
-		    verb(r->kind));
+		    run_verb(r->kind));
 }
 
 /* ------------------------------------------------------------- git --- */
@@ -435,30 +417,28 @@ static void
 commit_message(struct run *r, struct buf *msg)
 {
 	struct state *st = r->st;
-	size_t i, moved_only = 0;
+	size_t i, moved_only = run_moved_only(r);
 	const char *only = NULL;
 	char dur[32];
 
-	for (i = 0; i < r->n; i++) {
-		if (r->items[i].step->run && r->items[i].done)
+	for (i = 0; i < r->n; i++)
+		if (run_item_done(&r->items[i]))
 			only = only ? "" : r->items[i].e->version;
-		else if (!r->items[i].step->run && r->items[i].moved)
-			moved_only++;
-	}
 	if (r->kind == RUN_REPAIR || r->ndone == 0)
 		buf_printf(msg, "repair: record the moves of %zu migration%s\n",
-		    moved_only, moved_only == 1 ? "" : "s");
+		    moved_only, rp_plural(moved_only));
 	else if (only && *only)
-		buf_printf(msg, "%s %s\n", verb(r->kind), only);
+		buf_printf(msg, "%s %s\n", run_verb(r->kind), only);
 	else
-		buf_printf(msg, "%s %zu migrations\n", verb(r->kind), r->ndone);
+		buf_printf(msg, "%s %zu migrations\n", run_verb(r->kind),
+		    r->ndone);
 	buf_putc(msg, '\n');
 	if (r->ndone) {
 		buf_printf(msg, "%s on %s (%s) by %s:\n",
 		    r->kind == RUN_ROLLBACK ? "Rolled back" : "Applied",
 		    st->env->name, r->location ? r->location : "?", st->who);
 		for (i = 0; i < r->n; i++)
-			if (r->items[i].step->run && r->items[i].done)
+			if (run_item_done(&r->items[i]))
 				buf_printf(msg, "  %-*s  %s\n", r->width,
 				    r->items[i].e->version,
 				    rp_duration(dur, r->items[i].usec));
@@ -485,9 +465,9 @@ commit_message(struct run *r, struct buf *msg)
 		buf_printf(msg, "\nStopped: %s failed and stays in %s/.\n",
 		    r->items[r->failed_item].e->version,
 		    r->kind == RUN_ROLLBACK ? "applied" : "pending");
-	buf_printf(msg, "\nMigdir-Action: %s\n", verb(r->kind));
+	buf_printf(msg, "\nMigdir-Action: %s\n", run_verb(r->kind));
 	for (i = 0; i < r->n; i++)
-		if ((r->items[i].step->run && r->items[i].done) ||
+		if (run_item_done(&r->items[i]) ||
 		    (!r->items[i].step->run && r->items[i].moved))
 			buf_printf(msg, "Migdir-Version: %s\n",
 			    r->items[i].e->version);
@@ -544,7 +524,6 @@ run_execute(struct run *r)
 	size_t i;
 	int error = 0, gerr;
 
-	r->started = now_us();
 	if (st->db)
 		r->location = xstrdup(db_location(st->db));
 	for (i = 0; i < r->n; i++) {
@@ -554,25 +533,22 @@ run_execute(struct run *r)
 			continue;
 		if ((error = move_step(r, it, NULL)) < 0)
 			goto finish;
-		it->done = 1;
 		if (it->step->from != it->step->to)
 			rp_out("  moved %s: %s/ -> %s/\n", it->e->version,
 			    folder_name[it->step->from],
 			    folder_name[it->step->to]);
 	}
-	if (r->nunits > 0) {
-		error = db_run(st->db, r->units, r->nunits, unit_done, r);
+	if (r->nrun > 0) {
+		error = db_run(st->db, r->units, r->nrun, unit_done, r);
 		if (error == MG_ESQL || error == MG_ECANCEL) {
-			for (i = 0; i < r->n; i++)
-				if (r->items[i].unit &&
-				    r->items[i].unit->failed)
+			for (i = 0; i < r->nrun; i++)
+				if (r->units[i].failed)
 					break;
-			if (i < r->n) {
-				struct run_item *it = &r->items[i];
+			if (i < r->nrun) {
+				struct run_item *it = r->owner[i];
 
-				it->failed = 1;
 				it->usec = it->unit->usec;
-				r->failed_item = (int)i;
+				r->failed_item = (int)(it - r->items);
 				report_failure(r, it, &location, &statement);
 				error = mg_error_last()->code;
 				rp_print_error(mg_error_last());
@@ -643,5 +619,6 @@ run_release(struct run *r)
 	free(r->location);
 	free(r->items);
 	free(r->units);
+	free(r->owner);
 	memset(r, 0, sizeof(*r));
 }

@@ -24,8 +24,6 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define LOCK_FILE ".migdir.lock"
-
 static char *
 who_am_i(void)
 {
@@ -491,31 +489,28 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 		    st->cfg->path);
 	if ((need & NEED_DB) && (error = choose_conninfo(st)) < 0)
 		goto fail;
+	/*
+	 * The lock file first, then the one scan: no other migdir moves a
+	 * file after we have looked.  The lock file before the database
+	 * lock, always in that order.  A missing directory is scan_dir's
+	 * error to tell.
+	 */
+	if ((need & NEED_LOCK) && st->tracked && fs_is_dir(st->dir)) {
+		struct buf lock = BUF_INIT;
+
+		buf_printf(&lock, "%s/%s", st->dir, STATE_LOCK_FILE);
+		error = fs_lock(&st->lock, lock.ptr,
+		    ctx->command ? ctx->command : "migdir", lock_wait(st));
+		buf_release(&lock);
+		if (error < 0)
+			goto fail;
+	}
 	if ((error = scan_dir(&st->scan, st->dir)) < 0) {
 		if (error == MG_ENOTFOUND)
 			mg_error_hint("Run migdir init to create it, or set "
 				      "\"migrations\" in %s.",
 			    st->cfg->path);
 		goto fail;
-	}
-	/* the lock file before the database lock, always in that order */
-	if ((need & NEED_LOCK) && st->tracked) {
-		struct buf lock = BUF_INIT;
-
-		buf_printf(&lock, "%s/%s", st->dir, LOCK_FILE);
-		error = fs_lock(&st->lock, lock.ptr,
-		    ctx->command ? ctx->command : "migdir", lock_wait(st));
-		buf_release(&lock);
-		if (error < 0)
-			goto fail;
-		/*
-		 * Another migdir may have moved files between the scan and
-		 * the lock (while we waited, or just before): look again, now
-		 * that nobody else can.
-		 */
-		scan_release(&st->scan);
-		if ((error = scan_dir(&st->scan, st->dir)) < 0)
-			goto fail;
 	}
 	facts = xcalloc(st->scan.n + 1, sizeof(*facts));
 	if ((error = gather(st, need, facts)) < 0)
@@ -545,9 +540,9 @@ state_ensure(struct state *st)
 {
 	int error;
 
-	if ((error = db_ensure(st->db, &st->probe, &st->ensured)) < 0 ||
-	    (error = db_probe(st->db, &st->probe)) < 0)
+	if ((error = db_ensure(st->db, &st->probe, &st->ensured)) < 0)
 		return error;
+	db_probe_ensured(&st->probe);
 	return 0;
 }
 

@@ -266,7 +266,6 @@ unit_init(struct db_unit *u, const char *version, const char *const *stmts,
 	u->stmts = stmts;
 	u->nstmts = n;
 	u->checksum = SUM1;
-	u->fwd_checksum = SUM1;
 }
 
 static void
