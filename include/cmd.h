@@ -73,14 +73,14 @@ struct cmd_opt {
  * follow the command name too).  Call repeatedly: returns the id of the
  * next command option (*arg its argument), 0 at the end (*next = index of
  * the first operand), or MG_EUSAGE after printing what is wrong.  -h and
- * --help print the command's usage and return MG_ENOTFOUND (exit 0).
+ * --help print the command's usage and return MG_EHELP (exit 0).
  */
 int cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
     const struct cmd_opt *opts, const char **arg, int *next);
 
 /*
  * cmd_options for a command that takes no options and no operands of its
- * own: 0, or MG_EUSAGE (or MG_ENOTFOUND after --help) as cmd_options.
+ * own: 0, or MG_EUSAGE (or MG_EHELP after --help) as cmd_options.
  */
 int cmd_no_args(struct ctx *ctx, const char *name, int argc, char **argv);
 

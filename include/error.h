@@ -25,6 +25,7 @@ enum {
 	MG_ESQL = -5,      /* the server (or the parser) rejected SQL */
 	MG_EUSAGE = -6,    /* bad command line: exit status 2 */
 	MG_ECANCEL = -7,   /* interrupted by the user */
+	MG_EHELP = -8,     /* --help printed the usage: stop, exit status 0 */
 };
 
 struct mg_error {

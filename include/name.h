@@ -59,6 +59,9 @@ void name_stamp(char out[NAME_STAMP_LEN + 1], const char *version);
 void name_rollback_file(struct buf *out, const char *version);
 void name_forward_file(struct buf *out, const char *version);
 
+/* One or the other, by kind. */
+void name_file(struct buf *out, const char *version, enum name_kind kind);
+
 /*
  * Turn a description typed by a user into a valid one: ASCII letters are
  * lowercased and spaces and hyphens become underscores.  Returns 0 and the

@@ -33,10 +33,6 @@ enum rp_color {
  */
 void rp_setup(int verbosity, int json);
 
-/* Current settings. */
-int rp_verbosity(void);
-int rp_json_mode(void);
-
 /* Has a JSON document been printed?  (stdout carries one at most) */
 int rp_json_printed(void);
 

@@ -32,7 +32,6 @@ struct vcs_change {
 	char *author;            /* name <email> */
 	char *summary;           /* first line of the message */
 	long long when;          /* commit time, seconds since the epoch */
-	int uncommitted;         /* the working file differs from HEAD */
 };
 
 /*

@@ -273,7 +273,7 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 				fputs(self->usage, stdout);
 			else
 				help_print_main();
-			found = MG_ENOTFOUND;
+			found = MG_EHELP;
 			done = 1;
 			break;
 		default:

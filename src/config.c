@@ -203,14 +203,25 @@ env_key(struct parse_state *ps, struct env *env, const char *name,
 	    name, env->name);
 }
 
-static struct env *
-find_or_add_env(struct config *cfg, const char *name)
+/* The index of environment name, or -1. */
+static long
+env_index(const struct config *cfg, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->nenvs; i++)
 		if (!strcmp(cfg->envs[i].name, name))
-			return &cfg->envs[i];
+			return (long)i;
+	return -1;
+}
+
+static struct env *
+find_or_add_env(struct config *cfg, const char *name)
+{
+	long i = env_index(cfg, name);
+
+	if (i >= 0)
+		return &cfg->envs[i];
 	cfg->envs =
 	    xreallocarray(cfg->envs, cfg->nenvs + 1, sizeof(*cfg->envs));
 	memset(&cfg->envs[cfg->nenvs], 0, sizeof(*cfg->envs));
@@ -496,12 +507,9 @@ cfg_release(struct config *cfg)
 const struct env *
 cfg_env(const struct config *cfg, const char *name)
 {
-	size_t i;
+	long i = env_index(cfg, name);
 
-	for (i = 0; i < cfg->nenvs; i++)
-		if (!strcmp(cfg->envs[i].name, name))
-			return &cfg->envs[i];
-	return NULL;
+	return i >= 0 ? &cfg->envs[i] : NULL;
 }
 
 const struct env *

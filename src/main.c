@@ -20,8 +20,8 @@ exit_status(int rc)
 {
 	if (rc >= 0)
 		return rc;
-	if (rc == MG_ENOTFOUND && !mg_error_last()->message)
-		return EXIT_OK; /* --help */
+	if (rc == MG_EHELP)
+		return EXIT_OK;
 	return rc == MG_EUSAGE ? EXIT_USAGE : EXIT_FAIL;
 }
 

@@ -126,9 +126,7 @@ name_parse(struct name *out, const char *filename)
 		    "the name is longer than %d characters", NAME_MAX_VERSION);
 	out->kind = rollback ? NAME_ROLLBACK : NAME_FORWARD;
 	out->prefix_len = digits;
-	memset(out->stamp, '0', NAME_STAMP_LEN);
-	memcpy(out->stamp, filename, digits);
-	out->stamp[NAME_STAMP_LEN] = '\0';
+	name_stamp(out->stamp, filename);
 	snprintf(out->version, sizeof(out->version), "%.*s_%.*s", (int)digits,
 	    filename, (int)desc_len, desc);
 	out->desc = out->version + digits + 1;
@@ -165,6 +163,15 @@ void
 name_forward_file(struct buf *out, const char *version)
 {
 	buf_printf(out, "%s.sql", version);
+}
+
+void
+name_file(struct buf *out, const char *version, enum name_kind kind)
+{
+	if (kind == NAME_FORWARD)
+		name_forward_file(out, version);
+	else
+		name_rollback_file(out, version);
 }
 
 void

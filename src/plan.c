@@ -57,42 +57,37 @@ same_sum(const char *file, const char *recorded)
 	return !recorded || !*recorded || !strcmp(file, recorded);
 }
 
-/* The problems of a migration that has files, for the tracked database. */
+/* The state the tracked environment gives a file in folder. */
+static enum mig_state
+folder_state(int folder)
+{
+	return folder == FOLDER_PENDING ? ST_PENDING
+	    : folder == FOLDER_APPLIED  ? ST_APPLIED
+					: ST_ARCHIVED;
+}
+
+/*
+ * The problems of a migration that has files, for the tracked database;
+ * drift: its row is active and records another checksum than the file's.
+ */
 static unsigned
-tracked_problems(struct entry *e)
+tracked_problems(const struct entry *e, int drift)
 {
 	const struct row *r = e->row;
 	int active = r && r->active;
-	unsigned p = 0;
 
-	switch (e->folder) {
-	case FOLDER_PENDING:
-		e->state = ST_PENDING;
+	if (drift)
+		return PB_DRIFT;
+	if (e->folder == FOLDER_PENDING)
 		/*
 		 * An unreadable file (PB_UNREADABLE) is neither drift nor
 		 * proof of the same file: its move is not finished either.
 		 */
-		if (active && *e->sum) {
-			if (!same_sum(e->sum, r->checksum))
-				p |= PB_DRIFT;
-			else
-				p |= PB_FINISH_APPLY;
-		}
-		break;
-	case FOLDER_APPLIED:
-	case FOLDER_ARCHIVE:
-		e->state =
-		    e->folder == FOLDER_APPLIED ? ST_APPLIED : ST_ARCHIVED;
-		if (!active) {
-			if (r && e->folder == FOLDER_APPLIED)
-				p |= PB_FINISH_ROLLBACK;
-			else
-				p |= PB_NO_ROW;
-		} else if (*e->sum && !same_sum(e->sum, r->checksum))
-			p |= PB_DRIFT;
-		break;
-	}
-	return p;
+		return active && *e->sum ? PB_FINISH_APPLY : 0;
+	if (!active)
+		return r && e->folder == FOLDER_APPLIED ? PB_FINISH_ROLLBACK
+							: PB_NO_ROW;
+	return 0;
 }
 
 /* Was the file moved (or added) in the working tree but not committed? */
@@ -120,7 +115,7 @@ plan_analyze(struct entry *es, size_t n, const struct plan_ctx *ctx)
 	for (i = 0; i < n; i++) {
 		struct entry *e = &es[i];
 		const struct migration *m = e->m;
-		int active = e->row && e->row->active;
+		int active = e->row && e->row->active, drift;
 		unsigned p = 0;
 
 		if (!m) {
@@ -141,19 +136,18 @@ plan_analyze(struct entry *es, size_t n, const struct plan_ctx *ctx)
 			p |= PB_SPLIT_PAIR;
 		if (!*e->sum)
 			p |= PB_UNREADABLE;
-		if (ctx->tracked && ctx->have_db) {
-			p |= tracked_problems(e);
-		} else if (ctx->tracked) {
-			e->state = e->folder == FOLDER_PENDING ? ST_PENDING
-			    : e->folder == FOLDER_APPLIED      ? ST_APPLIED
-							       : ST_ARCHIVED;
+		drift =
+		    active && *e->sum && !same_sum(e->sum, e->row->checksum);
+		if (ctx->tracked) {
+			e->state = folder_state(e->folder);
+			if (ctx->have_db)
+				p |= tracked_problems(e, drift);
 		} else {
 			e->state = active
 			    ? (e->folder == FOLDER_ARCHIVE ? ST_ARCHIVED
 							   : ST_APPLIED)
 			    : ST_PENDING;
-			if (active && *e->sum &&
-			    !same_sum(e->sum, e->row->checksum))
+			if (drift)
 				p |= PB_DRIFT;
 		}
 		if (active && m->rb && e->row->rollback_checksum &&

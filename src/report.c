@@ -63,18 +63,6 @@ rp_setup(int v, int json)
 }
 
 int
-rp_verbosity(void)
-{
-	return verbosity;
-}
-
-int
-rp_json_mode(void)
-{
-	return json_mode;
-}
-
-int
 rp_json_printed(void)
 {
 	return json_printed;

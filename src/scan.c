@@ -196,8 +196,5 @@ scan_path(struct buf *out, const char *dir, int folder, const char *version,
     enum name_kind kind)
 {
 	buf_printf(out, "%s/%s/", dir, folder_name[folder]);
-	if (kind == NAME_FORWARD)
-		name_forward_file(out, version);
-	else
-		name_rollback_file(out, version);
+	name_file(out, version, kind);
 }

@@ -3,10 +3,12 @@
  *
  * The only file that includes pg_query.h.  The parse tree comes back as
  * JSON and is read with jansson; each top-level statement is classified by
- * its node type (TransactionStmt, IndexStmt with "concurrent", ...), never
- * by looking at the text.  The text is only scanned to skip the whitespace
- * and comments that the parser includes at the start of a statement, and
- * to find the "-- migdir:no-transaction" marker.
+ * its node type (TransactionStmt, IndexStmt with "concurrent", ...), not
+ * by looking at the text.  The text is scanned to skip the whitespace and
+ * comments that the parser includes at the start of a statement and to
+ * find the "-- migdir:no-transaction" marker; only a file PostgreSQL 15's
+ * grammar rejects (newer syntax) is split by its scanner and classified by
+ * the words its statements start with.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -316,10 +318,6 @@ uses_string(json_t *node, const char *val)
 }
 
 /*
- * Find a line that is exactly "-- migdir:no-transaction" (blanks aside):
- * returns the offset of the line's start plus one, or 0 if none.
- */
-/*
  * Find, from byte `from` on, a line that is exactly
  * "-- migdir:no-transaction" (blanks aside): returns the offset of the
  * line's start plus one, or 0 if none.
@@ -568,7 +566,7 @@ place(const struct sql_script *s, struct sql_stmt *st, size_t loc, size_t slen,
 	st->col = c->col;
 }
 
-static int
+static void
 fill_statements(struct sql_script *s, json_t *stmts)
 {
 	struct cursor c = {0, 1, 1};
@@ -587,11 +585,7 @@ fill_statements(struct sql_script *s, json_t *stmts)
 		place(s, st, loc > 0 ? (size_t)loc : 0,
 		    slen > 0 ? (size_t)slen : 0, &c);
 		classify(json_object_get(item, "stmt"), st);
-		if (st->flags & SQL_SESSION_SET)
-			s->session_set = 1;
 	}
-	s->run = xcalloc(s->n + 1, sizeof(*s->run));
-	return 0;
 }
 
 /*
@@ -757,11 +751,8 @@ scanner_statements(struct sql_script *s)
 					      : 0,
 		    &c);
 		classify_head(s->text + st->off, st->len, st);
-		if (st->flags & SQL_SESSION_SET)
-			s->session_set = 1;
 	}
 	pg_query_free_split_result(sp);
-	s->run = xcalloc(s->n, sizeof(*s->run));
 	/* it must account for every byte: the scanner gives up quietly */
 	for (i = 0, prev = 0; i <= s->n; i++) {
 		size_t upto = i < s->n ? s->stmts[i].off : s->len, k;
@@ -771,11 +762,8 @@ scanner_statements(struct sql_script *s)
 				break;
 		if (k < upto) {
 			free(s->stmts);
-			free(s->run);
 			s->stmts = NULL;
-			s->run = NULL;
 			s->n = 0;
-			s->session_set = 0;
 			return -1;
 		}
 		if (i < s->n)
@@ -795,6 +783,10 @@ shape(struct sql_script *s, json_t *tree)
 	size_t i;
 	int error;
 
+	s->run = xcalloc(s->n + 1, sizeof(*s->run));
+	for (i = 0; i < s->n; i++)
+		if (s->stmts[i].flags & SQL_SESSION_SET)
+			s->session_set = 1;
 	for (i = 0; i < s->n; i++)
 		if (s->stmts[i].flags & SQL_COPY_STDIO)
 			return script_error(s, i,

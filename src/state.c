@@ -106,10 +106,7 @@ state_repo_path(struct buf *out, const struct state *st, const char *version,
 {
 	buf_puts(out, st->repo_prefix ? st->repo_prefix : "");
 	buf_printf(out, "%s/", folder_name[folder]);
-	if (kind == NAME_FORWARD)
-		name_forward_file(out, version);
-	else
-		name_rollback_file(out, version);
+	name_file(out, version, kind);
 }
 
 const char *
@@ -165,10 +162,7 @@ hash_file(struct state *st, struct hasher *h, const char *version, int folder,
 
 	sum[0] = '\0';
 	buf_reset(&h->name);
-	if (kind == NAME_FORWARD)
-		name_forward_file(&h->name, version);
-	else
-		name_rollback_file(&h->name, version);
+	name_file(&h->name, version, kind);
 	if (st->vcs) {
 		if (h->dirfd[folder] == -2) {
 			buf_printf(&path, "%s/%s", st->dir,
@@ -229,22 +223,24 @@ hash_files(struct state *st, struct facts *facts)
 }
 
 static int
-has_name(char **names, size_t n, const char *name)
+cmp_name(const void *key, const void *elem)
 {
-	size_t lo = 0, hi = n;
+	return strcmp(key, *(char *const *)elem);
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(name, names[mid]);
+/* The folders among lists (sorted names, one list per folder) holding name. */
+static unsigned
+folders_holding(char **names[FOLDER_COUNT], size_t n[FOLDER_COUNT],
+    const char *name)
+{
+	unsigned mask = 0;
+	int f;
 
-		if (c == 0)
-			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return 0;
+	for (f = 0; f < FOLDER_COUNT; f++)
+		if (n[f] &&
+		    bsearch(name, names[f], n[f], sizeof(*names[f]), cmp_name))
+			mask |= 1u << f;
+	return mask;
 }
 
 /* Which folders HEAD (or, with git = stage, the index) holds each file in. */
@@ -252,33 +248,30 @@ static int
 read_head(struct state *st, struct facts *facts)
 {
 	struct buf dir = BUF_INIT, file = BUF_INIT;
+	char **names[FOLDER_COUNT] = {NULL};
+	size_t n[FOLDER_COUNT] = {0}, i;
 	int folder, error = 0;
-	size_t i;
 
 	for (folder = 0; folder < FOLDER_COUNT && !error; folder++) {
-		char **names = NULL;
-		size_t n = 0;
-
 		buf_reset(&dir);
 		buf_printf(&dir, "%s%s", st->repo_prefix, folder_name[folder]);
 		/* with git = stage, a staged move is as recorded as it gets */
 		error = st->cfg->git == CFG_GIT_STAGE
-		    ? vcs_index_files(st->vcs, dir.ptr, &names, &n)
-		    : vcs_head_files(st->vcs, dir.ptr, &names, &n);
-		if (error < 0)
-			break;
-		for (i = 0; i < st->scan.n; i++) {
-			buf_reset(&file);
-			name_forward_file(&file, st->scan.v[i].version);
-			if (has_name(names, n, file.ptr))
-				facts[i].head |= 1u << folder;
-			buf_reset(&file);
-			name_rollback_file(&file, st->scan.v[i].version);
-			if (has_name(names, n, file.ptr))
-				facts[i].head_rb |= 1u << folder;
-		}
-		vcs_free_names(names, n);
+		    ? vcs_index_files(st->vcs, dir.ptr, &names[folder],
+			  &n[folder])
+		    : vcs_head_files(st->vcs, dir.ptr, &names[folder],
+			  &n[folder]);
 	}
+	for (i = 0; i < st->scan.n && !error; i++) {
+		buf_reset(&file);
+		name_forward_file(&file, st->scan.v[i].version);
+		facts[i].head = folders_holding(names, n, file.ptr);
+		buf_reset(&file);
+		name_rollback_file(&file, st->scan.v[i].version);
+		facts[i].head_rb = folders_holding(names, n, file.ptr);
+	}
+	for (folder = 0; folder < FOLDER_COUNT; folder++)
+		vcs_free_names(names[folder], n[folder]);
 	buf_release(&dir);
 	buf_release(&file);
 	return error;

@@ -24,6 +24,7 @@
 #include "dl.h"
 #include "error.h"
 #include "fault.h"
+#include "fsutil.h"
 #include "vcs.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -52,7 +53,6 @@
 	X(git_config_get_string) \
 	X(git_config_free) \
 	X(git_index_remove_bypath) \
-	X(git_index_add_bypath) \
 	X(git_index_get_bypath) \
 	X(git_index_write) \
 	X(git_index_free) \
@@ -228,36 +228,27 @@ vcs_workdir(const struct vcs *v)
 int
 vcs_relpath(const struct vcs *v, struct buf *out, const char *path)
 {
-	char *abs = realpath(path, NULL);
-	int abs_errno = errno; /* realpath may set errno even on success */
-	size_t n = strlen(v->workdir);
-	char *wd = xstrndup(v->workdir, n > 1 ? n - 1 : n);
-	char *real_wd = realpath(wd, NULL);
+	char *abs, *wd;
 	size_t m;
+	int error = 0;
 
-	free(wd);
-	if (!abs || !real_wd) {
-		if (!abs)
-			errno = abs_errno;
+	if (!(abs = realpath(path, NULL)))
+		return mg_error_os(MG_ERROR, "could not resolve \"%s\"", path);
+	if (!(wd = realpath(v->workdir, NULL))) {
 		free(abs);
-		free(real_wd);
 		return mg_error_os(MG_ERROR, "could not resolve \"%s\"", path);
 	}
-	m = strlen(real_wd);
-	if (!strcmp(abs, real_wd)) {
-		/* the working directory itself */
-	} else if (strncmp(abs, real_wd, m) || abs[m] != '/') {
-		mg_error_set(MG_ERROR,
-		    "\"%s\" is outside the repository at \"%s\"", path,
-		    real_wd);
-		free(abs);
-		free(real_wd);
-		return MG_ERROR;
-	} else
+	m = strlen(wd);
+	if (!strcmp(abs, wd))
+		; /* the working directory itself */
+	else if (strncmp(abs, wd, m) || abs[m] != '/')
+		error = mg_error_set(MG_ERROR,
+		    "\"%s\" is outside the repository at \"%s\"", path, wd);
+	else
 		buf_puts(out, abs + m + 1);
 	free(abs);
-	free(real_wd);
-	return 0;
+	free(wd);
+	return error;
 }
 
 /* user.name / user.email from the environment or git's configuration. */
@@ -454,12 +445,27 @@ head_tree(struct vcs *v, git_commit **commit, git_tree **tree)
 	return 0;
 }
 
+/* The directory dir of tree root: 0 and *out, or -1 (no such tree). */
+static int
+subtree(struct vcs *v, git_tree *root, const char *dir, git_tree **out)
+{
+	git_tree_entry *e = NULL;
+	int error = -1;
+
+	*out = NULL;
+	if (g.git_tree_entry_bypath(&e, root, dir) == 0 &&
+	    g.git_tree_entry_type(e) == GIT_OBJECT_TREE &&
+	    g.git_tree_lookup(out, v->repo, g.git_tree_entry_id(e)) == 0)
+		error = 0;
+	g.git_tree_entry_free(e);
+	return error;
+}
+
 int
 vcs_head_files(struct vcs *v, const char *dir, char ***out, size_t *n)
 {
 	git_commit *commit = NULL;
 	git_tree *tree = NULL, *sub = NULL;
-	git_tree_entry *entry = NULL;
 	size_t i, count, cap = 0;
 	int error;
 
@@ -470,9 +476,7 @@ vcs_head_files(struct vcs *v, const char *dir, char ***out, size_t *n)
 	if (!*dir) {
 		sub = tree;
 		tree = NULL;
-	} else if (g.git_tree_entry_bypath(&entry, tree, dir) < 0 ||
-	    g.git_tree_entry_type(entry) != GIT_OBJECT_TREE ||
-	    g.git_tree_lookup(&sub, v->repo, g.git_tree_entry_id(entry)) < 0)
+	} else if (subtree(v, tree, dir, &sub) < 0)
 		goto out; /* no such directory in HEAD */
 	count = g.git_tree_entrycount(sub);
 	for (i = 0; i < count; i++) {
@@ -486,7 +490,6 @@ vcs_head_files(struct vcs *v, const char *dir, char ***out, size_t *n)
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), cmp_str);
 out:
-	g.git_tree_entry_free(entry);
 	g.git_tree_free(sub);
 	g.git_tree_free(tree);
 	g.git_commit_free(commit);
@@ -567,16 +570,9 @@ tree_has(struct vcs *v, git_tree *root, struct dir_cache *c, const char *path)
 		return found;
 	}
 	if (i == c->n) {
-		git_tree_entry *e = NULL;
-
 		/* a directory HEAD lacks is cached too, as NULL */
 		c->dir[c->n] = xstrndup(path, dlen);
-		c->tree[c->n] = NULL;
-		if (g.git_tree_entry_bypath(&e, root, c->dir[c->n]) == 0 &&
-		    g.git_tree_entry_type(e) == GIT_OBJECT_TREE)
-			g.git_tree_lookup(&c->tree[c->n], v->repo,
-			    g.git_tree_entry_id(e));
-		g.git_tree_entry_free(e);
+		subtree(v, root, c->dir[c->n], &c->tree[c->n]);
 		c->n++;
 	}
 	t = c->tree[i];
@@ -600,19 +596,11 @@ static int
 write_blob(struct vcs *v, const char *abs, git_oid *out)
 {
 	struct buf b = BUF_INIT;
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(abs, O_RDONLY | O_CLOEXEC), error = 0;
+	int error = fs_read(&b, abs);
 
-	if (fd < 0)
-		return mg_error_os(MG_ERROR, "could not open \"%s\"", abs);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_put(&b, chunk, (size_t)n);
-	if (n < 0)
-		error = mg_error_os(MG_ERROR, "could not read \"%s\"", abs);
-	else if (g.git_blob_create_from_buffer(out, v->repo, b.ptr, b.len) < 0)
+	if (!error &&
+	    g.git_blob_create_from_buffer(out, v->repo, b.ptr, b.len) < 0)
 		error = git_fail("could not store a file in git");
-	close(fd);
 	buf_release(&b);
 	return error;
 }
@@ -736,12 +724,12 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 		error = git_fail("could not build the commit's tree");
 		goto out;
 	}
+	if (tree && g.git_oid_equal(&tree_id, g.git_tree_id(tree)))
+		goto out; /* the files are back where HEAD has them */
 	if (g.git_tree_lookup(&new_tree, v->repo, &tree_id) < 0) {
 		error = git_fail("could not read the new tree");
 		goto out;
 	}
-	if (tree && g.git_oid_equal(&tree_id, g.git_tree_id(tree)))
-		goto out; /* the files are back where HEAD has them */
 	if ((error = signature(&author, v->repo, "AUTHOR")) < 0 ||
 	    (error = signature(&committer, v->repo, "COMMITTER")) < 0)
 		goto out;

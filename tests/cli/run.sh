@@ -67,7 +67,7 @@ for t in "${tests[@]}"; do
 	name=${t%.sh}
 	dir=$work/$name
 	mkdir -p "$dir"
-	psql -X -q -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE \"$name\"" \
+	psql -X -q -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\"" \
 	    postgres >/dev/null 2>&1
 	export TEST_DB=$name T=$dir
 	( cd "$dir" && bash "$here/lib.sh" "$here/$t" ) >"$dir/raw" 2>&1

@@ -100,7 +100,7 @@ sc_free(struct proj *p)
 		return;
 	if (sc_cluster)
 		pgcluster_dropdb(sc_cluster, p->db);
-	if (getenv("MIGDIR_TEST_KEEP"))
+	if (tu_keep_requested())
 		fprintf(stderr, "scenario: kept %s\n", p->tmp);
 	else
 		tu_rmrf(p->tmp);

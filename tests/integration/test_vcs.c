@@ -113,7 +113,7 @@ fx_teardown(void **state)
 
 	scrub_env();
 	vcs_free(f->v);
-	if (getenv("MIGDIR_TEST_KEEP"))
+	if (tu_keep_requested())
 		fprintf(stderr, "test_vcs: kept %s\n", f->tmp);
 	else
 		tu_rmrf(f->tmp);

@@ -91,8 +91,7 @@ char *
 gitrepo_git(const char *dir, const char *fmt, ...)
 {
 	const char *argv[4];
-	struct tu_run r;
-	char *args, *qdir, *cmd;
+	char *args, *qdir, *cmd, *what, *out;
 	va_list ap;
 	size_t len;
 
@@ -107,23 +106,16 @@ gitrepo_git(const char *dir, const char *fmt, ...)
 	argv[1] = "-c";
 	argv[2] = cmd;
 	argv[3] = NULL;
-	if (tu_run(&r, NULL, git_env, argv) < 0) {
-		free(cmd);
-		return NULL;
-	}
-	if (r.status != 0) {
-		fprintf(stderr, "gitrepo: `%s' exited %d\n%s", cmd, r.status,
-		    r.err);
-		free(cmd);
-		tu_run_free(&r);
-		return NULL;
-	}
+	what = tu_asprintf("gitrepo: `%s'", cmd);
+	out = tu_capture(what, NULL, git_env, argv);
+	free(what);
 	free(cmd);
-	free(r.err);
-	len = strlen(r.out);
-	while (len > 0 && r.out[len - 1] == '\n')
-		r.out[--len] = '\0';
-	return r.out;
+	if (out == NULL)
+		return NULL;
+	len = strlen(out);
+	while (len > 0 && out[len - 1] == '\n')
+		out[--len] = '\0';
+	return out;
 }
 
 int

@@ -65,15 +65,6 @@ struct pgc {
 	unsigned long seq;    /* numbers psql's script files */
 };
 
-static int
-keep_requested(void)
-{
-	const char *k;
-
-	k = getenv("MIGDIR_TEST_KEEP");
-	return k != NULL && strcmp(k, "1") == 0;
-}
-
 /* Remove PG* and DATABASE_URL from our environment. */
 static void
 scrub_env(void)
@@ -378,7 +369,8 @@ start_watchdog(struct pgc *c)
 	cmd = tu_asprintf("%s%s%s -D %s -m immediate -w -t 60 stop "
 			  ">/dev/null 2>&1%s%s",
 	    q_ru ? q_ru : "", q_ru ? " -u postgres -- " : "", q_ctl, q_data,
-	    keep_requested() ? "" : "; rm -rf ", keep_requested() ? "" : q_dir);
+	    tu_keep_requested() ? "" : "; rm -rf ",
+	    tu_keep_requested() ? "" : q_dir);
 	free(q_ctl);
 	free(q_data);
 	free(q_dir);
@@ -467,59 +459,49 @@ abandon(struct pgc *c, int server_may_run)
 {
 	if (server_may_run)
 		pg_ctl_stop(c, 1);
-	if (keep_requested())
+	if (tu_keep_requested())
 		fprintf(stderr, "pgcluster: kept %s\n", c->pub.dir);
 	else
 		tu_rmrf(c->pub.dir);
 	pgc_free(c);
 }
 
-/* Double the single quotes of s (for SQL and postgresql.conf strings). */
+/* s between two q characters, each q inside doubled. */
+static char *
+quote_with(const char *s, char q)
+{
+	size_t n, i, j;
+	char *out;
+
+	for (n = 0, i = 0; s[i] != '\0'; i++)
+		n += s[i] == q ? 2 : 1;
+	out = malloc(n + 3);
+	if (out == NULL)
+		abort();
+	j = 0;
+	out[j++] = q;
+	for (i = 0; s[i] != '\0'; i++) {
+		out[j++] = s[i];
+		if (s[i] == q)
+			out[j++] = q;
+	}
+	out[j++] = q;
+	out[j] = '\0';
+	return out;
+}
+
+/* 's', single quotes doubled (for SQL and postgresql.conf strings). */
 static char *
 quote_single(const char *s)
 {
-	size_t n, i, j;
-	char *q;
-
-	for (n = 0, i = 0; s[i] != '\0'; i++)
-		n += s[i] == '\'' ? 2 : 1;
-	q = malloc(n + 3);
-	if (q == NULL)
-		abort();
-	j = 0;
-	q[j++] = '\'';
-	for (i = 0; s[i] != '\0'; i++) {
-		q[j++] = s[i];
-		if (s[i] == '\'')
-			q[j++] = '\'';
-	}
-	q[j++] = '\'';
-	q[j] = '\0';
-	return q;
+	return quote_with(s, '\'');
 }
 
 /* "s" as an SQL identifier, embedded double quotes doubled. */
 static char *
 quote_ident(const char *s)
 {
-	size_t n, i, j;
-	char *q;
-
-	for (n = 0, i = 0; s[i] != '\0'; i++)
-		n += s[i] == '"' ? 2 : 1;
-	q = malloc(n + 3);
-	if (q == NULL)
-		abort();
-	j = 0;
-	q[j++] = '"';
-	for (i = 0; s[i] != '\0'; i++) {
-		q[j++] = s[i];
-		if (s[i] == '"')
-			q[j++] = '"';
-	}
-	q[j++] = '"';
-	q[j] = '\0';
-	return q;
+	return quote_with(s, '"');
 }
 
 static int
@@ -718,7 +700,7 @@ pgcluster_stop(struct pgcluster *pub)
 	c = (struct pgc *)pub;
 	stop_watchdog(c);
 	pg_ctl_stop(c, 0);
-	if (keep_requested())
+	if (tu_keep_requested())
 		fprintf(stderr,
 		    "pgcluster: kept %s (log: %s; restart with "
 		    "%s%s/pg_ctl -D %s -l %s start)\n",
@@ -776,11 +758,8 @@ char *
 pgcluster_psql(struct pgcluster *pub, const char *dbname, const char *sql)
 {
 	const char *argv[17];
-	struct tu_run r;
 	struct pgc *c;
-	char *script, *psql, port[16];
-	size_t len;
-	int rc;
+	char *script, *psql, *what, *out, port[16];
 
 	c = (struct pgc *)pub;
 	script = tu_asprintf("%s/psql-%ld-%lu.sql", pub->dir, (long)getpid(),
@@ -808,23 +787,13 @@ pgcluster_psql(struct pgcluster *pub, const char *dbname, const char *sql)
 	argv[14] = "-f";
 	argv[15] = script;
 	argv[16] = NULL;
-	rc = tu_run(&r, NULL, NULL, argv);
+	what = tu_asprintf("pgcluster: psql on %s", dbname);
+	out = tu_capture(what, NULL, NULL, argv);
 	unlink(script);
 	free(script);
 	free(psql);
-	if (rc < 0)
-		return NULL;
-	if (r.status != 0) {
-		fprintf(stderr, "pgcluster: psql on %s failed (exit %d):\n%s",
-		    dbname, r.status, r.err);
-		tu_run_free(&r);
-		return NULL;
-	}
-	free(r.err);
-	len = strlen(r.out);
-	if (len > 0 && r.out[len - 1] == '\n')
-		r.out[len - 1] = '\0';
-	return r.out;
+	free(what);
+	return out;
 }
 
 /* The database to connect to while creating or dropping dbname. */

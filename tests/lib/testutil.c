@@ -550,13 +550,32 @@ tu_wait(pid_t pid)
 }
 
 char *
+tu_capture(const char *what, const char *cwd, const char *const *env,
+    const char *const *argv)
+{
+	struct tu_run r;
+	size_t len;
+
+	if (tu_run(&r, cwd, env, argv) < 0)
+		return NULL;
+	if (r.status != 0) {
+		fprintf(stderr, "%s exited %d\n%s", what, r.status, r.err);
+		tu_run_free(&r);
+		return NULL;
+	}
+	free(r.err);
+	len = strlen(r.out);
+	if (len > 0 && r.out[len - 1] == '\n')
+		r.out[len - 1] = '\0';
+	return r.out;
+}
+
+char *
 tu_sh(const char *cwd, const char *fmt, ...)
 {
 	const char *argv[4];
-	struct tu_run r;
 	va_list ap;
-	char *cmd, *s;
-	size_t len;
+	char *cmd, *what, *s;
 
 	va_start(ap, fmt);
 	cmd = tu_vasprintf(fmt, ap);
@@ -565,23 +584,10 @@ tu_sh(const char *cwd, const char *fmt, ...)
 	argv[1] = "-c";
 	argv[2] = cmd;
 	argv[3] = NULL;
-	if (tu_run(&r, cwd, NULL, argv) < 0) {
-		free(cmd);
-		return NULL;
-	}
-	if (r.status != 0) {
-		fprintf(stderr, "tu_sh: `%s' exited %d\n%s", cmd, r.status,
-		    r.err);
-		free(cmd);
-		tu_run_free(&r);
-		return NULL;
-	}
+	what = tu_asprintf("tu_sh: `%s'", cmd);
+	s = tu_capture(what, cwd, NULL, argv);
+	free(what);
 	free(cmd);
-	free(r.err);
-	s = r.out;
-	len = strlen(s);
-	if (len > 0 && s[len - 1] == '\n')
-		s[len - 1] = '\0';
 	return s;
 }
 
@@ -889,4 +895,12 @@ tu_skip_allowed(void)
 	const char *allow = getenv("MIGDIR_TEST_ALLOW_SKIP");
 
 	return allow != NULL && strcmp(allow, "1") == 0;
+}
+
+int
+tu_keep_requested(void)
+{
+	const char *keep = getenv("MIGDIR_TEST_KEEP");
+
+	return keep != NULL && strcmp(keep, "1") == 0;
 }

@@ -18,6 +18,17 @@
  */
 int tu_skip_allowed(void);
 
+/*
+ * Run argv as tu_run() does and return its stdout without one trailing
+ * newline; NULL if it could not start or exited non-zero (then `what`,
+ * its status and its stderr are printed on stderr).
+ */
+char *tu_capture(const char *what, const char *cwd, const char *const *env,
+    const char *const *argv);
+
+/* Should a test keep its directories?  Only when MIGDIR_TEST_KEEP=1. */
+int tu_keep_requested(void);
+
 /* The outcome of tu_run(). */
 struct tu_run {
 	int status; /* exit code, or 128+signal */
