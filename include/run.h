@@ -43,10 +43,10 @@ struct run {
 	enum run_kind kind;
 	struct run_item *items; /* one per step */
 	size_t n;
-	struct db_unit *units;   /* one per step that runs SQL */
-	struct run_item **owner; /* the item of each unit */
-	size_t nrun, ndone;      /* steps that run SQL; of those, done */
-	struct vcs_move *moves;  /* for the commit (strings owned) */
+	struct db_unit *units;  /* one per step that runs SQL */
+	size_t *owner;          /* the item (index) of each unit */
+	size_t nrun, ndone;     /* steps that run SQL; of those, done */
+	struct vcs_move *moves; /* for the commit (strings owned) */
 	size_t nmoves, moves_cap;
 	int width;                   /* version column width */
 	char *location;              /* host:port/dbname, kept for the commit */

@@ -130,7 +130,7 @@ run_prepare(struct run *r, struct state *st, const struct steps *steps,
 		if (!it->step->run)
 			continue;
 		it->unit = &r->units[r->nrun];
-		r->owner[r->nrun++] = it;
+		r->owner[r->nrun++] = i;
 		w = (int)strlen(it->e->version);
 		if (w > r->width)
 			r->width = w;
@@ -279,7 +279,7 @@ static int
 unit_done(void *payload, struct db_unit *u, size_t index)
 {
 	struct run *r = payload;
-	struct run_item *it = r->owner[index];
+	struct run_item *it = &r->items[r->owner[index]];
 	char dur[32], note[200];
 	int error = 0;
 
@@ -545,10 +545,10 @@ run_execute(struct run *r)
 				if (r->units[i].failed)
 					break;
 			if (i < r->nrun) {
-				struct run_item *it = r->owner[i];
+				struct run_item *it = &r->items[r->owner[i]];
 
 				it->usec = it->unit->usec;
-				r->failed_item = (int)(it - r->items);
+				r->failed_item = (int)r->owner[i];
 				report_failure(r, it, &location, &statement);
 				error = mg_error_last()->code;
 				rp_print_error(mg_error_last());
