@@ -47,6 +47,66 @@ struct sql_stmt {
 	    what; /* static name for messages ("CREATE INDEX CONCURRENTLY"), or NULL */
 };
 
+/*
+ * What a statement does to the schema and its data, as far as the risk
+ * rules of lint.h care: one action per object a statement touches (DROP
+ * TABLE a, b gives two).  Names are as the parser gives them (unquoted
+ * identifiers folded to lower case), cut to PostgreSQL's 63 bytes.
+ */
+enum sql_act {
+	SA_CREATE_TABLE, /* CREATE TABLE, CREATE TABLE AS, SELECT INTO, MV */
+	SA_CREATE_INDEX, /* name: the index (may be ""); flags */
+	SA_DROP_TABLE,
+	SA_DROP_SCHEMA,   /* rel: the schema */
+	SA_DROP_DATABASE, /* rel: the database */
+	SA_DROP_TYPE,     /* rel: the type or domain */
+	SA_DROP_INDEX,    /* rel: the index */
+	SA_TRUNCATE,
+	SA_DELETE_ALL, /* DELETE without WHERE */
+	SA_UPDATE_ALL, /* UPDATE without WHERE */
+	SA_DROP_COLUMN,
+	SA_ALTER_TYPE, /* ALTER COLUMN ... TYPE */
+	SA_SET_NOT_NULL,
+	SA_ADD_COLUMN,     /* flags: SAF_NOT_NULL, SAF_DEFAULT, ... */
+	SA_ADD_CONSTRAINT, /* con: 'f', 'c', 'u', 'p' or 'x'; flags */
+	SA_DROP_CONSTRAINT,
+	SA_RENAME_TABLE,  /* name: the new name */
+	SA_RENAME_COLUMN, /* name: the column (old name) */
+	SA_VACUUM_FULL,   /* rel "" for the whole database */
+	SA_CLUSTER,
+	SA_REINDEX,      /* flags: SAF_CONCURRENT */
+	SA_ENUM_ADD,     /* rel: the type, name: the value */
+	SA_ALTER_OTHER,  /* any other ALTER TABLE command, LOCK TABLE */
+	SA_LOCK_TIMEOUT, /* SET [LOCAL] lock_timeout; SAF_NONZERO if set */
+};
+
+enum sql_act_flag {
+	SAF_CONCURRENT = 1 << 0,  /* CONCURRENTLY */
+	SAF_UNIQUE = 1 << 1,      /* a unique index */
+	SAF_NOT_VALID = 1 << 2,   /* constraint added NOT VALID */
+	SAF_USING_INDEX = 1 << 3, /* constraint USING INDEX */
+	SAF_NOT_NULL = 1 << 4,    /* column NOT NULL (or PRIMARY KEY) */
+	SAF_DEFAULT = 1 << 5,     /* column has a DEFAULT */
+	SAF_REWRITE = 1 << 6, /* volatile default, serial, identity, stored */
+	SAF_FK = 1 << 7,      /* column REFERENCES another table */
+	SAF_CHECK = 1 << 8,   /* column CHECK */
+	SAF_UNIQUE_COL = 1 << 9, /* column UNIQUE or PRIMARY KEY */
+	SAF_CASCADE = 1 << 10,   /* DROP / TRUNCATE ... CASCADE */
+	SAF_NONZERO = 1 << 11,   /* lock_timeout set to a non-zero value */
+};
+
+#define SQL_NAME_MAX 64 /* NAMEDATALEN */
+
+struct sql_action {
+	enum sql_act kind;
+	unsigned flags;            /* enum sql_act_flag */
+	size_t stmt;               /* index of the statement in stmts */
+	char schema[SQL_NAME_MAX]; /* "" when not qualified */
+	char rel[SQL_NAME_MAX];    /* table (or schema, type, index ...) */
+	char name[SQL_NAME_MAX];   /* column, constraint, index, new name */
+	char con;                  /* SA_ADD_CONSTRAINT: its kind */
+};
+
 struct sql_script {
 	char *path;       /* file name for messages */
 	const char *text; /* the file's text (borrowed, NUL-terminated) */
@@ -67,6 +127,11 @@ struct sql_script {
 	int reason_line;    /* its line (or the marker's) */
 	char *parse_error;  /* the parser's message when !parsed */
 	int parse_line, parse_col;
+	size_t parse_off;          /* ... at this byte */
+	int enum_used;             /* a value ALTER TYPE ... ADD VALUE adds */
+	size_t enum_add, enum_use; /* ... is used later: these statements */
+	struct sql_action *acts;   /* what the statements do (parsed only) */
+	size_t nacts;
 };
 
 /*

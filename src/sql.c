@@ -288,6 +288,426 @@ classify(json_t *stmt, struct sql_stmt *st)
 	}
 }
 
+/* Copy at most SQL_NAME_MAX - 1 bytes of a name (NULL: ""). */
+static void
+set_name(char dst[SQL_NAME_MAX], const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= SQL_NAME_MAX)
+		n = SQL_NAME_MAX - 1;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static struct sql_action *
+add_action(struct sql_script *s, size_t *cap, size_t stmt, enum sql_act kind)
+{
+	struct sql_action *a;
+
+	XGROW(s->acts, *cap, s->nacts + 1);
+	a = &s->acts[s->nacts++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->stmt = stmt;
+	return a;
+}
+
+/* Fill schema and rel from a RangeVar's fields. */
+static void
+set_rangevar(struct sql_action *a, json_t *rv)
+{
+	set_name(a->schema, jstr(rv, "schemaname"));
+	set_name(a->rel, jstr(rv, "relname"));
+}
+
+/* Fill schema and rel from a qualified name: a list of String nodes. */
+static void
+set_qualified(struct sql_action *a, json_t *names)
+{
+	size_t n = json_array_size(names);
+	json_t *last = json_object_get(json_array_get(names, n - 1), "String");
+	json_t *prev = n > 1
+	    ? json_object_get(json_array_get(names, n - 2), "String")
+	    : NULL;
+
+	set_name(a->rel, last ? jstr(last, "sval") : NULL);
+	set_name(a->schema, prev ? jstr(prev, "sval") : NULL);
+}
+
+/*
+ * Functions whose value changes from row to row: a DEFAULT calling one
+ * makes ADD COLUMN rewrite the table (PostgreSQL 11 stores a constant or
+ * stable default in the catalogue instead).
+ */
+static const char *const volatile_funcs[] = {
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "txid_current",
+    "pg_current_xact_id",
+    "setval",
+    NULL,
+};
+
+/* Does the expression call a volatile function? */
+static int
+calls_volatile(json_t *node)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(node)) {
+		json_array_foreach (node, i, v)
+			if (calls_volatile(v))
+				return 1;
+		return 0;
+	}
+	if (!json_is_object(node))
+		return 0;
+	json_object_foreach (node, key, v) {
+		if (!strcmp(key, "FuncCall")) {
+			json_t *names = json_object_get(v, "funcname");
+			json_t *last =
+			    json_object_get(json_array_get(names,
+						json_array_size(names) - 1),
+				"String");
+			const char *fn = last ? jstr(last, "sval") : NULL;
+
+			for (i = 0; fn && volatile_funcs[i]; i++)
+				if (!strcmp(fn, volatile_funcs[i]))
+					return 1;
+		}
+		if (calls_volatile(v))
+			return 1;
+	}
+	return 0;
+}
+
+/* The last name of a type ("serial", "int4"). */
+static const char *
+type_last_name(json_t *type_name)
+{
+	json_t *names = json_object_get(type_name, "names");
+	json_t *last =
+	    json_object_get(json_array_get(names, json_array_size(names) - 1),
+		"String");
+
+	return last ? jstr(last, "sval") : NULL;
+}
+
+/* Flags of a column added by ALTER TABLE ... ADD COLUMN. */
+static unsigned
+column_flags(json_t *coldef)
+{
+	const char *type = type_last_name(json_object_get(coldef, "typeName"));
+	unsigned f = 0;
+	size_t i;
+	json_t *c;
+
+	if (type &&
+	    (!strcmp(type, "serial") || !strcmp(type, "bigserial") ||
+		!strcmp(type, "smallserial") || !strcmp(type, "serial2") ||
+		!strcmp(type, "serial4") || !strcmp(type, "serial8")))
+		f |= SAF_REWRITE | SAF_DEFAULT;
+	json_array_foreach (json_object_get(coldef, "constraints"), i, c) {
+		json_t *con = json_object_get(c, "Constraint");
+		const char *t = con ? jstr(con, "contype") : NULL;
+
+		if (!t)
+			continue;
+		if (!strcmp(t, "CONSTR_NOTNULL"))
+			f |= SAF_NOT_NULL;
+		else if (!strcmp(t, "CONSTR_DEFAULT")) {
+			f |= SAF_DEFAULT;
+			if (calls_volatile(json_object_get(con, "raw_expr")))
+				f |= SAF_REWRITE;
+		} else if (!strcmp(t, "CONSTR_IDENTITY") ||
+		    !strcmp(t, "CONSTR_GENERATED"))
+			f |= SAF_REWRITE | SAF_DEFAULT;
+		else if (!strcmp(t, "CONSTR_FOREIGN"))
+			f |= SAF_FK;
+		else if (!strcmp(t, "CONSTR_CHECK"))
+			f |= SAF_CHECK;
+		else if (!strcmp(t, "CONSTR_PRIMARY"))
+			f |= SAF_UNIQUE_COL | SAF_NOT_NULL;
+		else if (!strcmp(t, "CONSTR_UNIQUE"))
+			f |= SAF_UNIQUE_COL;
+	}
+	return f;
+}
+
+/* The kind letter of a Constraint node, or 0. */
+static char
+constraint_kind(json_t *con)
+{
+	const char *t = jstr(con, "contype");
+
+	if (!t)
+		return 0;
+	if (!strcmp(t, "CONSTR_FOREIGN"))
+		return 'f';
+	if (!strcmp(t, "CONSTR_CHECK"))
+		return 'c';
+	if (!strcmp(t, "CONSTR_UNIQUE"))
+		return 'u';
+	if (!strcmp(t, "CONSTR_PRIMARY"))
+		return 'p';
+	if (!strcmp(t, "CONSTR_EXCLUSION"))
+		return 'x';
+	return 0;
+}
+
+static void
+alter_table_actions(struct sql_script *s, size_t *cap, size_t i, json_t *n)
+{
+	json_t *rel = json_object_get(n, "relation"), *cmd;
+	const char *objtype = jstr(n, "objtype");
+	size_t k;
+
+	if (!objtype || strcmp(objtype, "OBJECT_TABLE"))
+		return;
+	json_array_foreach (json_object_get(n, "cmds"), k, cmd) {
+		json_t *c = json_object_get(cmd, "AlterTableCmd");
+		const char *sub = c ? jstr(c, "subtype") : NULL;
+		json_t *def = c ? json_object_get(c, "def") : NULL;
+		struct sql_action *a;
+		enum sql_act kind = SA_ALTER_OTHER;
+
+		if (!sub)
+			continue;
+		if (!strcmp(sub, "AT_DropColumn"))
+			kind = SA_DROP_COLUMN;
+		else if (!strcmp(sub, "AT_AlterColumnType"))
+			kind = SA_ALTER_TYPE;
+		else if (!strcmp(sub, "AT_SetNotNull"))
+			kind = SA_SET_NOT_NULL;
+		else if (!strcmp(sub, "AT_AddColumn"))
+			kind = SA_ADD_COLUMN;
+		else if (!strcmp(sub, "AT_AddConstraint"))
+			kind = SA_ADD_CONSTRAINT;
+		else if (!strcmp(sub, "AT_DropConstraint"))
+			kind = SA_DROP_CONSTRAINT;
+		else if (!strcmp(sub, "AT_ValidateConstraint"))
+			continue; /* SHARE UPDATE EXCLUSIVE: the safe way */
+		a = add_action(s, cap, i, kind);
+		set_rangevar(a, rel);
+		set_name(a->name, jstr(c, "name"));
+		if (jstr(c, "behavior") &&
+		    !strcmp(jstr(c, "behavior"), "DROP_CASCADE"))
+			a->flags |= SAF_CASCADE;
+		if (kind == SA_ADD_COLUMN && def) {
+			json_t *cd = json_object_get(def, "ColumnDef");
+
+			set_name(a->name, cd ? jstr(cd, "colname") : NULL);
+			a->flags |= cd ? column_flags(cd) : 0;
+		} else if (kind == SA_ADD_CONSTRAINT && def) {
+			json_t *con = json_object_get(def, "Constraint");
+
+			if (!con)
+				continue;
+			a->con = constraint_kind(con);
+			set_name(a->name, jstr(con, "conname"));
+			if (jbool(con, "skip_validation"))
+				a->flags |= SAF_NOT_VALID;
+			if (jstr(con, "indexname"))
+				a->flags |= SAF_USING_INDEX;
+		}
+	}
+}
+
+/* One action per object of a DROP statement that lint cares about. */
+static void
+drop_actions(struct sql_script *s, size_t *cap, size_t i, json_t *n)
+{
+	const char *type = jstr(n, "removeType");
+	enum sql_act kind;
+	json_t *obj;
+	size_t k;
+
+	if (!type)
+		return;
+	if (!strcmp(type, "OBJECT_TABLE"))
+		kind = SA_DROP_TABLE;
+	else if (!strcmp(type, "OBJECT_SCHEMA"))
+		kind = SA_DROP_SCHEMA;
+	else if (!strcmp(type, "OBJECT_TYPE") || !strcmp(type, "OBJECT_DOMAIN"))
+		kind = SA_DROP_TYPE;
+	else if (!strcmp(type, "OBJECT_INDEX"))
+		kind = SA_DROP_INDEX;
+	else
+		return;
+	json_array_foreach (json_object_get(n, "objects"), k, obj) {
+		struct sql_action *a = add_action(s, cap, i, kind);
+		json_t *list = json_object_get(obj, "List");
+		json_t *tn = json_object_get(obj, "TypeName");
+		json_t *str = json_object_get(obj, "String");
+
+		if (list)
+			set_qualified(a, json_object_get(list, "items"));
+		else if (tn)
+			set_qualified(a, json_object_get(tn, "names"));
+		else if (str)
+			set_name(a->rel, jstr(str, "sval"));
+		if (jbool(n, "concurrent"))
+			a->flags |= SAF_CONCURRENT;
+		if (jstr(n, "behavior") &&
+		    !strcmp(jstr(n, "behavior"), "DROP_CASCADE"))
+			a->flags |= SAF_CASCADE;
+	}
+}
+
+/* Is a lock_timeout value zero (no timeout)?  args: the SET's list. */
+static int
+zero_timeout(json_t *args)
+{
+	json_t *c = json_object_get(json_array_get(args, 0), "A_Const");
+	json_t *iv, *sv;
+	const char *str;
+
+	if (!c)
+		return 1;
+	if ((iv = json_object_get(c, "ival")))
+		return json_integer_value(json_object_get(iv, "ival")) == 0;
+	sv = json_object_get(c, "sval");
+	str = sv ? jstr(sv, "sval") : NULL;
+	if (!str)
+		return 1;
+	while (*str == ' ')
+		str++;
+	while (*str == '0')
+		str++;
+	return !isdigit((unsigned char)*str) &&
+	    (*str == '\0' || isalpha((unsigned char)*str) || *str == ' ');
+}
+
+/* Actions of one top-level statement node {"Type": {...}}. */
+static void
+statement_actions(struct sql_script *s, size_t *cap, size_t i, json_t *stmt)
+{
+	void *it = json_object_iter(stmt);
+	const char *type;
+	json_t *n, *x;
+	struct sql_action *a;
+	size_t k;
+
+	if (!it)
+		return;
+	type = json_object_iter_key(it);
+	n = json_object_iter_value(it);
+	if (!strcmp(type, "CreateStmt")) {
+		set_rangevar(add_action(s, cap, i, SA_CREATE_TABLE),
+		    json_object_get(n, "relation"));
+	} else if (!strcmp(type, "CreateTableAsStmt")) {
+		set_rangevar(add_action(s, cap, i, SA_CREATE_TABLE),
+		    json_object_get(json_object_get(n, "into"), "rel"));
+	} else if (!strcmp(type, "SelectStmt")) {
+		if ((x = json_object_get(n, "intoClause")))
+			set_rangevar(add_action(s, cap, i, SA_CREATE_TABLE),
+			    json_object_get(x, "rel"));
+	} else if (!strcmp(type, "IndexStmt")) {
+		a = add_action(s, cap, i, SA_CREATE_INDEX);
+		set_rangevar(a, json_object_get(n, "relation"));
+		set_name(a->name, jstr(n, "idxname"));
+		a->flags |= (jbool(n, "concurrent") ? SAF_CONCURRENT : 0) |
+		    (jbool(n, "unique") ? SAF_UNIQUE : 0);
+	} else if (!strcmp(type, "DropStmt")) {
+		drop_actions(s, cap, i, n);
+	} else if (!strcmp(type, "DropdbStmt")) {
+		set_name(add_action(s, cap, i, SA_DROP_DATABASE)->rel,
+		    jstr(n, "dbname"));
+	} else if (!strcmp(type, "TruncateStmt")) {
+		json_array_foreach (json_object_get(n, "relations"), k, x) {
+			a = add_action(s, cap, i, SA_TRUNCATE);
+			set_rangevar(a, json_object_get(x, "RangeVar"));
+			if (jstr(n, "behavior") &&
+			    !strcmp(jstr(n, "behavior"), "DROP_CASCADE"))
+				a->flags |= SAF_CASCADE;
+		}
+	} else if (!strcmp(type, "DeleteStmt") || !strcmp(type, "UpdateStmt")) {
+		if (!json_object_get(n, "whereClause"))
+			set_rangevar(add_action(s, cap, i,
+					 type[0] == 'D' ? SA_DELETE_ALL
+							: SA_UPDATE_ALL),
+			    json_object_get(n, "relation"));
+	} else if (!strcmp(type, "AlterTableStmt")) {
+		alter_table_actions(s, cap, i, n);
+	} else if (!strcmp(type, "RenameStmt")) {
+		const char *rt = jstr(n, "renameType");
+		const char *relt = jstr(n, "relationType");
+
+		if (rt && !strcmp(rt, "OBJECT_TABLE")) {
+			a = add_action(s, cap, i, SA_RENAME_TABLE);
+			set_rangevar(a, json_object_get(n, "relation"));
+			set_name(a->name, jstr(n, "newname"));
+		} else if (rt && !strcmp(rt, "OBJECT_COLUMN") && relt &&
+		    !strcmp(relt, "OBJECT_TABLE")) {
+			a = add_action(s, cap, i, SA_RENAME_COLUMN);
+			set_rangevar(a, json_object_get(n, "relation"));
+			set_name(a->name, jstr(n, "subname"));
+		}
+	} else if (!strcmp(type, "VacuumStmt")) {
+		if (jbool(n, "is_vacuumcmd") &&
+		    has_defelem(json_object_get(n, "options"), "full")) {
+			json_t *rels = json_object_get(n, "rels");
+
+			if (!json_array_size(rels))
+				add_action(s, cap, i, SA_VACUUM_FULL);
+			json_array_foreach (rels, k, x)
+				set_rangevar(add_action(s, cap, i,
+						 SA_VACUUM_FULL),
+				    json_object_get(json_object_get(x,
+							"VacuumRelation"),
+					"relation"));
+		}
+	} else if (!strcmp(type, "ClusterStmt")) {
+		set_rangevar(add_action(s, cap, i, SA_CLUSTER),
+		    json_object_get(n, "relation"));
+	} else if (!strcmp(type, "ReindexStmt")) {
+		a = add_action(s, cap, i, SA_REINDEX);
+		set_rangevar(a, json_object_get(n, "relation"));
+		if (has_defelem(json_object_get(n, "params"), "concurrently"))
+			a->flags |= SAF_CONCURRENT;
+	} else if (!strcmp(type, "AlterEnumStmt")) {
+		if (jstr(n, "newVal") && !jstr(n, "oldVal")) {
+			a = add_action(s, cap, i, SA_ENUM_ADD);
+			set_qualified(a, json_object_get(n, "typeName"));
+			set_name(a->name, jstr(n, "newVal"));
+		}
+	} else if (!strcmp(type, "LockStmt")) {
+		json_array_foreach (json_object_get(n, "relations"), k, x)
+			set_rangevar(add_action(s, cap, i, SA_ALTER_OTHER),
+			    json_object_get(x, "RangeVar"));
+	} else if (!strcmp(type, "VariableSetStmt")) {
+		const char *name = jstr(n, "name");
+
+		const char *kind = jstr(n, "kind");
+
+		if (name && !strcmp(name, "lock_timeout")) {
+			a = add_action(s, cap, i, SA_LOCK_TIMEOUT);
+			if (kind && !strcmp(kind, "VAR_SET_VALUE") &&
+			    !zero_timeout(json_object_get(n, "args")))
+				a->flags |= SAF_NONZERO;
+		}
+	}
+}
+
+static void
+fill_actions(struct sql_script *s, json_t *stmts)
+{
+	size_t i, cap = 0;
+	json_t *item;
+
+	json_array_foreach (stmts, i, item)
+		statement_actions(s, &cap, i, json_object_get(item, "stmt"));
+}
+
 /* Does the tree hold a string constant equal to val? */
 static int
 uses_string(json_t *node, const char *val)
@@ -453,9 +873,9 @@ check_transaction_shape(struct sql_script *s, int merge)
 
 /* Decide transactional or not, and why. */
 static void
-decide_mode(struct sql_script *s, json_t *stmts)
+decide_mode(struct sql_script *s)
 {
-	size_t i, j;
+	size_t i;
 
 	if (s->marked) {
 		s->transactional = 0;
@@ -472,7 +892,23 @@ decide_mode(struct sql_script *s, json_t *stmts)
 			s->reason_line = s->stmts[i].line;
 			return;
 		}
-	for (i = 0; i < s->n; i++) {
+	if (s->enum_used) {
+		s->transactional = 0;
+		s->reason = "ALTER TYPE ... ADD VALUE used later in the file";
+		s->reason_stmt = s->enum_add;
+		s->reason_line = s->stmts[s->enum_add].line;
+		return;
+	}
+	s->transactional = 1;
+}
+
+/* Find the first enum value that is added and then used in the file. */
+static void
+find_enum_use(struct sql_script *s, json_t *stmts)
+{
+	size_t i, j;
+
+	for (i = 0; stmts && i < s->n; i++) {
 		json_t *n;
 		const char *val;
 
@@ -486,15 +922,12 @@ decide_mode(struct sql_script *s, json_t *stmts)
 		val = json_string_value(n);
 		for (j = i + 1; val && j < s->n; j++)
 			if (uses_string(json_array_get(stmts, j), val)) {
-				s->transactional = 0;
-				s->reason = "ALTER TYPE ... ADD VALUE used "
-					    "later in the file";
-				s->reason_stmt = i;
-				s->reason_line = s->stmts[i].line;
+				s->enum_used = 1;
+				s->enum_add = i;
+				s->enum_use = j;
 				return;
 			}
 	}
-	s->transactional = 1;
 }
 
 /* A file that runs without a transaction must not need one. */
@@ -794,7 +1227,8 @@ shape(struct sql_script *s, json_t *tree)
 			    "its data",
 			    s->stmts[i].what);
 	find_marker_outside(s);
-	decide_mode(s, tree);
+	find_enum_use(s, tree);
+	decide_mode(s);
 	if ((error = check_transaction_shape(s, s->transactional)) < 0 ||
 	    (!s->transactional && (error = check_untransacted(s)) < 0))
 		return error;
@@ -886,6 +1320,7 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 		}
 		s->parse_error = xstrdup(r.error->message);
 		pg_query_free_parse_result(r);
+		s->parse_off = off;
 		sql_locate(text, len, off, &s->parse_line, &s->parse_col, NULL);
 		if (scanner_statements(s) == 0 &&
 		    (error = shape(s, NULL)) < 0) {
@@ -908,6 +1343,7 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	}
 	stmts = json_object_get(tree, "stmts");
 	fill_statements(s, stmts);
+	fill_actions(s, stmts);
 	if ((error = shape(s, stmts)) < 0)
 		goto fail;
 	json_decref(tree);
@@ -928,6 +1364,7 @@ sql_script_free(struct sql_script *s)
 	free(s->stmts);
 	free(s->run);
 	free(s->parse_error);
+	free(s->acts);
 	free(s);
 }
 
