@@ -42,9 +42,9 @@ enum lint_risk {
 struct lint_rule {
 	const char *name;   /* stable: used in allows, output and --json */
 	unsigned effects;   /* enum lint_effect; 0 for notes on the file */
+	int error;          /* the file cannot run as written */
 	const char *reason; /* what happens, one line */
 	const char *remedy; /* what to do instead, one line */
-	int error;          /* the file cannot run as written */
 };
 
 /* Every rule, in the order the man page lists them; ends with a NULL name. */

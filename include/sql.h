@@ -76,7 +76,9 @@ enum sql_act {
 	SA_CLUSTER,
 	SA_REINDEX,      /* flags: SAF_CONCURRENT */
 	SA_ENUM_ADD,     /* rel: the type, name: the value */
-	SA_ALTER_OTHER,  /* any other ALTER TABLE command, LOCK TABLE */
+	SA_ALTER_OTHER,  /* other strong locks: ALTER TABLE, LOCK TABLE, DROP
+			    VIEW, triggers, the table a foreign key
+			    references, REFRESH MATERIALIZED VIEW */
 	SA_LOCK_TIMEOUT, /* SET [LOCAL] lock_timeout; SAF_NONZERO if set */
 };
 
@@ -158,6 +160,9 @@ int sql_parse_script(struct sql_script **out, const char *path,
 
 /* Free a script (not the text it borrows); NULL is a no-op. */
 void sql_script_free(struct sql_script *s);
+
+/* The last line of statement i (of stmts, not of those that run). */
+int sql_stmt_end_line(const struct sql_script *s, size_t i);
 
 /* Number of statements that will run. */
 size_t sql_script_count(const struct sql_script *s);

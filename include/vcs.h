@@ -93,6 +93,27 @@ void vcs_free_names(char **names, size_t n);
 int vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
     const char *message, int commit, char out_id[VCS_ID_HEX + 1]);
 
+/* A file as the commit that last brought it into a folder had it. */
+struct vcs_arrival {
+	char *name;                  /* file name inside the folder */
+	char blob[VCS_ID_HEX + 1];   /* its blob id then */
+	char commit[VCS_ID_HEX + 1]; /* that commit */
+	unsigned gen;                /* (internal) last walk step holding it */
+};
+
+/*
+ * For every file that folder dir (relative to the work tree, "" for its
+ * root) has held in HEAD's history, the most recent commit that brought
+ * it there (the folder did not hold it in the commit before) and its
+ * content then, sorted by name.  For applied/ that is the commit that
+ * applied the migration, even when it was rolled back and applied again.
+ * Walks at most a few thousand commits; *n = 0 when HEAD is unborn.
+ */
+int vcs_arrivals(struct vcs *v, const char *dir, struct vcs_arrival **out,
+    size_t *n);
+
+void vcs_arrivals_release(struct vcs_arrival *a, size_t n);
+
 /*
  * Find the most recent commit after which the file at one of paths (the
  * same file in its different folders) no longer had the blob id `was`:

@@ -19,131 +19,120 @@
 
 const struct lint_rule lint_rules[] = {
     /* data loss */
-    {"drop-table", EF_LOSS | EF_LOCK, "drops the table and every row in it",
+    {"drop-table", EF_LOSS | EF_LOCK, 0, "drops the table and every row in it",
 	"stop using the table first, back it up, and drop it in a later "
-	"release",
-	0},
-    {"drop-column", EF_LOSS | EF_LOCK, "drops the column's value in every row",
+	"release"},
+    {"drop-column", EF_LOSS | EF_LOCK, 0,
+	"drops the column's value in every row",
 	"stop reading and writing the column first, back it up, and drop it "
-	"in a later release",
-	0},
-    {"drop-schema", EF_LOSS, "drops the schema (with CASCADE, all it holds)",
-	"drop the objects inside it one by one, each after a backup", 0},
-    {"drop-database", EF_LOSS, "drops a whole database",
-	"do this by hand, after a backup, not in a migration", 0},
-    {"drop-type", EF_LOSS,
+	"in a later release"},
+    {"drop-schema", EF_LOSS, 0, "drops the schema (with CASCADE, all it holds)",
+	"drop the objects inside it one by one, each after a backup"},
+    {"drop-database", EF_LOSS, 0, "drops a whole database",
+	"do this by hand, after a backup, not in a migration"},
+    {"drop-type", EF_LOSS, 0,
 	"drops the type; with CASCADE every column of that type goes too",
-	"drop the columns that use it first, each after a backup", 0},
-    {"truncate", EF_LOSS | EF_LOCK, "removes every row of the table",
-	"delete the rows you mean with a WHERE clause, after a backup", 0},
-    {"delete-without-where", EF_LOSS, "deletes every row of the table",
-	"add a WHERE clause, or write TRUNCATE if that is meant", 0},
-    {"update-without-where", EF_LOSS,
+	"drop the columns that use it first, each after a backup"},
+    {"truncate", EF_LOSS | EF_LOCK, 0, "removes every row of the table",
+	"delete the rows you mean with a WHERE clause, after a backup"},
+    {"delete-without-where", EF_LOSS, 0, "deletes every row of the table",
+	"add a WHERE clause, or write TRUNCATE if that is meant"},
+    {"update-without-where", EF_LOSS, 0,
 	"overwrites the columns it sets in every row",
-	"add a WHERE clause, or back the column up first", 0},
+	"add a WHERE clause, or back the column up first"},
     /* failures on existing data */
-    {"add-not-null-column", EF_FAIL,
+    {"add-not-null-column", EF_FAIL, 0,
 	"adds a NOT NULL column without a DEFAULT: fails if the table has a "
 	"row",
-	"give it a DEFAULT, or add it nullable, backfill, then SET NOT NULL",
-	0},
-    {"add-foreign-key", EF_FAIL | EF_LOCK,
+	"give it a DEFAULT, or add it nullable, backfill, then SET NOT NULL"},
+    {"add-foreign-key", EF_FAIL | EF_LOCK, 0,
 	"validates a foreign key while blocking writes to both tables, and "
 	"fails on an orphan row",
 	"ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later "
-	"statement",
-	0},
-    {"add-check", EF_FAIL | EF_LOCK,
+	"statement"},
+    {"add-check", EF_FAIL | EF_LOCK, 0,
 	"validates a CHECK constraint under an ACCESS EXCLUSIVE lock, and "
 	"fails on a row that breaks it",
 	"ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later "
-	"statement",
-	0},
-    {"add-unique", EF_FAIL | EF_LOCK,
+	"statement"},
+    {"add-unique", EF_FAIL | EF_LOCK, 0,
 	"builds a unique index while blocking writes, and fails on "
 	"duplicates",
 	"CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING "
-	"INDEX",
-	0},
-    {"unique-index", EF_FAIL,
+	"INDEX"},
+    {"unique-index", EF_FAIL, 0,
 	"a unique index on an existing table fails if its rows hold "
 	"duplicates",
-	"look for duplicates first (GROUP BY ... HAVING count(*) > 1)", 0},
-    {"set-not-null", EF_FAIL | EF_LOCK,
+	"look for duplicates first (GROUP BY ... HAVING count(*) > 1)"},
+    {"set-not-null", EF_FAIL | EF_LOCK, 0,
 	"scans the table under an ACCESS EXCLUSIVE lock, and fails if a row "
 	"holds NULL",
 	"ADD CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT "
-	"NULL",
-	0},
-    {"column-type-change", EF_FAIL | EF_LOCK,
+	"NULL"},
+    {"column-type-change", EF_FAIL | EF_LOCK, 0,
 	"rewrites the table under an ACCESS EXCLUSIVE lock (unless the types "
 	"are binary-compatible), and fails on a value that does not convert",
-	"add a new column, backfill it in batches, then switch readers over",
-	0},
-    {"rename-table", EF_FAIL,
+	"add a new column, backfill it in batches, then switch readers over"},
+    {"rename-table", EF_FAIL, 0,
 	"queries that still use the old name fail from the moment this "
 	"commits",
 	"ship code that works with both names first, or leave a view with "
-	"the old name",
-	0},
-    {"rename-column", EF_FAIL,
+	"the old name"},
+    {"rename-column", EF_FAIL, 0,
 	"queries that still use the old column name fail from the moment "
 	"this commits",
-	"add the new column and copy, or ship code that reads both first", 0},
-    {"enum-add-value", EF_FAIL,
+	"add the new column and copy, or ship code that reads both first"},
+    {"enum-add-value", EF_FAIL, 0,
 	"no rollback can remove an enum value, and the transaction that "
 	"adds it cannot use it",
-	"add the value in a migration of its own and use it in a later one", 0},
-    {"enum-add-used", EF_FAIL,
+	"add the value in a migration of its own and use it in a later one"},
+    {"enum-add-used", EF_FAIL, 1,
 	"an enum value is used in the transaction block that adds it: "
 	"PostgreSQL refuses (unsafe use of new value)",
-	"move the statements that use the value after the block's COMMIT", 1},
-    {"non-atomic", EF_FAIL,
+	"move the statements that use the value after the block's COMMIT"},
+    {"non-atomic", EF_FAIL, 0,
 	"the file runs statement by statement, without a transaction: if one "
 	"fails, those before it stay applied",
-	"put the statement that needs this in a migration of its own", 0},
+	"put the statement that needs this in a migration of its own"},
     /* blocking locks */
-    {"index-not-concurrent", EF_LOCK,
+    {"index-not-concurrent", EF_LOCK, 0,
 	"CREATE INDEX blocks writes to the table until the index is built",
-	"CREATE INDEX CONCURRENTLY, in a migration of its own", 0},
-    {"drop-index-not-concurrent", EF_LOCK,
+	"CREATE INDEX CONCURRENTLY, in a migration of its own"},
+    {"drop-index-not-concurrent", EF_LOCK, 0,
 	"DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table",
-	"DROP INDEX CONCURRENTLY, in a migration of its own", 0},
-    {"reindex-not-concurrent", EF_LOCK,
+	"DROP INDEX CONCURRENTLY, in a migration of its own"},
+    {"reindex-not-concurrent", EF_LOCK, 0,
 	"REINDEX blocks writes to the table while it rebuilds",
-	"REINDEX ... CONCURRENTLY, in a migration of its own", 0},
-    {"drop-constraint", EF_LOCK,
+	"REINDEX ... CONCURRENTLY, in a migration of its own"},
+    {"drop-constraint", EF_LOCK, 0,
 	"takes an ACCESS EXCLUSIVE lock; rows that break the rule can be "
 	"written afterwards, so adding it back may fail",
 	"make sure no code relies on the constraint, and keep its definition "
-	"in the rollback",
-	0},
-    {"volatile-default", EF_LOCK,
+	"in the rollback"},
+    {"volatile-default", EF_LOCK, 0,
 	"a volatile default (or serial, identity, a stored generated column) "
 	"rewrites the table under an ACCESS EXCLUSIVE lock",
 	"add the column without the default, SET DEFAULT, then backfill in "
-	"batches",
-	0},
-    {"vacuum-full", EF_LOCK,
+	"batches"},
+    {"vacuum-full", EF_LOCK, 0,
 	"VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
-	"plain VACUUM, or pg_repack, outside the migration", 0},
-    {"cluster", EF_LOCK,
+	"plain VACUUM, or pg_repack, outside the migration"},
+    {"cluster", EF_LOCK, 0,
 	"CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock",
-	"run it by hand in a maintenance window, or use pg_repack", 0},
-    {"lock-timeout", EF_LOCK,
+	"run it by hand in a maintenance window, or use pg_repack"},
+    {"lock-timeout", EF_LOCK, 0,
 	"takes a strong lock with no lock_timeout: queued behind a long "
 	"query, it blocks every query that comes after it",
 	"SET lock_timeout = '5s' first, or set lock_timeout in the "
-	"environment's section of migdir.ini",
-	0},
+	"environment's section of migdir.ini"},
     /* notes: they do not change the class */
-    {"repeated-transaction", 0,
+    {"repeated-transaction", 0, 0,
 	"the file has several BEGIN ... COMMIT blocks; migdir runs them in "
 	"one transaction, so locks are held until the last COMMIT",
-	"split the file where it commits, if the locks must be released", 0},
-    {"unused-allow", 0, "this migdir:allow silences nothing",
-	"remove it, or correct the rule's name", 0},
-    {NULL, 0, NULL, NULL, 0},
+	"split the file where it commits, if the locks must be released"},
+    {"unused-allow", 0, 0, "this migdir:allow silences nothing",
+	"remove it, or correct the rule's name"},
+    {NULL, 0, 0, NULL, NULL},
 };
 
 const struct lint_rule *
@@ -475,21 +464,6 @@ shape_rules(const struct sql_script *s, struct lint_result *r)
 		add_finding(r, s, "repeated-transaction", 0, NULL, NULL);
 }
 
-/* Last line of statement i. */
-static int
-end_line(const struct sql_script *s, size_t i)
-{
-	const char *t = s->text + s->stmts[i].off;
-	const char *end = t + s->stmts[i].len;
-	int line = s->stmts[i].line;
-
-	while ((t = memchr(t, '\n', (size_t)(end - t))) != NULL) {
-		line++;
-		t++;
-	}
-	return line;
-}
-
 static void
 add_allow(struct lint_result *r, const struct sql_script *s, int line, int col,
     const char *rule, size_t len)
@@ -508,7 +482,7 @@ add_allow(struct lint_result *r, const struct sql_script *s, int line, int col,
 	a->rule[len] = '\0';
 	a->stmt = s->n;
 	for (i = 0; i < s->n; i++)
-		if (end_line(s, i) >= line) {
+		if (sql_stmt_end_line(s, i) >= line) {
 			a->stmt = i;
 			break;
 		}
@@ -538,7 +512,7 @@ find_allows(struct lint_result *r, const struct sql_script *s)
 		p += mlen;
 		while (*p == ' ' || *p == '\t' || *p == ',' || *p == ':' ||
 		    isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
-			const char *w = p;
+			const char *w;
 			int col;
 
 			while (

@@ -321,11 +321,10 @@ set_rangevar(struct sql_action *a, json_t *rv)
 	set_name(a->rel, jstr(rv, "relname"));
 }
 
-/* Fill schema and rel from a qualified name: a list of String nodes. */
+/* Fill schema and rel from the first n names of a list of String nodes. */
 static void
-set_qualified(struct sql_action *a, json_t *names)
+set_qualified_n(struct sql_action *a, json_t *names, size_t n)
 {
-	size_t n = json_array_size(names);
 	json_t *last = json_object_get(json_array_get(names, n - 1), "String");
 	json_t *prev = n > 1
 	    ? json_object_get(json_array_get(names, n - 2), "String")
@@ -335,27 +334,41 @@ set_qualified(struct sql_action *a, json_t *names)
 	set_name(a->schema, prev ? jstr(prev, "sval") : NULL);
 }
 
+/* Fill schema and rel from a qualified name: a list of String nodes. */
+static void
+set_qualified(struct sql_action *a, json_t *names)
+{
+	set_qualified_n(a, names, json_array_size(names));
+}
+
 /*
- * Functions whose value changes from row to row: a DEFAULT calling one
- * makes ADD COLUMN rewrite the table (PostgreSQL 11 stores a constant or
- * stable default in the catalogue instead).
+ * Functions known not to be volatile.  A DEFAULT that calls any other
+ * function (a user's function is VOLATILE unless it says otherwise) makes
+ * ADD COLUMN rewrite the table; PostgreSQL 11 stores a constant or stable
+ * default in the catalogue instead.
  */
-static const char *const volatile_funcs[] = {
-    "random",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-    "txid_current",
-    "pg_current_xact_id",
-    "setval",
+static const char *const stable_funcs[] = {
+    "now",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "current_setting",
+    "lower",
+    "upper",
+    "btrim",
+    "concat",
+    "date_trunc",
+    "make_interval",
+    "to_timestamp",
+    "timezone",
+    "jsonb_build_object",
+    "jsonb_build_array",
+    "json_build_object",
+    "json_build_array",
+    "array_fill",
     NULL,
 };
 
-/* Does the expression call a volatile function? */
+/* Does the expression call a function that may be volatile? */
 static int
 calls_volatile(json_t *node)
 {
@@ -380,9 +393,11 @@ calls_volatile(json_t *node)
 				"String");
 			const char *fn = last ? jstr(last, "sval") : NULL;
 
-			for (i = 0; fn && volatile_funcs[i]; i++)
-				if (!strcmp(fn, volatile_funcs[i]))
-					return 1;
+			for (i = 0; fn && stable_funcs[i]; i++)
+				if (!strcmp(fn, stable_funcs[i]))
+					break;
+			if (!fn || !stable_funcs[i])
+				return 1;
 		}
 		if (calls_volatile(v))
 			return 1;
@@ -464,6 +479,45 @@ constraint_kind(json_t *con)
 	return 0;
 }
 
+/*
+ * A foreign key takes a SHARE ROW EXCLUSIVE lock on the table it
+ * references: one lock action per table that a tree's constraints
+ * reference.
+ */
+static void
+referenced_tables(struct sql_script *s, size_t *cap, size_t i, json_t *node)
+{
+	const char *key;
+	json_t *v;
+	size_t k;
+
+	if (json_is_array(node)) {
+		json_array_foreach (node, k, v) {
+			referenced_tables(s, cap, i, v);
+		}
+		return;
+	}
+	if (!json_is_object(node))
+		return;
+	json_object_foreach (node, key, v) {
+		if (!strcmp(key, "pktable") && json_is_object(v))
+			set_rangevar(add_action(s, cap, i, SA_ALTER_OTHER), v);
+		else
+			referenced_tables(s, cap, i, v);
+	}
+}
+
+/* The most recent action of a kind (there is one). */
+static struct sql_action *
+last_of_kind(struct sql_script *s, enum sql_act kind)
+{
+	size_t k = s->nacts;
+
+	while (k > 0 && s->acts[k - 1].kind != kind)
+		k--;
+	return &s->acts[k - 1];
+}
+
 static void
 alter_table_actions(struct sql_script *s, size_t *cap, size_t i, json_t *n)
 {
@@ -507,11 +561,14 @@ alter_table_actions(struct sql_script *s, size_t *cap, size_t i, json_t *n)
 
 			set_name(a->name, cd ? jstr(cd, "colname") : NULL);
 			a->flags |= cd ? column_flags(cd) : 0;
+			referenced_tables(s, cap, i, def);
 		} else if (kind == SA_ADD_CONSTRAINT && def) {
 			json_t *con = json_object_get(def, "Constraint");
 
 			if (!con)
 				continue;
+			referenced_tables(s, cap, i, def);
+			a = last_of_kind(s, SA_ADD_CONSTRAINT);
 			a->con = constraint_kind(con);
 			set_name(a->name, jstr(con, "conname"));
 			if (jbool(con, "skip_validation"))
@@ -541,6 +598,9 @@ drop_actions(struct sql_script *s, size_t *cap, size_t i, json_t *n)
 		kind = SA_DROP_TYPE;
 	else if (!strcmp(type, "OBJECT_INDEX"))
 		kind = SA_DROP_INDEX;
+	else if (!strcmp(type, "OBJECT_VIEW") ||
+	    !strcmp(type, "OBJECT_MATVIEW") || !strcmp(type, "OBJECT_TRIGGER"))
+		kind = SA_ALTER_OTHER; /* a strong lock, nothing lost */
 	else
 		return;
 	json_array_foreach (json_object_get(n, "objects"), k, obj) {
@@ -549,7 +609,12 @@ drop_actions(struct sql_script *s, size_t *cap, size_t i, json_t *n)
 		json_t *tn = json_object_get(obj, "TypeName");
 		json_t *str = json_object_get(obj, "String");
 
-		if (list)
+		if (list && !strcmp(type, "OBJECT_TRIGGER")) {
+			/* [schema.]table.trigger: the lock is on the table */
+			json_t *items = json_object_get(list, "items");
+
+			set_qualified_n(a, items, json_array_size(items) - 1);
+		} else if (list)
 			set_qualified(a, json_object_get(list, "items"));
 		else if (tn)
 			set_qualified(a, json_object_get(tn, "names"));
@@ -604,6 +669,19 @@ statement_actions(struct sql_script *s, size_t *cap, size_t i, json_t *stmt)
 	if (!strcmp(type, "CreateStmt")) {
 		set_rangevar(add_action(s, cap, i, SA_CREATE_TABLE),
 		    json_object_get(n, "relation"));
+		referenced_tables(s, cap, i, json_object_get(n, "tableElts"));
+	} else if (!strcmp(type, "ViewStmt")) {
+		set_rangevar(add_action(s, cap, i,
+				 jbool(n, "replace") ? SA_ALTER_OTHER
+						     : SA_CREATE_TABLE),
+		    json_object_get(n, "view"));
+	} else if (!strcmp(type, "CreateTrigStmt")) {
+		set_rangevar(add_action(s, cap, i, SA_ALTER_OTHER),
+		    json_object_get(n, "relation"));
+	} else if (!strcmp(type, "RefreshMatViewStmt")) {
+		if (!jbool(n, "concurrent"))
+			set_rangevar(add_action(s, cap, i, SA_ALTER_OTHER),
+			    json_object_get(n, "relation"));
 	} else if (!strcmp(type, "CreateTableAsStmt")) {
 		set_rangevar(add_action(s, cap, i, SA_CREATE_TABLE),
 		    json_object_get(json_object_get(n, "into"), "rel"));
@@ -659,12 +737,13 @@ statement_actions(struct sql_script *s, size_t *cap, size_t i, json_t *stmt)
 
 			if (!json_array_size(rels))
 				add_action(s, cap, i, SA_VACUUM_FULL);
-			json_array_foreach (rels, k, x)
+			json_array_foreach (rels, k, x) {
 				set_rangevar(add_action(s, cap, i,
 						 SA_VACUUM_FULL),
 				    json_object_get(json_object_get(x,
 							"VacuumRelation"),
 					"relation"));
+			}
 		}
 	} else if (!strcmp(type, "ClusterStmt")) {
 		set_rangevar(add_action(s, cap, i, SA_CLUSTER),
@@ -681,9 +760,10 @@ statement_actions(struct sql_script *s, size_t *cap, size_t i, json_t *stmt)
 			set_name(a->name, jstr(n, "newVal"));
 		}
 	} else if (!strcmp(type, "LockStmt")) {
-		json_array_foreach (json_object_get(n, "relations"), k, x)
+		json_array_foreach (json_object_get(n, "relations"), k, x) {
 			set_rangevar(add_action(s, cap, i, SA_ALTER_OTHER),
 			    json_object_get(x, "RangeVar"));
+		}
 	} else if (!strcmp(type, "VariableSetStmt")) {
 		const char *name = jstr(n, "name");
 
@@ -704,8 +784,9 @@ fill_actions(struct sql_script *s, json_t *stmts)
 	size_t i, cap = 0;
 	json_t *item;
 
-	json_array_foreach (stmts, i, item)
+	json_array_foreach (stmts, i, item) {
 		statement_actions(s, &cap, i, json_object_get(item, "stmt"));
+	}
 }
 
 /* Does the tree hold a string constant equal to val? */
@@ -1366,6 +1447,20 @@ sql_script_free(struct sql_script *s)
 	free(s->parse_error);
 	free(s->acts);
 	free(s);
+}
+
+int
+sql_stmt_end_line(const struct sql_script *s, size_t i)
+{
+	const char *t = s->text + s->stmts[i].off;
+	const char *end = t + s->stmts[i].len;
+	int line = s->stmts[i].line;
+
+	while ((t = memchr(t, '\n', (size_t)(end - t))) != NULL) {
+		line++;
+		t++;
+	}
+	return line;
 }
 
 size_t

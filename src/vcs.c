@@ -832,6 +832,116 @@ vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
 }
 
 static int
+cmp_arrival(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct vcs_arrival *)elem)->name);
+}
+
+/*
+ * Record the blobs of tree, step gen of the walk: a file the previous
+ * step (gen - 1) did not hold has just arrived.  *out stays sorted.
+ */
+static void
+add_arrivals(struct vcs_arrival **out, size_t *n, size_t *cap, git_tree *tree,
+    const git_oid *commit, unsigned gen)
+{
+	size_t i, count = g.git_tree_entrycount(tree);
+
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *e = g.git_tree_entry_byindex(tree, i);
+		const char *name = g.git_tree_entry_name(e);
+		struct vcs_arrival *a;
+		size_t lo = 0, hi = *n;
+
+		if (g.git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+			continue;
+		a = *n ? bsearch(name, *out, *n, sizeof(**out), cmp_arrival)
+		       : NULL;
+		if (!a) {
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+
+				if (strcmp((*out)[mid].name, name) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			XGROW(*out, *cap, *n + 1);
+			memmove(*out + lo + 1, *out + lo,
+			    (*n - lo) * sizeof(**out));
+			a = *out + lo;
+			a->name = xstrdup(name);
+			a->gen = 0;
+			(*n)++;
+		}
+		if (!a->gen || a->gen + 1 != gen) {
+			hex(a->blob, g.git_tree_entry_id(e));
+			hex(a->commit, commit);
+		}
+		a->gen = gen;
+	}
+}
+
+int
+vcs_arrivals(struct vcs *v, const char *dir, struct vcs_arrival **out,
+    size_t *n)
+{
+	git_revwalk *walk = NULL;
+	git_oid id, last;
+	size_t cap = 0;
+	unsigned gen = 0;
+	int steps = 0, have_last = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (g.git_revwalk_new(&walk, v->repo) < 0 ||
+	    g.git_revwalk_push_head(walk) < 0) {
+		g.git_revwalk_free(walk);
+		return 0; /* no history */
+	}
+	g.git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	while (steps++ < MAX_WALK && g.git_revwalk_next(&id, walk) == 0) {
+		git_commit *c = NULL;
+		git_tree *root = NULL, *sub = NULL;
+
+		if (g.git_commit_lookup(&c, v->repo, &id) < 0)
+			break;
+		if (g.git_commit_tree(&root, c) == 0) {
+			if (*dir)
+				subtree(v, root, dir, &sub);
+			else {
+				sub = root;
+				root = NULL;
+			}
+		}
+		if (!sub) {
+			gen++; /* the folder is gone: everything left it */
+			have_last = 0;
+		} else if (!have_last ||
+		    !g.git_oid_equal(&last, g.git_tree_id(sub))) {
+			last = *g.git_tree_id(sub);
+			have_last = 1;
+			add_arrivals(out, n, &cap, sub, &id, ++gen);
+		}
+		g.git_tree_free(sub);
+		g.git_tree_free(root);
+		g.git_commit_free(c);
+	}
+	g.git_revwalk_free(walk);
+	return 0;
+}
+
+void
+vcs_arrivals_release(struct vcs_arrival *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(a[i].name);
+	free(a);
+}
+
+static int
 load_index(struct vcs *v)
 {
 	struct buf path = BUF_INIT;

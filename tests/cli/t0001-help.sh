@@ -7,7 +7,7 @@ run version
 run --json version
 sh_ "\"\$MIGDIR_BIN\" -v version | sed -E 's/[0-9]+\\.[0-9]+(\\.[0-9]+)?/<v>/g'"
 sh_ "\"\$MIGDIR_BIN\" -v --json version | sed -E 's/\\b[0-9]+(\\.[0-9]+)*\\b/<v>/g'"
-for cmd in init new status plan apply rollback repair version help; do
+for cmd in init new status plan apply rollback repair check version help; do
 	say "$cmd: --help, and an option it does not have"
 	run "$cmd" --help
 	run "$cmd" --no-such-option

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -432,6 +433,46 @@ test_unparsed_file_has_no_findings(void **state)
 	sql_script_free(s);
 }
 
+/* migdir-check(1) lists every rule (".B drop\-table"). */
+static void
+test_man_page_lists_every_rule(void **state)
+{
+	const char *src = getenv("MIGDIR_SOURCE");
+	char path[4096], want[128], *text;
+	const struct lint_rule *r;
+	FILE *f;
+	long len;
+
+	(void)state;
+	if (!src)
+		src = ".";
+	snprintf(path, sizeof(path), "%s/man/migdir-check.1", src);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	text = test_malloc((size_t)len + 1);
+	assert_int_equal(fread(text, 1, (size_t)len, f), (size_t)len);
+	text[len] = '\0';
+	fclose(f);
+	for (r = lint_rules; r->name; r++) {
+		size_t i, k = 0;
+
+		k += (size_t)snprintf(want, sizeof(want), ".B ");
+		for (i = 0; r->name[i] && k + 3 < sizeof(want); i++) {
+			if (r->name[i] == '-')
+				want[k++] = '\\';
+			want[k++] = r->name[i];
+		}
+		memcpy(want + k, "\n", 2);
+		if (!strstr(text, want))
+			fail_msg("%s does not list rule %s", path, r->name);
+	}
+	test_free(text);
+}
+
 int
 main(void)
 {
@@ -446,6 +487,7 @@ main(void)
 	    cmocka_unit_test(test_findings_name_the_statement),
 	    cmocka_unit_test(test_lock_timeout_once_per_file),
 	    cmocka_unit_test(test_unparsed_file_has_no_findings),
+	    cmocka_unit_test(test_man_page_lists_every_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
