@@ -35,6 +35,9 @@ w pending/20230405_enum.sql "BEGIN;\nALTER TYPE mood ADD VALUE 'meh';\nSELECT 'm
 w pending/20230405_rollback_enum.sql 'SELECT 1;\n'
 w pending/20230406_cic.sql 'CREATE TABLE v (a int);\nCREATE INDEX CONCURRENTLY v_a ON users (email);\n'
 run check .
+say "a file that cannot be read, a pair split across folders"
+sh_ "mkdir pending/20230407_dir.sql && mv pending/20230402_rollback_syntax.sql applied/"
+run check --format=gcc .
 say "--json: every file with its class and findings"
 run check --json pending/20230405_enum.sql pending/20230406_cic.sql
 say "a file named alone is checked in its directory, and reported alone"
