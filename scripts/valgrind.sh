@@ -42,6 +42,10 @@ vg 0 status
 vg 0 --json status
 vg 0 plan
 vg 0 apply
+vg 0 check
+vg 3 --json check --fail-on=destructive
+vg 0 check --format=gcc "$here/tests/corpora/lemmy"
+vg 0 check migrations/applied/20230620_add_ticket_tags.sql
 vg 0 rollback --step 2
 vg 0 plan --rollback --all
 vg 0 repair
@@ -49,6 +53,9 @@ vg 0 new add_more_things
 vg 3 status --exit-code
 printf 'SELECT broken;\n' >migrations/pending/20991231_broken.sql
 vg 1 apply
+printf 'SELECT (;\n' >migrations/pending/20991230_syntax.sql
+vg 1 check
+rm migrations/pending/20991230_syntax.sql
 vg 0 --json rollback --all
 vg 0 init
 echo "valgrind.sh: no errors, no leaks"

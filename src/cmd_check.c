@@ -11,6 +11,8 @@
  * named on the command line is checked inside its directory (so that the
  * pending migrations before it count), but only it is reported.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,9 @@ static const struct {
 	"new migration for the change"},
     {"newer-syntax", 0,
 	"the server decides: run migdir plan against it, or rehearse"},
+    {"ignored", 0,
+	"name it VERSION.sql if it is a migration, or move it out of the "
+	"folder"},
     {"no-rollback", 0,
 	"write VERSION's rollback as "
 	"YYYYMMDD_rollback_description.sql"},
@@ -257,6 +262,65 @@ list_files(struct root *r)
 	}
 	buf_release(&path);
 	buf_release(&name);
+}
+
+/*
+ * Files of the folders that start like a migration (a digit) but that
+ * apply ignores: not ".sql" (a backup, ".psql", ".txt" ...).
+ */
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+ignored_files(struct root *r)
+{
+	struct buf path = BUF_INIT;
+	char **names;
+	size_t n, cap, i;
+	int folder;
+
+	for (folder = 0; folder < FOLDER_COUNT; folder++) {
+		struct dirent *de;
+		DIR *d;
+
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", r->dir, folder_name[folder]);
+		if (!(d = opendir(path.ptr)))
+			continue;
+		names = NULL;
+		n = cap = 0;
+		while ((de = readdir(d))) {
+			struct name nm;
+
+			if (!isdigit((unsigned char)de->d_name[0]) ||
+			    name_parse(&nm, de->d_name) != MG_ENOTFOUND)
+				continue;
+			XGROW(names, cap, n + 1);
+			names[n++] = xstrdup(de->d_name);
+		}
+		mg_error_clear();
+		closedir(d);
+		if (n > 1)
+			qsort(names, n, sizeof(*names), cmp_name);
+		for (i = 0; i < n; i++) {
+			struct cfile *f;
+
+			buf_reset(&path);
+			shown_path(&path, r->dir, folder_name[folder],
+			    names[i]);
+			f = add_file(r, path.ptr, NULL, folder, NAME_FORWARD);
+			f->read_ok = -1;
+			file_diag(f, "ignored", 0, 0,
+			    "looks like a migration, but apply ignores it: "
+			    "the name does not end in .sql");
+			free(names[i]);
+		}
+		free(names);
+	}
+	buf_release(&path);
 }
 
 /* Parse one file (in a worker thread: errors are thread-local). */
@@ -592,6 +656,7 @@ add_root(struct check *c, const char *dir, struct root **out)
 	}
 	c->nroots++;
 	list_files(r);
+	ignored_files(r);
 	*out = r;
 	return 0;
 }

@@ -37,6 +37,7 @@ w pending/20230406_cic.sql 'CREATE TABLE v (a int);\nCREATE INDEX CONCURRENTLY v
 run check .
 say "a file that cannot be read, a pair split across folders"
 sh_ "mkdir pending/20230407_dir.sql && mv pending/20230402_rollback_syntax.sql applied/"
+sh_ "touch pending/20230408_backup.sql.bak pending/20230408_notes.txt pending/README.md"
 run check --format=gcc .
 say "--json: every file with its class and findings"
 run check --json pending/20230405_enum.sql pending/20230406_cic.sql
