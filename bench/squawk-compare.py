@@ -26,7 +26,7 @@ RULES = {
     "ban-drop-table": {"drop-table"},
     "ban-drop-column": {"drop-column"},
     "ban-drop-database": {"drop-database"},
-    "ban-truncate-cascade": {"truncate"},
+    "ban-truncate-cascade": {"truncate", "drop-cascade"},
     "require-concurrent-index-creation": {"index-not-concurrent"},
     "require-concurrent-index-deletion": {"drop-index-not-concurrent"},
     "changing-column-type": {"column-type-change"},

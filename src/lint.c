@@ -30,9 +30,15 @@ const struct lint_rule lint_rules[] = {
 	"drop the objects inside it one by one, each after a backup"},
     {"drop-database", EF_LOSS, 0, "drops a whole database",
 	"do this by hand, after a backup, not in a migration"},
-    {"drop-type", EF_LOSS, 0,
-	"drops the type; with CASCADE every column of that type goes too",
-	"drop the columns that use it first, each after a backup"},
+    {"drop-type", EF_FAIL, 0,
+	"fails while a column, function or view still uses the type",
+	"drop or convert what uses it first, in an earlier statement"},
+    {"drop-cascade", EF_LOSS, 0,
+	"CASCADE also drops what depends on it (views, foreign keys, columns "
+	"of a dropped type); TRUNCATE CASCADE empties the tables that "
+	"reference it",
+	"drop the dependent objects by name, so that the file says what "
+	"goes"},
     {"truncate", EF_LOSS | EF_LOCK, 0, "removes every row of the table",
 	"delete the rows you mean with a WHERE clause, after a backup"},
     {"delete-without-where", EF_LOSS, 0, "deletes every row of the table",
@@ -383,6 +389,8 @@ existing_rules(struct pass *p, const struct sql_action *a)
 static void
 check_action(struct pass *p, const struct sql_action *a)
 {
+	if ((a->flags & SAF_CASCADE) && !(*a->rel && is_new(p, a)))
+		report(p, "drop-cascade", a);
 	switch (a->kind) {
 	case SA_CREATE_TABLE:
 		tables_add(&p->local, a->schema, a->rel);
