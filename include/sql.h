@@ -158,6 +158,14 @@ struct sql_script {
 int sql_parse_script(struct sql_script **out, const char *path,
     const char *text, size_t len);
 
+/*
+ * For a script the parser rejected: is it likely syntax that a newer
+ * PostgreSQL accepts (SQL/JSON, MERGE ... RETURNING, virtual generated
+ * columns, CONSTRAINT name NOT NULL, a subquery in FROM without an alias
+ * ...)?  Then the server, not PostgreSQL 15's grammar, should decide.
+ */
+int sql_newer_syntax(const struct sql_script *s);
+
 /* Free a script (not the text it borrows); NULL is a no-op. */
 void sql_script_free(struct sql_script *s);
 

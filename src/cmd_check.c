@@ -390,58 +390,6 @@ parse_all(struct check *c)
 	pthread_mutex_destroy(&c->mu);
 }
 
-/*
- * Words of syntax newer servers accept and PostgreSQL 15's grammar does
- * not: a syntax error at one of them may be the server's business.
- */
-static const char *const newer_words[] = {
-    "JSON_TABLE",
-    "JSON_EXISTS",
-    "JSON_QUERY",
-    "JSON_VALUE",
-    "JSON_OBJECT",
-    "JSON_ARRAY",
-    "JSON_OBJECTAGG",
-    "JSON_ARRAYAGG",
-    "JSON_SCALAR",
-    "JSON_SERIALIZE",
-    "JSON",
-    "MERGE_ACTION",
-    "VIRTUAL",
-    "PERIOD",
-    "ENFORCED",
-    "OLD",
-    "NEW",
-    "SYSTEM_USER",
-    "MAINTAIN",
-    "EXPRESSION",
-    "SPLIT",
-    "MERGE",
-    NULL,
-};
-
-/* Is the parser's complaint about syntax a newer server may accept? */
-static int
-newer_syntax(const char *msg)
-{
-	const char *q = strstr(msg, "at or near \"");
-	char word[32];
-	size_t i, n;
-
-	if (strstr(msg, "subquery in FROM must have an alias"))
-		return 1; /* PostgreSQL 16 */
-	if (!q)
-		return 0;
-	q += strlen("at or near \"");
-	for (n = 0; q[n] && q[n] != '"' && n + 1 < sizeof(word); n++)
-		word[n] = (char)(q[n] >= 'a' && q[n] <= 'z' ? q[n] - 32 : q[n]);
-	word[n] = '\0';
-	for (i = 0; newer_words[i]; i++)
-		if (!strcmp(word, newer_words[i]))
-			return 1;
-	return 0;
-}
-
 static void
 lint_file(struct check *c, struct cfile *f, struct lint_tables *pending)
 {
@@ -461,7 +409,7 @@ lint_file(struct check *c, struct cfile *f, struct lint_tables *pending)
 		return;
 	}
 	if (f->rc == MG_ESQL) {
-		if (newer_syntax(f->script->parse_error))
+		if (sql_newer_syntax(f->script))
 			file_diag(f, "newer-syntax", f->script->parse_line,
 			    f->script->parse_col,
 			    "PostgreSQL 15's parser rejects this (%s); it may "

@@ -1436,6 +1436,109 @@ fail:
 	return error;
 }
 
+/* Up to max words of t[0..len), uppercased, past quotes and comments. */
+static size_t
+words_of(const char *t, size_t len, char (*w)[24], size_t max)
+{
+	size_t i = 0, n = 0;
+
+	while ((i = skip_blank(t, len, i)) < len && n < max) {
+		if (t[i] == '\'' || t[i] == '"') {
+			char q = t[i++];
+
+			while (i < len && t[i] != q)
+				i++;
+			i++;
+		} else if (isalpha((unsigned char)t[i]) || t[i] == '_') {
+			size_t k = 0;
+
+			while (i < len &&
+			    (isalnum((unsigned char)t[i]) || t[i] == '_')) {
+				if (k + 1 < sizeof(*w))
+					w[n][k++] =
+					    (char)toupper((unsigned char)t[i]);
+				i++;
+			}
+			w[n++][k] = '\0';
+		} else
+			i++;
+	}
+	return n;
+}
+
+/* Keywords of syntax that PostgreSQL 16 to 18 added. */
+static const char *const newer_words[] = {
+    "JSON_TABLE",
+    "JSON_EXISTS",
+    "JSON_QUERY",
+    "JSON_VALUE",
+    "JSON_OBJECT",
+    "JSON_ARRAY",
+    "JSON_OBJECTAGG",
+    "JSON_ARRAYAGG",
+    "JSON_SCALAR",
+    "JSON_SERIALIZE",
+    "MERGE_ACTION",
+    "SYSTEM_USER",
+    NULL,
+};
+
+/* ... and words that are only new where the parser stops at them. */
+static const char *const newer_at_error[] = {
+    "VIRTUAL",
+    "ENFORCED",
+    "PERIOD",
+    "OLD",
+    "NEW",
+    "MAINTAIN",
+    "EXPRESSION",
+    "SPLIT",
+    "MERGE",
+    NULL,
+};
+
+int
+sql_newer_syntax(const struct sql_script *s)
+{
+	char w[256][24];
+	size_t n, i, at, start = 0, end = s->len, k;
+
+	if (s->parsed || !s->parse_error)
+		return 0;
+	if (strstr(s->parse_error, "subquery in FROM must have an alias"))
+		return 1; /* PostgreSQL 16 */
+	for (i = 0; i < s->n; i++)
+		if (s->stmts[i].off <= s->parse_off) {
+			start = s->stmts[i].off;
+			end = s->stmts[i].off + s->stmts[i].len;
+		}
+	if (end < s->parse_off)
+		end = s->len;
+	/* the words of the statement, and how many come before the error */
+	at = words_of(s->text + start, s->parse_off - start, w, 256);
+	n = words_of(s->text + start, end - start, w, 256);
+	for (i = 0; i < n; i++) {
+		for (k = 0; newer_words[k]; k++)
+			if (!strcmp(w[i], newer_words[k]))
+				return 1;
+		if (i + 1 < n && !strcmp(w[i], "IS") &&
+		    (!strcmp(w[i + 1], "JSON") ||
+			(!strcmp(w[i + 1], "NOT") && i + 2 < n &&
+			    !strcmp(w[i + 2], "JSON"))))
+			return 1; /* IS [NOT] JSON: 16 */
+	}
+	if (n && !strcmp(w[0], "MERGE") && at < n &&
+	    !strcmp(w[at], "RETURNING"))
+		return 1; /* MERGE ... RETURNING: 17 */
+	if (at >= 2 && at < n && !strcmp(w[at - 2], "CONSTRAINT") &&
+	    !strcmp(w[at], "NOT"))
+		return 1; /* CONSTRAINT name NOT NULL: 18 */
+	for (k = 0; at < n && newer_at_error[k]; k++)
+		if (!strcmp(w[at], newer_at_error[k]))
+			return 1;
+	return 0;
+}
+
 void
 sql_script_free(struct sql_script *s)
 {

@@ -858,6 +858,47 @@ test_sql_error_at_adds_the_locus_of_an_offset(void **state)
 	mg_error_clear();
 }
 
+/* Syntax of PostgreSQL 16-18 is told apart from plain syntax errors. */
+static void
+test_sql_newer_syntax_is_told_from_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		int newer;
+	} cases[] = {
+	    {"SELECT * FROM (SELECT 1);", 1},
+	    {"SELECT JSON_OBJECT('a': 1);", 1},
+	    {"SELECT x IS JSON FROM t;", 1},
+	    {"SELECT x IS NOT JSON FROM t;", 1},
+	    {"ALTER TABLE t ADD CONSTRAINT c NOT NULL a;", 1},
+	    {"MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN DELETE "
+	     "RETURNING *;",
+		1},
+	    {"CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a) VIRTUAL);",
+		1},
+	    {"SELECT 1;\nCREATE TABLE t (a int;\nSELECT 2;", 0},
+	    {"SELECT 'json_object' FROM (;", 0},
+	    {"CREATE TABLE x (a int CONSTRAINT c NOT);", 0},
+	    {"SELECT \"is\" json FROM t WHERE;", 0},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(cases); i++) {
+		struct sql_script *s = NULL;
+		const char *t = cases[i].text;
+
+		mg_error_clear();
+		assert_int_equal(sql_parse_script(&s, PATH, t, strlen(t)),
+		    MG_ESQL);
+		if (sql_newer_syntax(s) != cases[i].newer)
+			fail_msg("newer %d, want %d: %s", !cases[i].newer,
+			    cases[i].newer, t);
+		sql_script_free(s);
+	}
+	mg_error_clear();
+}
+
 static void
 test_sql_parser_is_postgresql_15(void **state)
 {
@@ -897,6 +938,7 @@ main(void)
 	    cmocka_unit_test(test_sql_char_to_byte_counts_utf8_characters),
 	    cmocka_unit_test(test_sql_locate_gives_line_column_and_line_text),
 	    cmocka_unit_test(test_sql_error_at_adds_the_locus_of_an_offset),
+	    cmocka_unit_test(test_sql_newer_syntax_is_told_from_errors),
 	    cmocka_unit_test(test_sql_parser_is_postgresql_15),
 	};
 
