@@ -118,7 +118,8 @@ lint:
 	clang-format --dry-run -Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_POSIX_C_SOURCE=200809L -DMIGDIR_VERSION='"x"' \
-	    -Iinclude --suppress=missingIncludeSystem src
+	    -Iinclude --suppress=missingIncludeSystem \
+	    --library=scripts/cppcheck-jansson.cfg src
 	printf '%s\n' $(wildcard src/*.c) | xargs -P2 -I{} \
 	    clang-tidy --quiet {} -- $(filter-out -MMD -MP -DMIGDIR_VERSION=% -DLIBGIT2_SONAME=% -DLIBPQ_SONAME=%,$(MG_CFLAGS)) \
 	    -DMIGDIR_VERSION='"x"' -DLIBGIT2_SONAME='"x"' -DLIBPQ_SONAME='"x"'

@@ -39,6 +39,7 @@ enum lint_risk {
 	RISK_DESTRUCTIVE,
 };
 
+/* NOLINTNEXTLINE(clang-analyzer-optin.performance.Padding) */
 struct lint_rule {
 	const char *name;   /* stable: used in allows, output and --json */
 	unsigned effects;   /* enum lint_effect; 0 for notes on the file */

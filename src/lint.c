@@ -538,7 +538,7 @@ find_allows(struct lint_result *r, const struct sql_script *s)
 		p += mlen;
 		while (*p == ' ' || *p == '\t' || *p == ',' || *p == ':' ||
 		    isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
-			const char *w = p;
+			const char *w;
 			int col;
 
 			while (
