@@ -16,6 +16,7 @@
 #include "error.h"
 #include "name.h"
 #include "report.h"
+#include "risk.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -51,6 +52,13 @@ mode_text(const struct run_item *it, char *buf, size_t size)
 	return buf;
 }
 
+/* A JSON string, or null for NULL. */
+static json_t *
+json_name(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
 static void
 cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 {
@@ -84,10 +92,20 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 		}
 		if (s->run) {
 			size_t n = sql_script_count(it->script);
+			const struct risk *rk = &r->risk[s->entry];
+			char fwd[64], rb[64];
 
-			rp_out("  %3zu  %-*s  %3zu statement%s  %s\n", ++k, w,
-			    it->e->version, n, n == 1 ? " " : "s",
+			rp_out("  %3zu  %-*s  %s  rollback %s  %3zu "
+			       "statement%s  %s\n",
+			    ++k, w, it->e->version,
+			    risk_cell(fwd, sizeof(fwd), rk->fwd),
+			    risk_cell(rb, sizeof(rb), rk->rb), n,
+			    n == 1 ? " " : "s",
 			    mode_text(it, mode, sizeof(mode)));
+			json_object_set_new(o, "risk",
+			    json_name(risk_json_name(rk->fwd)));
+			json_object_set_new(o, "rollback_risk",
+			    json_name(risk_json_name(rk->rb)));
 			json_object_set_new(o, "statements",
 			    json_integer((json_int_t)n));
 			json_object_set_new(o, "transactional",
@@ -227,13 +245,23 @@ cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
 	for (i = 0; i < r->n; i++) {
 		const struct run_item *it = &r->items[i];
 
-		if (run_item_done(it))
-			json_array_append_new(ran,
-			    json_pack("{s:s,s:I,s:I,s:b}", "version",
-				it->e->version, "duration_ms",
-				(json_int_t)(it->usec / 1000), "statements",
-				(json_int_t)sql_script_count(it->script),
-				"transactional", it->script->transactional));
+		if (run_item_done(it)) {
+			json_t *one = json_pack("{s:s,s:I,s:I,s:b}", "version",
+			    it->e->version, "duration_ms",
+			    (json_int_t)(it->usec / 1000), "statements",
+			    (json_int_t)sql_script_count(it->script),
+			    "transactional", it->script->transactional);
+
+			if (r->risk && kind == RUN_ROLLBACK)
+				json_object_set_new(one, "rollback_risk",
+				    json_name(risk_json_name(
+					r->risk[it->step->entry].rb)));
+			else if (r->risk)
+				json_object_set_new(one, "risk",
+				    json_name(risk_json_name(
+					r->risk[it->step->entry].fwd)));
+			json_array_append_new(ran, one);
+		}
 		if (it->moved && it->step->from >= 0)
 			json_array_append_new(moved,
 			    json_pack("{s:s,s:s,s:s}", "version",
@@ -483,6 +511,37 @@ cmd_refuse_strays(const struct state *st)
 	return MG_ERROR;
 }
 
+/*
+ * The classes a run shows: of the file each step runs, and in a plan
+ * (plan, --dry-run, rollback's question) of its other file too: the
+ * rollback of a migration to apply, or the reverse.  The files that run
+ * are parsed already.
+ */
+static void
+judge_run(struct state *st, struct run *r, int rollback, int plan)
+{
+	struct risk_ask *ask = xcalloc(st->n + 1, sizeof(*ask));
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct run_item *it = &r->items[i];
+		struct risk_ask *k = &ask[it->step->entry];
+
+		if (!it->step->run)
+			continue;
+		if (rollback) {
+			k->rb = it->script;
+			k->want = RISK_RB | (plan ? RISK_FWD : 0);
+		} else {
+			k->fwd = it->script;
+			k->want = RISK_FWD | (plan ? RISK_RB : 0);
+		}
+	}
+	r->risk = xcalloc(st->n + 1, sizeof(*r->risk));
+	risk_state(r->risk, st, ask);
+	free(ask);
+}
+
 static int
 cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
     struct state *st, struct steps *steps, struct run *r)
@@ -499,9 +558,11 @@ cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
 		mg_error_clear();
 		rc = 0;
 	}
-	if (rc < 0)
+	if (rc < 0 || (rc = run_prepare(r, st, steps, kind)) < 0)
 		return rc;
-	return run_prepare(r, st, steps, kind);
+	/* a run that takes no lock only shows its plan */
+	judge_run(st, r, a->rollback, !(need & NEED_WRITE));
+	return 0;
 }
 
 void
