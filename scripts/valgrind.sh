@@ -42,13 +42,14 @@ vg 0 status
 vg 0 --json status
 vg 0 plan
 vg 0 apply
-vg 0 rollback --step 2
+vg 1 rollback --step 2
+vg 0 rollback --step 2 --force
 vg 0 plan --rollback --all
 vg 0 repair
 vg 0 new add_more_things
 vg 3 status --exit-code
 printf 'SELECT broken;\n' >migrations/pending/20991231_broken.sql
 vg 1 apply
-vg 0 --json rollback --all
+vg 0 --json rollback --all --force
 vg 0 init
 echo "valgrind.sh: no errors, no leaks"

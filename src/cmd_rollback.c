@@ -10,20 +10,24 @@
 
 const char cmd_rollback_usage[] =
     "usage: migdir [-e ENV] rollback [--to VERSION | --step N | --all]\n"
-    "                                [--allow-changed] [--dry-run] [--yes]\n"
+    "                                [--allow-changed] [--force] [--dry-run]\n"
+    "                                [--yes]\n"
     "\n"
     "Roll back the most recently applied migration (by when it was applied,\n"
     "not by version) with its rollback file, in one transaction with its\n"
     "schema_versions row (is_active = false, rolled_back_at = now()).  For\n"
     "the tracked environment, move the pair back to pending/ and make one\n"
-    "git commit.  Refuses a missing rollback file, and one that changed\n"
-    "since the migration was applied.  Archived migrations are never rolled\n"
-    "back.  On a terminal, asks first unless --yes is given.\n"
+    "git commit.  Refuses a missing rollback file, one that changed since\n"
+    "the migration was applied, and one whose risk class is destructive\n"
+    "(it drops or empties a table, a column ...) unless --force is given.\n"
+    "Archived migrations are never rolled back.  On a terminal, asks first\n"
+    "unless --yes is given.\n"
     "\n"
     "  --step N          roll back the N most recently applied (default 1)\n"
     "  --to VERSION      roll back everything applied after VERSION\n"
     "  --all             roll back everything in applied/\n"
     "  --allow-changed   use a rollback file that changed since the apply\n"
+    "  --force           run rollback files that lose data\n"
     "  -n, --dry-run     print the plan and change nothing\n";
 
 int

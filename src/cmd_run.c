@@ -24,6 +24,7 @@ struct run_args {
 	struct plan_opts o;
 	int rollback; /* plan --rollback, or the rollback command */
 	int dry_run;  /* --dry-run, or plan */
+	int force;    /* rollback --force: run a destructive rollback file */
 };
 
 static const char *
@@ -307,6 +308,7 @@ enum {
 	O_ALLOW_CHANGED,
 	O_DRY_RUN,
 	O_ROLLBACK,
+	O_FORCE,
 };
 
 static const struct cmd_opt plan_opts[] = {
@@ -317,6 +319,7 @@ static const struct cmd_opt plan_opts[] = {
     {"allow-changed", 0, 0, O_ALLOW_CHANGED},
     {"dry-run", 'n', 0, O_DRY_RUN},
     {"rollback", 0, 0, O_ROLLBACK},
+    {"force", 0, 0, O_FORCE},
     {NULL, 0, 0, 0},
 };
 
@@ -366,6 +369,10 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 		case O_ROLLBACK:
 			allowed = !strcmp(name, "plan");
 			a->rollback = 1;
+			break;
+		case O_FORCE:
+			allowed = !strcmp(name, "rollback");
+			a->force = 1;
 			break;
 		}
 		if (!allowed) {
@@ -542,6 +549,61 @@ judge_run(struct state *st, struct run *r, int rollback, int plan)
 	free(ask);
 }
 
+/* Is the file that item runs in a rollback destructive? */
+static int
+loses_data(const struct run *r, const struct run_item *it)
+{
+	return it->step->run && r->kind == RUN_ROLLBACK &&
+	    r->risk[it->step->entry].rb == RISK_DESTRUCTIVE;
+}
+
+/*
+ * A rollback file that loses data runs only with --force: refuse, at the
+ * first statement that makes the first such file destructive, before
+ * anything changes (not even the bookkeeping tables).
+ */
+static int
+refuse_destructive(const struct state *st, const struct run *r,
+    const struct run_args *a)
+{
+	const struct run_item *first = NULL;
+	const struct lint_finding *f = NULL;
+	struct lint_result res;
+	struct buf more = BUF_INIT;
+	size_t i, others = 0;
+
+	if (a->dry_run || a->force)
+		return 0;
+	for (i = 0; i < r->n; i++) {
+		if (!loses_data(r, &r->items[i]))
+			continue;
+		if (first)
+			buf_printf(&more, "%s%s", others++ ? ", " : "",
+			    r->items[i].e->version);
+		else
+			first = &r->items[i];
+	}
+	if (!first)
+		return 0;
+	risk_alone(&res, first->script, st);
+	for (i = 0; i < res.n && !f; i++)
+		if (res.f[i].rule->effects & EF_LOSS)
+			f = &res.f[i];
+	mg_error_set(MG_ERROR,
+	    "rollback is destructive (%s: %s); run with --force",
+	    f ? f->rule->name : "?", f ? f->rule->reason : "data is lost");
+	if (f)
+		sql_error_at(first->script, first->script->stmts[f->stmt].off);
+	if (others)
+		mg_error_detail("The rollback%s of %s lose%s data too.",
+		    others == 1 ? "" : "s", more.ptr, others == 1 ? "s" : "");
+	mg_error_hint("Back up what it loses first, then run it with --force. "
+		      "Nothing was rolled back.");
+	lint_result_release(&res);
+	buf_release(&more);
+	return MG_ERROR;
+}
+
 static int
 cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
     struct state *st, struct steps *steps, struct run *r)
@@ -562,7 +624,7 @@ cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
 		return rc;
 	/* a run that takes no lock only shows its plan */
 	judge_run(st, r, a->rollback, !(need & NEED_WRITE));
-	return 0;
+	return refuse_destructive(st, r, a);
 }
 
 void

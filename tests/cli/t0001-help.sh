@@ -24,3 +24,5 @@ run rollback --all --step 2
 run apply --all
 run plan --dry-run
 run rollback --out-of-order
+run apply --force
+run plan --rollback --force

@@ -3,9 +3,10 @@
  *
  * Rollback undoes the most recently applied migration (by applied_at, not
  * by version), refuses a missing rollback file and one that changed since
- * the apply (unless --allow-changed), never touches archive/, honours
- * --step, --to and --all, and records everything in the history and in
- * one git commit per run.
+ * the apply (unless --allow-changed), refuses a rollback file that loses
+ * data (unless --force) and then changes nothing, never touches archive/,
+ * honours --step, --to and --all, and records everything in the history
+ * and in one git commit per run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,17 @@ run_ok(struct proj *p, const char *cmd, const char *arg, const char *arg2)
 	struct tu_run *r = sc_migdir(p, NULL, cmd, arg, arg2, NULL);
 
 	sc_expect_status(r, 0, cmd);
+	sc_run_free(r);
+}
+
+/* A rollback whose files drop tables: it needs --force. */
+static void
+rollback_ok(struct proj *p, const char *arg, const char *arg2)
+{
+	struct tu_run *r =
+	    sc_migdir(p, NULL, "rollback", "--force", arg, arg2, NULL);
+
+	sc_expect_status(r, 0, "rollback --force");
 	sc_run_free(r);
 }
 
@@ -50,7 +62,7 @@ test_rollback_undoes_the_latest_and_moves_it_back(void **state)
 	char *s;
 
 	(void)state;
-	run_ok(p, "rollback", NULL, NULL);
+	rollback_ok(p, NULL, NULL);
 	assert_string_equal(sc_folder_of(p, "20230103_m3"), "pending");
 	assert_string_equal(sc_folder_of(p, "20230102_m2"), "applied");
 	assert_null(sc_psql(p, "SELECT 1 FROM t3"));
@@ -80,18 +92,18 @@ test_rollback_step_to_and_all(void **state)
 	struct tu_run *r;
 
 	(void)state;
-	run_ok(p, "rollback", "--step", "2");
+	rollback_ok(p, "--step", "2");
 	assert_string_equal(sc_folder_of(p, "20230102_m2"), "pending");
 	assert_string_equal(sc_folder_of(p, "20230101_m1"), "applied");
 	run_ok(p, "apply", NULL, NULL);
-	run_ok(p, "rollback", "--to", "20230101_m1");
+	rollback_ok(p, "--to", "20230101_m1");
 	assert_string_equal(sc_folder_of(p, "20230101_m1"), "applied");
 	assert_string_equal(sc_folder_of(p, "20230102_m2"), "pending");
 	r = sc_migdir(p, NULL, "rollback", "--step", "5", NULL);
 	sc_expect_status(r, 1, "rollback --step 5 with one applied");
 	sc_expect_contains(r->err, "only 1 migration can be rolled back");
 	sc_run_free(r);
-	run_ok(p, "rollback", "--all", NULL);
+	rollback_ok(p, "--all", NULL);
 	assert_string_equal(sc_folder_of(p, "20230101_m1"), "pending");
 	r = sc_migdir(p, NULL, "rollback", NULL);
 	sc_expect_status(r, 0, "rollback with nothing applied");
@@ -147,7 +159,7 @@ test_rollback_refuses_a_changed_rollback_file_unless_allowed(void **state)
 	sc_run_free(r);
 	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM t3"), 0);
 	sc_commit(p, "cascade");
-	run_ok(p, "rollback", "--allow-changed", NULL);
+	rollback_ok(p, "--allow-changed", NULL);
 	assert_null(sc_psql(p, "SELECT 1 FROM t3"));
 	/* the history holds the checksum of the file that ran */
 	assert_int_equal(sc_psql_long(p,
@@ -210,6 +222,144 @@ test_rollback_dry_run_changes_nothing(void **state)
 	sc_free(p);
 }
 
+/* Everything a refused rollback must leave as it was. */
+static char *
+snapshot(struct proj *p)
+{
+	char *head = sc_git(p, "rev-parse HEAD");
+	char *status = sc_git(p, "status --porcelain");
+	char *files = tu_sh(p->dir, "ls migrations/*");
+	char *rows = sc_psql(p,
+	    "SELECT string_agg(version || ' ' || is_active || ' ' || "
+	    "coalesce(rolled_back_at::text, '-'), ', ' ORDER BY version) "
+	    "FROM schema_versions");
+	char *history =
+	    sc_psql(p, "SELECT count(*) FROM schema_versions_history");
+	char *tables = sc_psql(p,
+	    "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM "
+	    "pg_tables WHERE schemaname = 'public'");
+	char *data = sc_psql(p, "SELECT count(*) FROM t3");
+	char *s =
+	    tu_asprintf("head %s\nstatus [%s]\nfiles %s\nrows %s\nhistory %s\n"
+			"tables %s\nt3 rows %s\n",
+		head, status, files, rows, history, tables, data ? data : "-");
+
+	free(head);
+	free(status);
+	free(files);
+	free(rows);
+	free(history);
+	free(tables);
+	free(data);
+	return s;
+}
+
+static void
+test_rollback_refuses_a_destructive_file_without_force(void **state)
+{
+	struct proj *p = three_applied("destructive");
+	struct tu_run *r;
+	char *before, *after;
+
+	(void)state;
+	free(sc_psql(p, "INSERT INTO t3 VALUES (1), (2)"));
+	before = snapshot(p);
+	r = sc_migdir(p, NULL, "rollback", NULL);
+	sc_expect_status(r, 1, "destructive rollback without --force");
+	sc_expect_contains(r->err,
+	    "migdir: error: migrations/applied/20230103_rollback_m3.sql:1:1: "
+	    "rollback is destructive (drop-table: drops the table and every "
+	    "row in it); run with --force");
+	sc_expect_contains(r->err, "    1 | DROP TABLE t3;");
+	sc_expect_contains(r->err, "hint:");
+	sc_expect_contains(r->err, "Nothing was rolled back.");
+	assert_string_equal(r->out, "");
+	sc_run_free(r);
+	after = snapshot(p);
+	assert_string_equal(after, before);
+	free(after);
+	/* one document with --json, and still nothing changed */
+	r = sc_migdir(p, NULL, "--json", "rollback", NULL);
+	sc_expect_status(r, 1, "--json destructive rollback");
+	sc_expect_contains(r->out, "\"error\"");
+	sc_expect_contains(r->out, "rollback is destructive (drop-table");
+	sc_run_free(r);
+	after = snapshot(p);
+	assert_string_equal(after, before);
+	free(after);
+	/* a dry run just shows the class */
+	r = sc_migdir(p, NULL, "rollback", "--dry-run", NULL);
+	sc_expect_status(r, 0, "rollback --dry-run");
+	sc_expect_contains(r->out, "rollback destructive");
+	sc_run_free(r);
+	after = snapshot(p);
+	assert_string_equal(after, before);
+	free(after);
+	/* --force runs it */
+	r = sc_migdir(p, NULL, "rollback", "--force", NULL);
+	sc_expect_status(r, 0, "rollback --force");
+	sc_expect_contains(r->out, "20230103_m3  destructive");
+	sc_run_free(r);
+	assert_null(sc_psql(p, "SELECT 1 FROM t3"));
+	assert_string_equal(sc_folder_of(p, "20230103_m3"), "pending");
+	assert_true(sc_git_clean(p));
+	free(before);
+	sc_free(p);
+}
+
+static void
+test_rollback_names_every_destructive_file(void **state)
+{
+	struct proj *p = three_applied("every");
+	struct tu_run *r;
+	char *before, *after;
+
+	(void)state;
+	before = snapshot(p);
+	r = sc_migdir(p, NULL, "rollback", "--step", "3", NULL);
+	sc_expect_status(r, 1, "three destructive rollbacks");
+	sc_expect_contains(r->err,
+	    "20230103_rollback_m3.sql:1:1: rollback is "
+	    "destructive");
+	sc_expect_contains(r->err,
+	    "The rollbacks of 20230102_m2, 20230101_m1 lose data too.");
+	sc_run_free(r);
+	after = snapshot(p);
+	assert_string_equal(after, before);
+	free(after);
+	free(before);
+	sc_free(p);
+}
+
+static void
+test_rollback_runs_a_file_that_loses_nothing_without_force(void **state)
+{
+	struct proj *p = sc_project("keeps", NULL);
+	struct tu_run *r;
+
+	(void)state;
+	sc_pair(p, "pending", "20230101_m1",
+	    "CREATE TABLE t1 (id int);\nINSERT INTO t1 VALUES (1);\n",
+	    "-- it goes with the migration that made it\n"
+	    "-- migdir:allow drop-table\n"
+	    "DROP TABLE t1;\n");
+	sc_pair(p, "pending", "20230102_m2", "CREATE INDEX t1_id ON t1 (id);\n",
+	    "DROP INDEX t1_id;\n");
+	sc_commit(p, "two");
+	run_ok(p, "apply", NULL, NULL);
+	/* blocking, not destructive */
+	r = sc_migdir(p, NULL, "rollback", NULL);
+	sc_expect_status(r, 0, "blocking rollback");
+	sc_expect_contains(r->out, "20230102_m2  blocking");
+	sc_run_free(r);
+	/* the allow says the table's loss is meant */
+	r = sc_migdir(p, NULL, "rollback", NULL);
+	sc_expect_status(r, 0, "allowed drop-table");
+	sc_run_free(r);
+	assert_null(sc_psql(p, "SELECT 1 FROM t1"));
+	sc_free(p);
+}
+
 int
 main(void)
 {
@@ -221,6 +371,11 @@ main(void)
 		test_rollback_refuses_a_changed_rollback_file_unless_allowed),
 	    cmocka_unit_test(test_rollback_never_touches_the_archive),
 	    cmocka_unit_test(test_rollback_dry_run_changes_nothing),
+	    cmocka_unit_test(
+		test_rollback_refuses_a_destructive_file_without_force),
+	    cmocka_unit_test(test_rollback_names_every_destructive_file),
+	    cmocka_unit_test(
+		test_rollback_runs_a_file_that_loses_nothing_without_force),
 	};
 
 	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);
