@@ -12,7 +12,7 @@
 
 include tests/lib/lib.mk
 
-UNIT_TESTS  := buf name scan config sql plan fsutil lint risk
+UNIT_TESTS  := buf name scan config sql plan fsutil lint risk proc
 INTEG_TESTS := db vcs apply rollback crash concurrency corpora
 
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
