@@ -18,6 +18,7 @@ run nope
 run -x status
 run status extra-argument
 run apply --step two
+run apply --to
 run apply --step 1 --to 20230101_x
 run apply --to not_a_version
 run rollback --all --step 2
