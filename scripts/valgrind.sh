@@ -44,6 +44,8 @@ vg 0 plan
 vg 0 apply
 vg 1 rollback --step 2
 vg 0 rollback --step 2 --force
+MIGDIR_PG_DUMP=/nonexistent vg 1 rollback --backup "$work/tags.dump"
+vg 0 --json rollback --backup "$work/tags.dump"
 vg 0 plan --rollback --all
 vg 0 repair
 vg 0 new add_more_things

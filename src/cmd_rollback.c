@@ -10,8 +10,8 @@
 
 const char cmd_rollback_usage[] =
     "usage: migdir [-e ENV] rollback [--to VERSION | --step N | --all]\n"
-    "                                [--allow-changed] [--force] [--dry-run]\n"
-    "                                [--yes]\n"
+    "                                [--allow-changed] [--dry-run] [--yes]\n"
+    "                                [--force | --backup FILE]\n"
     "\n"
     "Roll back the most recently applied migration (by when it was applied,\n"
     "not by version) with its rollback file, in one transaction with its\n"
@@ -19,7 +19,9 @@ const char cmd_rollback_usage[] =
     "the tracked environment, move the pair back to pending/ and make one\n"
     "git commit.  Refuses a missing rollback file, one that changed since\n"
     "the migration was applied, and one whose risk class is destructive\n"
-    "(it drops or empties a table, a column ...) unless --force is given.\n"
+    "(it drops or empties a table, a column ...) unless --force is given,\n"
+    "or --backup FILE: then pg_dump first writes the tables it loses to\n"
+    "FILE, and nothing runs unless pg_restore can read it back.\n"
     "Archived migrations are never rolled back.  On a terminal, asks first\n"
     "unless --yes is given.\n"
     "\n"
@@ -28,6 +30,9 @@ const char cmd_rollback_usage[] =
     "  --all             roll back everything in applied/\n"
     "  --allow-changed   use a rollback file that changed since the apply\n"
     "  --force           run rollback files that lose data\n"
+    "  --backup FILE     pg_dump what they lose into FILE (new), then run\n"
+    "                    them; MIGDIR_PG_DUMP and MIGDIR_PG_RESTORE name\n"
+    "                    the programs (default: from PATH)\n"
     "  -n, --dry-run     print the plan and change nothing\n";
 
 int

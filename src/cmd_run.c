@@ -4,6 +4,7 @@
  * that block a run (which file changed, since when, in which commit), the
  * body of apply and rollback, and the JSON of a run.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "backup.h"
 #include "cmd.h"
 #include "cmd_run.h"
 #include "error.h"
@@ -25,6 +27,7 @@ struct run_args {
 	int rollback; /* plan --rollback, or the rollback command */
 	int dry_run;  /* --dry-run, or plan */
 	int force;    /* rollback --force: run a destructive rollback file */
+	char *backup; /* rollback --backup FILE, made absolute (owned) */
 };
 
 static const char *
@@ -309,6 +312,7 @@ enum {
 	O_DRY_RUN,
 	O_ROLLBACK,
 	O_FORCE,
+	O_BACKUP,
 };
 
 static const struct cmd_opt plan_opts[] = {
@@ -320,8 +324,23 @@ static const struct cmd_opt plan_opts[] = {
     {"dry-run", 'n', 0, O_DRY_RUN},
     {"rollback", 0, 0, O_ROLLBACK},
     {"force", 0, 0, O_FORCE},
+    {"backup", 0, 1, O_BACKUP},
     {NULL, 0, 0, 0},
 };
+
+/*
+ * FILE as the user meant it: relative to the directory migdir was started
+ * in (after -C), which is not the project's once the config is loaded.
+ */
+static char *
+absolute_path(const char *file)
+{
+	char cwd[PATH_MAX];
+
+	if (!*file || *file == '/' || !getcwd(cwd, sizeof(cwd)))
+		return xstrdup(file);
+	return xasprintf("%s/%s", cwd, file);
+}
 
 static int
 cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
@@ -374,6 +393,11 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 			allowed = !strcmp(name, "rollback");
 			a->force = 1;
 			break;
+		case O_BACKUP:
+			allowed = !strcmp(name, "rollback");
+			free(a->backup);
+			a->backup = absolute_path(arg);
+			break;
 		}
 		if (!allowed) {
 			const struct cmd_opt *o;
@@ -397,6 +421,11 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 	if (a->o.to && !name_is_version(a->o.to))
 		return cmd_usage_error(name,
 		    "\"%s\" is not a migration version", a->o.to);
+	if (a->backup && !*a->backup)
+		return cmd_usage_error(name, "--backup needs a file name");
+	if (a->backup && a->dry_run)
+		return cmd_usage_error(name,
+		    "--backup and --dry-run exclude each other");
 	return 0;
 }
 
@@ -558,9 +587,9 @@ loses_data(const struct run *r, const struct run_item *it)
 }
 
 /*
- * A rollback file that loses data runs only with --force: refuse, at the
- * first statement that makes the first such file destructive, before
- * anything changes (not even the bookkeeping tables).
+ * A rollback file that loses data runs only with --force or --backup:
+ * refuse, at the first statement that makes the first such file
+ * destructive, before anything changes (not even the bookkeeping tables).
  */
 static int
 refuse_destructive(const struct state *st, const struct run *r,
@@ -572,7 +601,7 @@ refuse_destructive(const struct state *st, const struct run *r,
 	struct buf more = BUF_INIT;
 	size_t i, others = 0;
 
-	if (a->dry_run || a->force)
+	if (a->dry_run || a->force || a->backup)
 		return 0;
 	for (i = 0; i < r->n; i++) {
 		if (!loses_data(r, &r->items[i]))
@@ -590,14 +619,16 @@ refuse_destructive(const struct state *st, const struct run *r,
 		if (res.f[i].rule->effects & EF_LOSS)
 			f = &res.f[i];
 	mg_error_set(MG_ERROR,
-	    "rollback is destructive (%s: %s); run with --force",
+	    "rollback is destructive (%s: %s); run with --force, or --backup "
+	    "FILE first",
 	    f ? f->rule->name : "?", f ? f->rule->reason : "data is lost");
 	if (f)
 		sql_error_at(first->script, first->script->stmts[f->stmt].off);
 	if (others)
 		mg_error_detail("The rollback%s of %s lose%s data too.",
 		    others == 1 ? "" : "s", more.ptr, others == 1 ? "s" : "");
-	mg_error_hint("Back up what it loses first, then run it with --force. "
+	mg_error_hint("--backup FILE dumps the tables it loses with pg_dump "
+		      "before anything runs; --force runs it without a backup. "
 		      "Nothing was rolled back.");
 	lint_result_release(&res);
 	buf_release(&more);
@@ -687,6 +718,72 @@ out:
 	return rc;
 }
 
+/* What a backup holds, for people: "tables s.a, b", "the whole database". */
+static void
+backup_what(struct buf *out, const struct backup *b)
+{
+	size_t i;
+
+	if (b->whole) {
+		buf_puts(out, "the whole database");
+		return;
+	}
+	buf_printf(out, "table%s ", rp_plural(b->n));
+	for (i = 0; i < b->n; i++)
+		buf_printf(out, "%s%s", i ? ", " : "", b->tables[i]);
+}
+
+/*
+ * rollback --backup: pg_dump what the destructive rollback files lose,
+ * before anything runs; a dump that fails, or that pg_restore cannot
+ * list, stops the run.
+ */
+static int
+take_backup(const struct state *st, const struct run *r, const char *file,
+    struct backup *b)
+{
+	struct lint_result res;
+	struct buf what = BUF_INIT;
+	char size[32];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->n; i++) {
+		if (!loses_data(r, &r->items[i]))
+			continue;
+		risk_alone(&res, r->items[i].script, st);
+		backup_add(b, &res);
+		lint_result_release(&res);
+	}
+	if (!backup_needed(b)) {
+		rp_info("no backup written: no rollback file of this run is "
+			"destructive");
+		return 0;
+	}
+	if ((rc = backup_write(b, st->conninfo, file)) < 0)
+		return rc;
+	backup_what(&what, b);
+	rp_out("Backed up %s to %s (%s, checked with pg_restore --list).\n",
+	    what.ptr, file, rp_size(size, b->bytes));
+	buf_release(&what);
+	return 0;
+}
+
+static json_t *
+backup_json(const struct backup *b, const char *file)
+{
+	json_t *tables;
+	size_t i;
+
+	if (!file || !backup_needed(b) || !b->bytes)
+		return json_null();
+	tables = b->whole ? json_null() : json_array();
+	for (i = 0; !b->whole && i < b->n; i++)
+		json_array_append_new(tables, json_string(b->tables[i]));
+	return json_pack("{s:s,s:I,s:o,s:b}", "file", file, "bytes",
+	    (json_int_t)b->bytes, "tables", tables, "whole_database", b->whole);
+}
+
 int
 cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 {
@@ -694,20 +791,21 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 	struct state st = {0};
 	struct steps steps = {0};
 	struct run r = {0};
+	struct backup bk = {0};
 	struct buf where = BUF_INIT;
 	enum run_kind kind;
 	char *asked = NULL, *now = NULL;
 	int rc;
 
 	if ((rc = cmd_run_options(ctx, name, argc, argv, &a)) < 0)
-		return rc;
+		goto out;
 	kind = a.rollback ? RUN_ROLLBACK : RUN_APPLY;
 	if ((rc = ctx_config(ctx)) < 0)
-		return rc;
+		goto out;
 	if (kind == RUN_ROLLBACK && !a.dry_run && !ctx->yes &&
 	    isatty(STDIN_FILENO) && isatty(STDERR_FILENO) &&
 	    ((rc = ask_rollback(ctx, &a, &asked)) < 0 || !asked))
-		return rc;
+		goto out;
 	if ((rc = cmd_prepare_run(ctx, &a,
 		 a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE, &st, &steps, &r)) <
 	    0)
@@ -724,6 +822,8 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		mg_error_hint("Run it again to see the new plan.");
 		goto out;
 	}
+	if (a.backup && (rc = take_backup(&st, &r, a.backup, &bk)) < 0)
+		goto out;
 	/* everything checked: now the bookkeeping tables may be created */
 	if ((rc = state_ensure(&st)) < 0)
 		goto out;
@@ -736,11 +836,19 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		    state_env_label(&st), where.ptr);
 	rc = run_execute(&r);
 	closing_line(&st, &r, kind);
-	if (ctx->json)
-		rp_json(cmd_run_json(&st, &r, kind));
+	if (ctx->json) {
+		json_t *o = cmd_run_json(&st, &r, kind);
+
+		if (kind == RUN_ROLLBACK)
+			json_object_set_new(o, "backup",
+			    backup_json(&bk, a.backup));
+		rp_json(o);
+	}
 out:
 	free(asked);
 	free(now);
+	free(a.backup);
+	backup_release(&bk);
 	buf_release(&where);
 	cmd_release_run(&st, &steps, &r);
 	return rc;

@@ -27,3 +27,7 @@ run plan --dry-run
 run rollback --out-of-order
 run apply --force
 run plan --rollback --force
+run apply --backup x.dump
+run rollback --backup
+run rollback --backup ''
+run rollback --dry-run --backup x.dump
