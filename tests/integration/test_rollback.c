@@ -37,6 +37,19 @@ rollback_ok(struct proj *p, const char *arg, const char *arg2)
 	sc_run_free(r);
 }
 
+/* A project with one migration, applied. */
+static struct proj *
+one_applied(const char *name, const char *version, const char *forward,
+    const char *rollback)
+{
+	struct proj *p = sc_project(name, NULL);
+
+	sc_pair(p, "pending", version, forward, rollback);
+	sc_commit(p, version);
+	run_ok(p, "apply", NULL, NULL);
+	return p;
+}
+
 /* Three migrations m1..m3 creating tables t1..t3, all applied. */
 static struct proj *
 three_applied(const char *name)
@@ -376,6 +389,14 @@ expect_listed(const char *file, const char *entry)
 	free(list);
 }
 
+/* How many tables' rows the dump holds (a string, as psql would give). */
+static char *
+data_entries(const char *file)
+{
+	return tu_sh(NULL, "pg_restore --list '%s' | grep -c 'TABLE DATA'",
+	    file);
+}
+
 static void
 test_rollback_backup_dumps_what_it_drops(void **state)
 {
@@ -399,7 +420,7 @@ test_rollback_backup_dumps_what_it_drops(void **state)
 	assert_true(sc_git_clean(p));
 	/* the dump holds t3 and its rows, and no other table's */
 	expect_listed(file, "TABLE DATA public t3 ");
-	n = tu_sh(NULL, "pg_restore --list '%s' | grep -c 'TABLE DATA'", file);
+	n = data_entries(file);
 	assert_string_equal(n, "1");
 	free(n);
 	scratch = tu_asprintf("%s_restored", p->db);
@@ -422,12 +443,7 @@ test_rollback_backup_dumps_what_it_drops(void **state)
 static void
 test_rollback_backup_takes_names_literally(void **state)
 {
-	struct proj *p = sc_project("oddnames", NULL);
-	char *file = tu_path(p->tmp, "odd.dump"), *n;
-	struct tu_run *r;
-
-	(void)state;
-	sc_pair(p, "pending", "20230101_odd",
+	struct proj *p = one_applied("oddnames", "20230101_odd",
 	    "CREATE SCHEMA s;\n"
 	    "CREATE TABLE s.\"Odd \"\"Name\"\"\" (id int);\n"
 	    "CREATE TABLE \"Odd \"\"Name\"\"\" (id int);\n"
@@ -435,8 +451,10 @@ test_rollback_backup_takes_names_literally(void **state)
 	    "INSERT INTO s.\"Odd \"\"Name\"\"\" VALUES (1);\n",
 	    "DELETE FROM s.\"Odd \"\"Name\"\"\";\n"
 	    "TRUNCATE odd_name;\n");
-	sc_commit(p, "odd");
-	run_ok(p, "apply", NULL, NULL);
+	char *file = tu_path(p->tmp, "odd.dump"), *n;
+	struct tu_run *r;
+
+	(void)state;
 	r = sc_migdir(p, NULL, "rollback", "--backup", file, NULL);
 	sc_expect_status(r, 0, "rollback --backup, odd names");
 	sc_expect_contains(r->out,
@@ -445,7 +463,7 @@ test_rollback_backup_takes_names_literally(void **state)
 	expect_listed(file, "TABLE DATA s Odd \"Name\" ");
 	expect_listed(file, "TABLE DATA public odd_name ");
 	/* not the public table of the same name, nor any other */
-	n = tu_sh(NULL, "pg_restore --list '%s' | grep -c 'TABLE DATA'", file);
+	n = data_entries(file);
 	assert_string_equal(n, "2");
 	free(n);
 	free(file);
@@ -455,17 +473,14 @@ test_rollback_backup_takes_names_literally(void **state)
 static void
 test_rollback_backup_of_a_dropped_schema_is_the_whole_database(void **state)
 {
-	struct proj *p = sc_project("wholedb", NULL);
+	struct proj *p = one_applied("wholedb", "20230101_s",
+	    "CREATE SCHEMA s;\nCREATE TABLE s.t (id int);\n"
+	    "INSERT INTO s.t VALUES (7);\n",
+	    "DROP SCHEMA s CASCADE;\n");
 	char *file = tu_path(p->tmp, "all.dump");
 	struct tu_run *r;
 
 	(void)state;
-	sc_pair(p, "pending", "20230101_s",
-	    "CREATE SCHEMA s;\nCREATE TABLE s.t (id int);\n"
-	    "INSERT INTO s.t VALUES (7);\n",
-	    "DROP SCHEMA s CASCADE;\n");
-	sc_commit(p, "schema");
-	run_ok(p, "apply", NULL, NULL);
 	r = sc_migdir(p, NULL, "--json", "rollback", "--backup", file, NULL);
 	sc_expect_status(r, 0, "rollback --backup of a schema");
 	sc_expect_contains(r->out, "\"whole_database\": true");
@@ -501,15 +516,13 @@ test_rollback_backup_is_relative_to_where_migdir_starts(void **state)
 static void
 test_rollback_backup_not_needed_writes_nothing(void **state)
 {
-	struct proj *p = sc_project("nobackup", NULL);
+	struct proj *p = one_applied("nobackup", "20230101_m1",
+	    "CREATE TABLE t1 (id int);\n",
+	    "-- migdir:allow drop-table\nDROP TABLE t1;\n");
 	char *file = tu_path(p->tmp, "none.dump");
 	struct tu_run *r;
 
 	(void)state;
-	sc_pair(p, "pending", "20230101_m1", "CREATE TABLE t1 (id int);\n",
-	    "-- migdir:allow drop-table\nDROP TABLE t1;\n");
-	sc_commit(p, "m1");
-	run_ok(p, "apply", NULL, NULL);
 	r = sc_migdir(p, NULL, "rollback", "--backup", file, NULL);
 	sc_expect_status(r, 0, "rollback --backup, nothing destructive");
 	sc_expect_contains(r->err,
