@@ -1,10 +1,10 @@
 /*
  * backup.h - a pg_dump of what a destructive rollback would lose.
  *
- * The tables come from the findings that lose data (lint.h: drop-table,
- * drop-column, truncate, delete-without-where ...); a finding that names
- * no table (drop-schema, drop-type, drop-database) means the whole
- * database.  backup_write runs pg_dump -Fc into a new file, then checks
+ * The tables come from the findings that lose data (lint.h): drop-table,
+ * drop-column, truncate, delete-without-where and update-without-where
+ * name the table; any other finding that loses data (drop-schema,
+ * drop-database ...) names none, and means the whole database.  backup_write runs pg_dump -Fc into a new file, then checks
  * the file is there, is not empty, and that pg_restore -l can list it.
  * The programs come from PATH, or from MIGDIR_PG_DUMP and
  * MIGDIR_PG_RESTORE when those are set (Debian's pg_wrapper may pick a

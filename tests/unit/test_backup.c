@@ -35,7 +35,8 @@ test_findings_name_the_tables(void **state)
 	    {"UPDATE e SET x = 1;\n", "e", 0},
 	    {"DELETE FROM d WHERE id = 1;\nDROP INDEX i;\n", "", 0},
 	    {"DROP SCHEMA z CASCADE;\nDROP TABLE a;\n", "a", 1},
-	    {"DROP TYPE mood;\n", "", 1},
+	    {"DROP TYPE mood CASCADE;\n", "", 1},
+	    {"DROP DATABASE other;\n", "", 1},
 	    {"-- migdir:allow drop-table\nDROP TABLE a;\n", "", 0},
 	    {"CREATE TABLE n (id int);\nDROP TABLE n;\n", "", 0},
 	};
