@@ -5,7 +5,7 @@ printf 'DROP TABLE accounts;\n' >migrations/pending/20230101_rollback_accounts.s
 git add -A && git commit -qm accounts
 run apply
 say "one pending file per class; orders is new for the pending files after it"
-printf 'CREATE TABLE orders (id int PRIMARY KEY, account_id int REFERENCES accounts);\n' >migrations/pending/20230201_orders.sql
+printf "SET lock_timeout = '2s';\nCREATE TABLE orders (id int PRIMARY KEY, account_id int REFERENCES accounts);\n" >migrations/pending/20230201_orders.sql
 printf 'DROP TABLE orders;\n' >migrations/pending/20230201_rollback_orders.sql
 printf 'CREATE INDEX orders_account ON orders (account_id);\n' >migrations/pending/20230202_orders_by_account.sql
 printf 'DROP INDEX orders_account;\n' >migrations/pending/20230202_rollback_orders_by_account.sql
