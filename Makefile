@@ -52,7 +52,7 @@ LDFLAGS_ALL = $(MG_LDFLAGS) $(LDFLAGS)
 LIB_SRCS := src/buf.c src/xalloc.c src/error.c src/report.c src/name.c \
             src/scan.c src/rows.c src/config.c src/sql.c src/db.c \
             src/vcs.c src/dl.c src/fsutil.c src/plan.c src/state.c src/run.c \
-            src/lint.c
+            src/lint.c src/risk.c src/proc.c src/backup.c
 CMD_SRCS := src/cmd.c src/cmd_run.c src/cmd_init.c src/cmd_new.c src/cmd_status.c \
             src/cmd_plan.c src/cmd_apply.c src/cmd_rollback.c \
             src/cmd_repair.c src/cmd_check.c src/cmd_version.c src/cmd_help.c
@@ -118,7 +118,8 @@ lint:
 	clang-format --dry-run -Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_POSIX_C_SOURCE=200809L -DMIGDIR_VERSION='"x"' \
-	    -Iinclude --suppress=missingIncludeSystem src
+	    -Iinclude --suppress=missingIncludeSystem \
+	    --library=scripts/cppcheck-jansson.cfg src
 	printf '%s\n' $(wildcard src/*.c) | xargs -P2 -I{} \
 	    clang-tidy --quiet {} -- $(filter-out -MMD -MP -DMIGDIR_VERSION=% -DLIBGIT2_SONAME=% -DLIBPQ_SONAME=%,$(MG_CFLAGS)) \
 	    -DMIGDIR_VERSION='"x"' -DLIBGIT2_SONAME='"x"' -DLIBPQ_SONAME='"x"'

@@ -267,7 +267,7 @@ run_dbmate() {
 # there against the tracked database given by --database-url. Git commits and
 # file moves are part of what is timed: they are part of migdir's job.
 MIGDIR_APPLY=(apply)
-MIGDIR_ROLLBACK=(rollback --all)
+MIGDIR_ROLLBACK=(rollback --all --force)   # the rollbacks drop tables
 MIGDIR_STATUS=(status)
 MIGDIR_VERSION=(version)
 MIGDIR_BOOKKEEPING_SQL=${MIGDIR_BOOKKEEPING_SQL:-"SELECT count(*) FROM schema_versions WHERE is_active"}

@@ -84,6 +84,9 @@ const char *rp_plural(size_t n);
 /* Format a duration in microseconds for humans: "842 ms", "3.2 s", "4 min 12 s". */
 const char *rp_duration(char out[32], long long usec);
 
+/* Format a size for humans: "3508 bytes", "42 kB", "17 MB", "3 GB". */
+const char *rp_size(char out[32], long long bytes);
+
 /*
  * A time in microseconds since the epoch: local "YYYY-MM-DD HH:MM" for
  * humans, or UTC "YYYY-MM-DDTHH:MM:SSZ" when iso is set.

@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "plan.h"
+#include "risk.h"
 #include "sql.h"
 #include "state.h"
 
@@ -53,6 +54,8 @@ struct run {
 	char commit[VCS_ID_HEX + 1]; /* the commit made, "" if none */
 	int staged;                  /* moves staged (git = stage) */
 	int failed_item;             /* index of the failed step, -1 */
+	struct risk *risk; /* classes per entry (risk.h), for the progress
+			      lines: set by the caller, freed here; or NULL */
 };
 
 /*

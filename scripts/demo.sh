@@ -71,7 +71,9 @@ show git show --stat --format= HEAD
 show git log --follow --format='%h %s' -- migrations/applied/20230615_add_customer_satisfaction.sql
 
 step "rollback: the two most recently applied"
-show "$migdir" --yes rollback --step 2
+note "Their rollback files drop a column: migdir refuses until told."
+show "$migdir" --yes rollback --step 2 || true
+show "$migdir" --yes rollback --step 2 --force
 show "$migdir" status
 
 step "apply again"

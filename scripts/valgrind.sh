@@ -46,7 +46,10 @@ vg 0 check
 vg 3 --json check --fail-on=destructive
 vg 0 check --format=gcc "$here/tests/corpora/lemmy"
 vg 0 check migrations/applied/20230620_add_ticket_tags.sql
-vg 0 rollback --step 2
+vg 1 rollback --step 2
+vg 0 rollback --step 2 --force
+MIGDIR_PG_DUMP=/nonexistent vg 1 rollback --backup "$work/tags.dump"
+vg 0 --json rollback --backup "$work/tags.dump"
 vg 0 plan --rollback --all
 vg 0 repair
 vg 0 new add_more_things
@@ -56,6 +59,6 @@ vg 1 apply
 printf 'SELECT (;\n' >migrations/pending/20991230_syntax.sql
 vg 1 check
 rm migrations/pending/20991230_syntax.sql
-vg 0 --json rollback --all
+vg 0 --json rollback --all --force
 vg 0 init
 echo "valgrind.sh: no errors, no leaks"

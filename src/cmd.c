@@ -216,7 +216,8 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 		}
 		if (c == '?' || c == ':') {
 			char shortname[3] = {'-', (char)optopt, '\0'};
-			const char *bad = optopt && optopt < 256
+			/* a long option's id is no letter: name it as typed */
+			const char *bad = optopt > ' ' && optopt < 127
 			    ? shortname
 			    : argv[optind - 1];
 

@@ -14,9 +14,10 @@ const char cmd_plan_usage[] =
     "                           [--out-of-order] [--allow-changed]\n"
     "\n"
     "Show what apply (or, with --rollback, rollback) would do, in order:\n"
-    "each migration, its number of statements, and whether it runs in one\n"
-    "transaction; then the moves.  Touches nothing.  The options are those\n"
-    "of apply and rollback.\n";
+    "each migration, the risk class of its file and of its rollback file,\n"
+    "its number of statements, and whether it runs in one transaction;\n"
+    "then the moves.  Touches nothing.  The options are those of apply and\n"
+    "rollback.\n";
 
 int
 cmd_plan(struct ctx *ctx, int argc, char **argv)

@@ -4,6 +4,7 @@
  * that block a run (which file changed, since when, in which commit), the
  * body of apply and rollback, and the JSON of a run.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,13 @@
 
 #include <jansson.h>
 
+#include "backup.h"
 #include "cmd.h"
 #include "cmd_run.h"
 #include "error.h"
 #include "name.h"
 #include "report.h"
+#include "risk.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -23,6 +26,8 @@ struct run_args {
 	struct plan_opts o;
 	int rollback; /* plan --rollback, or the rollback command */
 	int dry_run;  /* --dry-run, or plan */
+	int force;    /* rollback --force: run a destructive rollback file */
+	char *backup; /* rollback --backup FILE, made absolute (owned) */
 };
 
 static const char *
@@ -49,6 +54,13 @@ mode_text(const struct run_item *it, char *buf, size_t size)
 	else
 		snprintf(buf, size, "one transaction");
 	return buf;
+}
+
+/* A JSON string, or null for NULL. */
+static json_t *
+json_name(const char *s)
+{
+	return s ? json_string(s) : json_null();
 }
 
 static void
@@ -84,10 +96,20 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 		}
 		if (s->run) {
 			size_t n = sql_script_count(it->script);
+			const struct risk *rk = &r->risk[s->entry];
+			char fwd[64], rb[64];
 
-			rp_out("  %3zu  %-*s  %3zu statement%s  %s\n", ++k, w,
-			    it->e->version, n, n == 1 ? " " : "s",
+			rp_out("  %3zu  %-*s  %s  rollback %s  %3zu "
+			       "statement%s  %s\n",
+			    ++k, w, it->e->version,
+			    risk_cell(fwd, sizeof(fwd), rk->fwd),
+			    risk_cell(rb, sizeof(rb), rk->rb), n,
+			    n == 1 ? " " : "s",
 			    mode_text(it, mode, sizeof(mode)));
+			json_object_set_new(o, "risk",
+			    json_name(risk_json_name(rk->fwd)));
+			json_object_set_new(o, "rollback_risk",
+			    json_name(risk_json_name(rk->rb)));
 			json_object_set_new(o, "statements",
 			    json_integer((json_int_t)n));
 			json_object_set_new(o, "transactional",
@@ -227,13 +249,23 @@ cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
 	for (i = 0; i < r->n; i++) {
 		const struct run_item *it = &r->items[i];
 
-		if (run_item_done(it))
-			json_array_append_new(ran,
-			    json_pack("{s:s,s:I,s:I,s:b}", "version",
-				it->e->version, "duration_ms",
-				(json_int_t)(it->usec / 1000), "statements",
-				(json_int_t)sql_script_count(it->script),
-				"transactional", it->script->transactional));
+		if (run_item_done(it)) {
+			json_t *one = json_pack("{s:s,s:I,s:I,s:b}", "version",
+			    it->e->version, "duration_ms",
+			    (json_int_t)(it->usec / 1000), "statements",
+			    (json_int_t)sql_script_count(it->script),
+			    "transactional", it->script->transactional);
+
+			if (r->risk && kind == RUN_ROLLBACK)
+				json_object_set_new(one, "rollback_risk",
+				    json_name(risk_json_name(
+					r->risk[it->step->entry].rb)));
+			else if (r->risk)
+				json_object_set_new(one, "risk",
+				    json_name(risk_json_name(
+					r->risk[it->step->entry].fwd)));
+			json_array_append_new(ran, one);
+		}
 		if (it->moved && it->step->from >= 0)
 			json_array_append_new(moved,
 			    json_pack("{s:s,s:s,s:s}", "version",
@@ -279,6 +311,8 @@ enum {
 	O_ALLOW_CHANGED,
 	O_DRY_RUN,
 	O_ROLLBACK,
+	O_FORCE,
+	O_BACKUP,
 };
 
 static const struct cmd_opt plan_opts[] = {
@@ -289,8 +323,24 @@ static const struct cmd_opt plan_opts[] = {
     {"allow-changed", 0, 0, O_ALLOW_CHANGED},
     {"dry-run", 'n', 0, O_DRY_RUN},
     {"rollback", 0, 0, O_ROLLBACK},
+    {"force", 0, 0, O_FORCE},
+    {"backup", 0, 1, O_BACKUP},
     {NULL, 0, 0, 0},
 };
+
+/*
+ * FILE as the user meant it: relative to the directory migdir was started
+ * in (after -C), which is not the project's once the config is loaded.
+ */
+static char *
+absolute_path(const char *file)
+{
+	char cwd[PATH_MAX];
+
+	if (!*file || *file == '/' || !getcwd(cwd, sizeof(cwd)))
+		return xstrdup(file);
+	return xasprintf("%s/%s", cwd, file);
+}
 
 static int
 cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
@@ -339,6 +389,15 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 			allowed = !strcmp(name, "plan");
 			a->rollback = 1;
 			break;
+		case O_FORCE:
+			allowed = !strcmp(name, "rollback");
+			a->force = 1;
+			break;
+		case O_BACKUP:
+			allowed = !strcmp(name, "rollback");
+			free(a->backup);
+			a->backup = absolute_path(arg);
+			break;
 		}
 		if (!allowed) {
 			const struct cmd_opt *o;
@@ -362,6 +421,11 @@ cmd_run_options(struct ctx *ctx, const char *name, int argc, char **argv,
 	if (a->o.to && !name_is_version(a->o.to))
 		return cmd_usage_error(name,
 		    "\"%s\" is not a migration version", a->o.to);
+	if (a->backup && !*a->backup)
+		return cmd_usage_error(name, "--backup needs a file name");
+	if (a->backup && a->dry_run)
+		return cmd_usage_error(name,
+		    "--backup and --dry-run exclude each other");
 	return 0;
 }
 
@@ -483,6 +547,94 @@ cmd_refuse_strays(const struct state *st)
 	return MG_ERROR;
 }
 
+/*
+ * The classes a run shows: of the file each step runs, and in a plan
+ * (plan, --dry-run, rollback's question) of its other file too: the
+ * rollback of a migration to apply, or the reverse.  The files that run
+ * are parsed already.
+ */
+static void
+judge_run(struct state *st, struct run *r, int rollback, int plan)
+{
+	struct risk_ask *ask = xcalloc(st->n + 1, sizeof(*ask));
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct run_item *it = &r->items[i];
+		struct risk_ask *k = &ask[it->step->entry];
+
+		if (!it->step->run)
+			continue;
+		if (rollback) {
+			k->rb = it->script;
+			k->want = RISK_RB | (plan ? RISK_FWD : 0);
+		} else {
+			k->fwd = it->script;
+			k->want = RISK_FWD | (plan ? RISK_RB : 0);
+		}
+	}
+	r->risk = xcalloc(st->n + 1, sizeof(*r->risk));
+	risk_state(r->risk, st, ask);
+	free(ask);
+}
+
+/* Is the file that item runs in a rollback destructive? */
+static int
+loses_data(const struct run *r, const struct run_item *it)
+{
+	return it->step->run && r->kind == RUN_ROLLBACK &&
+	    r->risk[it->step->entry].rb == RISK_DESTRUCTIVE;
+}
+
+/*
+ * A rollback file that loses data runs only with --force or --backup:
+ * refuse, at the first statement that makes the first such file
+ * destructive, before anything changes (not even the bookkeeping tables).
+ */
+static int
+refuse_destructive(const struct state *st, const struct run *r,
+    const struct run_args *a)
+{
+	const struct run_item *first = NULL;
+	const struct lint_finding *f = NULL;
+	struct lint_result res;
+	struct buf more = BUF_INIT;
+	size_t i, others = 0;
+
+	if (a->dry_run || a->force || a->backup)
+		return 0;
+	for (i = 0; i < r->n; i++) {
+		if (!loses_data(r, &r->items[i]))
+			continue;
+		if (first)
+			buf_printf(&more, "%s%s", others++ ? ", " : "",
+			    r->items[i].e->version);
+		else
+			first = &r->items[i];
+	}
+	if (!first)
+		return 0;
+	risk_alone(&res, first->script, st);
+	for (i = 0; i < res.n && !f; i++)
+		if (res.f[i].rule->effects & EF_LOSS)
+			f = &res.f[i];
+	mg_error_set(MG_ERROR,
+	    "rollback is destructive (%s: %s); run with --force, or --backup "
+	    "FILE first",
+	    f ? f->rule->name : "?", f ? f->rule->reason : "data is lost");
+	if (f)
+		sql_error_at(first->script, first->script->stmts[f->stmt].off);
+	if (others)
+		mg_error_detail("The rollback%s of %s lose%s data too.",
+		    others == 1 ? "" : "s", more.ptr, others == 1 ? "s" : "");
+	mg_error_hint("--backup FILE dumps the tables it loses with pg_dump "
+		      "before anything runs; --force runs it without a backup. "
+		      "Nothing was rolled back.");
+	lint_result_release(&res);
+	buf_release(&more);
+	return MG_ERROR;
+}
+
 static int
 cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
     struct state *st, struct steps *steps, struct run *r)
@@ -499,9 +651,11 @@ cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
 		mg_error_clear();
 		rc = 0;
 	}
-	if (rc < 0)
+	if (rc < 0 || (rc = run_prepare(r, st, steps, kind)) < 0)
 		return rc;
-	return run_prepare(r, st, steps, kind);
+	/* a run that takes no lock only shows its plan */
+	judge_run(st, r, a->rollback, !(need & NEED_WRITE));
+	return refuse_destructive(st, r, a);
 }
 
 void
@@ -564,6 +718,72 @@ out:
 	return rc;
 }
 
+/* What a backup holds, for people: "tables s.a, b", "the whole database". */
+static void
+backup_what(struct buf *out, const struct backup *b)
+{
+	size_t i;
+
+	if (b->whole) {
+		buf_puts(out, "the whole database");
+		return;
+	}
+	buf_printf(out, "table%s ", rp_plural(b->n));
+	for (i = 0; i < b->n; i++)
+		buf_printf(out, "%s%s", i ? ", " : "", b->tables[i]);
+}
+
+/*
+ * rollback --backup: pg_dump what the destructive rollback files lose,
+ * before anything runs; a dump that fails, or that pg_restore cannot
+ * list, stops the run.
+ */
+static int
+take_backup(const struct state *st, const struct run *r, const char *file,
+    struct backup *b)
+{
+	struct lint_result res;
+	struct buf what = BUF_INIT;
+	char size[32];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->n; i++) {
+		if (!loses_data(r, &r->items[i]))
+			continue;
+		risk_alone(&res, r->items[i].script, st);
+		backup_add(b, &res);
+		lint_result_release(&res);
+	}
+	if (!backup_needed(b)) {
+		rp_info("no backup written: no rollback file of this run is "
+			"destructive");
+		return 0;
+	}
+	if ((rc = backup_write(b, st->conninfo, file)) < 0)
+		return rc;
+	backup_what(&what, b);
+	rp_out("Backed up %s to %s (%s, checked with pg_restore --list).\n",
+	    what.ptr, file, rp_size(size, b->bytes));
+	buf_release(&what);
+	return 0;
+}
+
+static json_t *
+backup_json(const struct backup *b, const char *file)
+{
+	json_t *tables;
+	size_t i;
+
+	if (!file || !backup_needed(b) || !b->bytes)
+		return json_null();
+	tables = b->whole ? json_null() : json_array();
+	for (i = 0; !b->whole && i < b->n; i++)
+		json_array_append_new(tables, json_string(b->tables[i]));
+	return json_pack("{s:s,s:I,s:o,s:b}", "file", file, "bytes",
+	    (json_int_t)b->bytes, "tables", tables, "whole_database", b->whole);
+}
+
 int
 cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 {
@@ -571,20 +791,21 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 	struct state st = {0};
 	struct steps steps = {0};
 	struct run r = {0};
+	struct backup bk = {0};
 	struct buf where = BUF_INIT;
 	enum run_kind kind;
 	char *asked = NULL, *now = NULL;
 	int rc;
 
 	if ((rc = cmd_run_options(ctx, name, argc, argv, &a)) < 0)
-		return rc;
+		goto out;
 	kind = a.rollback ? RUN_ROLLBACK : RUN_APPLY;
 	if ((rc = ctx_config(ctx)) < 0)
-		return rc;
+		goto out;
 	if (kind == RUN_ROLLBACK && !a.dry_run && !ctx->yes &&
 	    isatty(STDIN_FILENO) && isatty(STDERR_FILENO) &&
 	    ((rc = ask_rollback(ctx, &a, &asked)) < 0 || !asked))
-		return rc;
+		goto out;
 	if ((rc = cmd_prepare_run(ctx, &a,
 		 a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE, &st, &steps, &r)) <
 	    0)
@@ -601,6 +822,8 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		mg_error_hint("Run it again to see the new plan.");
 		goto out;
 	}
+	if (a.backup && (rc = take_backup(&st, &r, a.backup, &bk)) < 0)
+		goto out;
 	/* everything checked: now the bookkeeping tables may be created */
 	if ((rc = state_ensure(&st)) < 0)
 		goto out;
@@ -613,11 +836,19 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		    state_env_label(&st), where.ptr);
 	rc = run_execute(&r);
 	closing_line(&st, &r, kind);
-	if (ctx->json)
-		rp_json(cmd_run_json(&st, &r, kind));
+	if (ctx->json) {
+		json_t *o = cmd_run_json(&st, &r, kind);
+
+		if (kind == RUN_ROLLBACK)
+			json_object_set_new(o, "backup",
+			    backup_json(&bk, a.backup));
+		rp_json(o);
+	}
 out:
 	free(asked);
 	free(now);
+	free(a.backup);
+	backup_release(&bk);
 	buf_release(&where);
 	cmd_release_run(&st, &steps, &r);
 	return rc;

@@ -7,6 +7,7 @@
  * or inconsistent, so that scripts and CI can ask.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -15,17 +16,20 @@
 #include "error.h"
 #include "plan.h"
 #include "report.h"
+#include "risk.h"
 #include "state.h"
+#include "xalloc.h"
 #include "banned.h"
 
 const char cmd_status_usage[] =
     "usage: migdir [-e ENV] status [--exit-code] [--json]\n"
     "\n"
-    "Show every migration: its folder, its state in the environment's\n"
-    "database, and every problem: checksum drift, a move left half done,\n"
-    "an active row whose file is missing, a missing or orphan rollback, a\n"
-    "pending migration older than the newest applied one, a move not yet\n"
-    "committed to git.  Changes nothing.\n"
+    "Show every migration: its folder, its risk class (safe, blocking,\n"
+    "may-fail, destructive), its state in the environment's database, and\n"
+    "every problem: checksum drift, a move left half done, an active row\n"
+    "whose file is missing, a missing or orphan rollback, a pending\n"
+    "migration older than the newest applied one, a move not yet committed\n"
+    "to git.  Changes nothing.\n"
     "\n"
     "  --exit-code   exit with status 3 when anything is pending or\n"
     "                inconsistent (0 otherwise)\n";
@@ -54,16 +58,19 @@ state_word(const struct entry *e)
 }
 
 static json_t *
-entry_json(const struct entry *e)
+entry_json(const struct entry *e, int risk)
 {
 	json_t *o = json_object(), *pbs = json_array();
 	char t[40], why[256];
 	unsigned bit;
+	const char *rname = risk_json_name(risk);
 
 	json_object_set_new(o, "version", json_string(e->version));
 	json_object_set_new(o, "folder",
 	    e->folder >= 0 ? json_string(folder_name[e->folder]) : json_null());
 	json_object_set_new(o, "state", json_string(state_word(e)));
+	json_object_set_new(o, "risk",
+	    rname ? json_string(rname) : json_null());
 	json_object_set_new(o, "checksum",
 	    *e->sum ? json_string(e->sum) : json_null());
 	if (e->row) {
@@ -100,15 +107,16 @@ entry_json(const struct entry *e)
 }
 
 static void
-print_entry(const struct entry *e, int width)
+print_entry(const struct entry *e, int width, int risk)
 {
-	char t[40], why[256];
+	char t[40], why[256], cell[64];
 	unsigned bit;
 	const char *folder = e->folder >= 0 ? folder_name[e->folder] : "-";
 	enum rp_color c = e->state == ST_PENDING ? RP_YELLOW : RP_GREEN;
 
-	rp_out("  %-8s %-*s  %s%s%s", folder, width, e->version, rp_c(c),
-	    state_word(e), rp_c(RP_RESET));
+	rp_out("  %-8s %-*s  %s  %s%s%s", folder, width, e->version,
+	    risk_cell(cell, sizeof(cell), risk), rp_c(c), state_word(e),
+	    rp_c(RP_RESET));
 	if (e->row && e->row->active && e->row->applied_at)
 		rp_out(" %s", rp_time(t, e->row->applied_at, 0));
 	if (e->row && e->row->active && e->row->applied_by)
@@ -140,6 +148,7 @@ int
 cmd_status(struct ctx *ctx, int argc, char **argv)
 {
 	struct state st;
+	struct risk *risk;
 	struct buf where = BUF_INIT;
 	const char *arg;
 	size_t i, counts[4] = {0}, problems = 0, fixable = 0;
@@ -159,6 +168,13 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 	    (rc = state_open(&st, ctx, NEED_DB | NEED_HISTORY)) < 0)
 		return rc;
 	state_db_display(&where, &st);
+	/* the classes cost a parse of every file: only when they show */
+	risk = xcalloc(st.n + 1, sizeof(*risk));
+	if (ctx->json || ctx->verbosity >= 0)
+		risk_state(risk, &st, NULL);
+	else
+		for (i = 0; i < st.n; i++)
+			risk[i].fwd = risk[i].rb = RISK_NONE;
 	for (i = 0; i < st.n; i++)
 		if ((int)strlen(st.e[i].version) > width)
 			width = (int)strlen(st.e[i].version);
@@ -177,9 +193,9 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 			problems++;
 		if (e->problems & PB_FIXABLE)
 			fixable++;
-		print_entry(e, width);
+		print_entry(e, width, risk[i].fwd);
 		if (ctx->json)
-			json_array_append_new(list, entry_json(e));
+			json_array_append_new(list, entry_json(e, risk[i].fwd));
 	}
 	strays = json_array();
 	for (i = 0; i < st.scan.nstrays; i++) {
@@ -213,6 +229,7 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 		json_decref(list);
 		json_decref(strays);
 	}
+	free(risk);
 	buf_release(&where);
 	state_close(&st);
 	if (exit_code && (pending || problems))

@@ -342,6 +342,21 @@ rp_duration(char out[32], long long usec)
 }
 
 const char *
+rp_size(char out[32], long long bytes)
+{
+	if (bytes < 10240)
+		snprintf(out, 32, "%lld bytes", bytes < 0 ? 0 : bytes);
+	else if (bytes < 10240LL * 1024)
+		snprintf(out, 32, "%lld kB", (bytes + 512) / 1024);
+	else if (bytes < 10240LL * 1024 * 1024)
+		snprintf(out, 32, "%lld MB", (bytes + 512LL * 1024) / 1048576);
+	else
+		snprintf(out, 32, "%lld GB",
+		    (bytes + 512LL * 1024 * 1024) / 1073741824);
+	return out;
+}
+
+const char *
 rp_time(char out[40], long long usec, int iso)
 {
 	time_t t = (time_t)(usec / 1000000);

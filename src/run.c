@@ -280,7 +280,7 @@ unit_done(void *payload, struct db_unit *u, size_t index)
 {
 	struct run *r = payload;
 	struct run_item *it = &r->items[r->owner[index]];
-	char dur[32], note[200];
+	char dur[32], note[200], cell[64];
 	int error = 0;
 
 	it->usec = u->usec;
@@ -298,8 +298,16 @@ unit_done(void *payload, struct db_unit *u, size_t index)
 			mg_error_clear();
 		}
 	}
-	rp_out("  [%*zu/%zu] %-*s  %8s%s%s\n", r->nrun >= 10 ? 2 : 1, r->ndone,
-	    r->nrun, r->width, u->version, rp_duration(dur, u->usec),
+	cell[0] = '\0';
+	if (r->risk) {
+		const struct risk *k = &r->risk[it->step->entry];
+
+		risk_cell(cell, sizeof(cell),
+		    r->kind == RUN_ROLLBACK ? k->rb : k->fwd);
+	}
+	rp_out("  [%*zu/%zu] %-*s  %s%s%8s%s%s\n", r->nrun >= 10 ? 2 : 1,
+	    r->ndone, r->nrun, r->width, u->version, cell, *cell ? "  " : "",
+	    rp_duration(dur, u->usec),
 	    *mode_note(it, note, sizeof(note)) ? "  " : "", note);
 	return error;
 }
@@ -620,5 +628,6 @@ run_release(struct run *r)
 	free(r->items);
 	free(r->units);
 	free(r->owner);
+	free(r->risk);
 	memset(r, 0, sizeof(*r));
 }

@@ -18,9 +18,16 @@ run nope
 run -x status
 run status extra-argument
 run apply --step two
+run apply --to
 run apply --step 1 --to 20230101_x
 run apply --to not_a_version
 run rollback --all --step 2
 run apply --all
 run plan --dry-run
 run rollback --out-of-order
+run apply --force
+run plan --rollback --force
+run apply --backup x.dump
+run rollback --backup
+run rollback --backup ''
+run rollback --dry-run --backup x.dump

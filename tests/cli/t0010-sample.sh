@@ -14,7 +14,9 @@ run status --exit-code
 sh_ "git log --format='%s' | head -3"
 sh_ "git log -1 --format=%B | sed -n '/^Migdir-/p'"
 sh_ "git show --stat --format= HEAD | tail -1"
+say "the newest rollback file drops a column: refused without --force"
 run rollback --step 2
+run rollback --step 2 --force
 run status
 run plan --rollback --all
 run apply --dry-run

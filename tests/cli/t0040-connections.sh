@@ -13,10 +13,12 @@ printf '[migdir]\ntracked = production\n[env production]\n' >migdir.ini
 DATABASE_URL=postgresql:///${TEST_DB}_other run -v status
 git checkout -q migdir.ini
 run apply
-say "on a terminal, rollback shows the plan and asks before taking any lock"
-sh_ "printf 'n\n' | script -qec '$MIGDIR_BIN rollback' /dev/null | tr -d '\r'"
+say "on a terminal, a rollback that drops a table is refused before any question"
+sh_ "script -qec '$MIGDIR_BIN rollback' /dev/null </dev/null | tr -d '\r'"
+say "with --force, rollback shows the plan and asks before taking any lock"
+sh_ "printf 'n\n' | script -qec '$MIGDIR_BIN rollback --force' /dev/null | tr -d '\r'"
 sh_ "ls migrations/applied"
-sh_ "printf 'y\n' | script -qec '$MIGDIR_BIN rollback' /dev/null | tr -d '\r'"
+sh_ "printf 'y\n' | script -qec '$MIGDIR_BIN rollback --force' /dev/null | tr -d '\r'"
 sh_ "ls migrations/pending"
 say "nothing left: no question"
 sh_ "script -qec '$MIGDIR_BIN rollback' /dev/null </dev/null | tr -d '\r'"

@@ -145,7 +145,7 @@ test_apply_self_recording_file_survives_apply_rollback_apply(void **state)
 	desc = sc_psql(p, "SELECT description FROM schema_versions");
 	assert_string_equal(desc, "Add email templates table");
 	free(desc);
-	r = sc_migdir(p, NULL, "rollback", NULL);
+	r = sc_migdir(p, NULL, "rollback", "--force", NULL);
 	sc_expect_status(r, 0, "rollback");
 	sc_run_free(r);
 	assert_null(sc_psql(p, "SELECT 1 FROM email_templates"));
@@ -188,7 +188,7 @@ test_apply_again_after_rollback_updates_the_same_row(void **state)
 	sc_pair(p, "pending", "20230101_create_a", TABLE_A, "DROP TABLE a;\n");
 	sc_commit(p, "a");
 	apply_ok(p);
-	r = sc_migdir(p, NULL, "rollback", NULL);
+	r = sc_migdir(p, NULL, "rollback", "--force", NULL);
 	sc_expect_status(r, 0, "rollback");
 	sc_run_free(r);
 	apply_ok(p);
@@ -546,7 +546,7 @@ test_apply_refuses_out_of_order_unless_asked(void **state)
 	sc_expect_status(r, 0, "apply --out-of-order");
 	sc_run_free(r);
 	/* rollback follows the order they were applied in, not versions */
-	r = sc_migdir(p, NULL, "rollback", NULL);
+	r = sc_migdir(p, NULL, "rollback", "--force", NULL);
 	sc_expect_status(r, 0, "rollback");
 	sc_expect_contains(r->out, "20230101_earlier");
 	sc_run_free(r);

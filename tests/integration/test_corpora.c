@@ -108,8 +108,8 @@ test_authelia_rolls_back_to_an_empty_schema(void **state)
 	r = sc_migdir(p, NULL, "apply", NULL);
 	sc_expect_status(r, 0, "apply");
 	sc_run_free(r);
-	r = sc_migdir(p, NULL, "rollback", "--all", NULL);
-	sc_expect_status(r, 0, "rollback --all");
+	r = sc_migdir(p, NULL, "rollback", "--all", "--force", NULL);
+	sc_expect_status(r, 0, "rollback --all --force");
 	sc_run_free(r);
 	got = fingerprint(p);
 	assert_string_equal(got, empty);

@@ -171,7 +171,8 @@ test_rollback_killed_at_each_step_is_explained_and_finished(void **state)
 		r = sc_migdir(p, NULL, "apply", NULL);
 		sc_expect_status(r, 0, "apply");
 		sc_run_free(r);
-		r = sc_migdir(p, rollback_cases[i].fault, "rollback", NULL);
+		r = sc_migdir(p, rollback_cases[i].fault, "rollback", "--force",
+		    NULL);
 		sc_expect_status(r, 99, rollback_cases[i].fault);
 		sc_run_free(r);
 		expect_runs(p, "undo m2", 1);
