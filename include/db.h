@@ -85,6 +85,14 @@ int db_server_version(const struct db *db);
 void db_describe_conninfo(struct buf *out, const char *conninfo);
 
 /*
+ * Split a connection string (URL or key=value) into one without its
+ * password, as key='value' pairs, and the password (NULL when none;
+ * caller frees): for a program that takes the password from PGPASSWORD
+ * instead of a command line every user can read.
+ */
+int db_conninfo_split(const char *conninfo, struct buf *rest, char **password);
+
+/*
  * Take the session advisory lock keyed on the bookkeeping table, polling
  * pg_try_advisory_lock (never a blocking pg_advisory_lock, which deadlocks
  * against CREATE INDEX CONCURRENTLY in another session) for up to wait_ms,

@@ -26,6 +26,15 @@ struct proc_result {
  */
 int proc_run(struct proc_result *out, const char *const *argv);
 
+/*
+ * proc_run with variables added to the child's environment: env holds
+ * "NAME=VALUE" strings and ends with NULL; each replaces a variable of the
+ * same name.  Keeps secrets (PGPASSWORD) out of the command line, which
+ * every user of the machine can read.
+ */
+int proc_run_env(struct proc_result *out, const char *const *argv,
+    const char *const *env);
+
 /* Free what proc_run captured; safe on a zeroed struct. */
 void proc_result_release(struct proc_result *r);
 

@@ -15,6 +15,7 @@
 
 #include "backup.h"
 #include "buf.h"
+#include "db.h"
 #include "error.h"
 #include "fsutil.h"
 #include "proc.h"
@@ -155,13 +156,13 @@ its_words(struct buf *out, const struct proc_result *pr, const char *what)
 
 /* Run argv; 0 when it exited 0, else MG_ERROR with its words. */
 static int
-run_checked(struct proc_result *pr, const char *const *argv, const char *what,
-    const char *env)
+run_checked(struct proc_result *pr, const char *const *argv,
+    const char *const *child_env, const char *what, const char *env)
 {
 	struct buf words = BUF_INIT;
 	int error;
 
-	if ((error = proc_run(pr, argv)) < 0) {
+	if ((error = proc_run_env(pr, argv, child_env)) < 0) {
 		const char *set = getenv(env);
 
 		if (error != MG_ENOTFOUND)
@@ -201,6 +202,9 @@ backup_write(struct backup *b, const char *conninfo, const char *file)
 	const char **argv = xcalloc(b->n * 2 + 10, sizeof(*argv));
 	char **patterns = xcalloc(b->n + 1, sizeof(*patterns));
 	struct proc_result pr = {0};
+	struct buf dbname = BUF_INIT;
+	char *password = NULL, *pgpassword = NULL;
+	const char *child_env[2] = {NULL, NULL};
 	struct stat sb;
 	size_t i, k = 0;
 	int error;
@@ -218,8 +222,14 @@ backup_write(struct backup *b, const char *conninfo, const char *file)
 	argv[k++] = "--file";
 	argv[k++] = file;
 	if (conninfo && *conninfo) {
+		/* the password goes in the environment, not on argv */
+		if ((error = db_conninfo_split(conninfo, &dbname, &password)) <
+		    0)
+			goto out;
+		if (password)
+			pgpassword = xasprintf("PGPASSWORD=%s", password);
 		argv[k++] = "--dbname";
-		argv[k++] = conninfo;
+		argv[k++] = dbname.ptr;
 	}
 	for (i = 0; !b->whole && i < b->n; i++) {
 		patterns[i] = table_pattern(b->tables[i]);
@@ -227,7 +237,9 @@ backup_write(struct backup *b, const char *conninfo, const char *file)
 		argv[k++] = patterns[i];
 	}
 	argv[k] = NULL;
-	if ((error = run_checked(&pr, argv, "pg_dump", "MIGDIR_PG_DUMP")) < 0)
+	child_env[0] = pgpassword;
+	if ((error = run_checked(&pr, argv, pgpassword ? child_env : NULL,
+		 "pg_dump", "MIGDIR_PG_DUMP")) < 0)
 		goto fail;
 	if (stat(file, &sb) < 0 || sb.st_size == 0) {
 		error = mg_error_set(MG_ERROR,
@@ -242,7 +254,7 @@ backup_write(struct backup *b, const char *conninfo, const char *file)
 	argv[k++] = "--list";
 	argv[k++] = file;
 	argv[k] = NULL;
-	if ((error = run_checked(&pr, argv, "pg_restore --list",
+	if ((error = run_checked(&pr, argv, NULL, "pg_restore --list",
 		 "MIGDIR_PG_RESTORE")) < 0) {
 		mg_error_prefix("the backup \"%s\" cannot be read back", file);
 		goto fail;
@@ -256,6 +268,9 @@ out:
 		free(patterns[i]);
 	free(patterns);
 	free(argv);
+	buf_release(&dbname);
+	free(password);
+	free(pgpassword);
 	return error;
 }
 

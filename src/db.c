@@ -330,6 +330,45 @@ conninfo_passwords(struct buf *secrets, const char *conninfo)
 	}
 }
 
+int
+db_conninfo_split(const char *conninfo, struct buf *rest, char **password)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	int error;
+
+	*password = NULL;
+	if ((error = pq_load()) < 0)
+		return error;
+	if (!(opts = pq.PQconninfoParse(conninfo, &err))) {
+		error = mg_error_set(MG_ERROR,
+		    "could not read the connection string: %s",
+		    err ? err : "out of memory");
+		pq.PQfreemem(err);
+		return error;
+	}
+	for (o = opts; o->keyword; o++) {
+		const char *v;
+
+		if (!o->val)
+			continue;
+		if (!strcmp(o->keyword, "password")) {
+			free(*password);
+			*password = xstrdup(o->val);
+			continue;
+		}
+		buf_printf(rest, "%s%s='", rest->len ? " " : "", o->keyword);
+		for (v = o->val; *v; v++) {
+			if (*v == '\\' || *v == '\'')
+				buf_putc(rest, '\\');
+			buf_putc(rest, *v);
+		}
+		buf_putc(rest, '\'');
+	}
+	pq.PQconninfoFree(opts);
+	return 0;
+}
+
 /* msg with every password written in conninfo replaced (caller frees). */
 static char *
 redact(const char *msg, const char *conninfo)

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 
 #include "error.h"
 #include "proc.h"
+#include "xalloc.h"
 #include "banned.h"
 
 extern char **environ;
@@ -72,9 +74,46 @@ drain(int out_fd, int err_fd, struct buf *out, struct buf *err)
 	}
 }
 
+/* environ, with the variables of add replacing those of the same name. */
+static char **
+child_environ(const char *const *add)
+{
+	size_t n = 0, k = 0, i, j;
+	char **envp;
+
+	while (environ[n])
+		n++;
+	for (j = 0; add[j]; j++)
+		;
+	envp = xcalloc(n + j + 1, sizeof(*envp));
+	for (i = 0; i < n; i++) {
+		const char *eq = strchr(environ[i], '=');
+		size_t len =
+		    eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+
+		for (j = 0; add[j]; j++)
+			if (!strncmp(add[j], environ[i], len) &&
+			    add[j][len] == '=')
+				break;
+		if (!add[j])
+			envp[k++] = environ[i];
+	}
+	for (j = 0; add[j]; j++)
+		envp[k++] = (char *)add[j];
+	return envp;
+}
+
 int
 proc_run(struct proc_result *out, const char *const *argv)
 {
+	return proc_run_env(out, argv, NULL);
+}
+
+int
+proc_run_env(struct proc_result *out, const char *const *argv,
+    const char *const *env)
+{
+	char **envp;
 	posix_spawn_file_actions_t fa;
 	int po[2] = {-1, -1}, pe[2] = {-1, -1}, status, rc;
 	pid_t pid;
@@ -96,9 +135,11 @@ proc_run(struct proc_result *out, const char *const *argv)
 	    O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv,
-	    environ);
+	envp = env ? child_environ(env) : environ;
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
+	if (envp != environ)
+		free(envp);
 	close(po[1]);
 	close(pe[1]);
 	if (rc != 0) {

@@ -549,6 +549,56 @@ fake_program(struct proj *p, const char *name, const char *body)
 }
 
 /*
+ * A password in the connection string reaches pg_dump through PGPASSWORD,
+ * never its command line, which every user of the machine can read.
+ */
+static void
+test_rollback_backup_keeps_the_password_off_the_command_line(void **state)
+{
+	struct proj *p = three_applied("backuppw");
+	char *file = tu_path(p->tmp, "t3.dump");
+	char *log = tu_path(p->tmp, "pg_dump.args");
+	char *body = tu_asprintf("printf '%%s\\n' \"$*\" "
+				 "\"PGPASSWORD=$PGPASSWORD\" >'%s'\n"
+				 "exec pg_dump \"$@\"",
+	    log);
+	char *dump = fake_program(p, "dump", body);
+	char *env_dump = tu_asprintf("MIGDIR_PG_DUMP=%s", dump);
+	char *url = tu_asprintf("%s%cpassword=s3cret", p->url,
+	    strchr(p->url, '?') ? '&' : '?');
+	const char *env[] = {env_dump, NULL};
+	struct tu_run *r;
+	char *seen, *nl;
+
+	(void)state;
+	r = sc_migdir_env(p, env, NULL, "--database-url", url, "rollback",
+	    "--backup", file, NULL);
+	sc_expect_status(r, 0, "rollback --backup with a password");
+	assert_null(strstr(r->out, "s3cret"));
+	assert_null(strstr(r->err, "s3cret"));
+	sc_run_free(r);
+	seen = tu_read_file(log);
+	assert_non_null(seen);
+	nl = strchr(seen, '\n');
+	assert_non_null(nl);
+	*nl = '\0';
+	/* the command line names the database, without the password */
+	sc_expect_contains(seen, "--dbname");
+	sc_expect_contains(seen, p->db);
+	assert_null(strstr(seen, "s3cret"));
+	assert_string_equal(nl + 1, "PGPASSWORD=s3cret\n");
+	expect_listed(file, "TABLE DATA public t3 ");
+	free(seen);
+	free(url);
+	free(env_dump);
+	free(dump);
+	free(body);
+	free(log);
+	free(file);
+	sc_free(p);
+}
+
+/*
  * Every way a backup can fail: the rollback is refused, nothing changes,
  * and no file is left behind; a file that exists is never overwritten.
  */
@@ -644,6 +694,8 @@ main(void)
 		test_rollback_runs_a_file_that_loses_nothing_without_force),
 	    cmocka_unit_test(test_rollback_backup_dumps_what_it_drops),
 	    cmocka_unit_test(test_rollback_backup_takes_names_literally),
+	    cmocka_unit_test(
+		test_rollback_backup_keeps_the_password_off_the_command_line),
 	    cmocka_unit_test(
 		test_rollback_backup_of_a_dropped_schema_is_the_whole_database),
 	    cmocka_unit_test(
