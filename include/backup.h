@@ -18,8 +18,9 @@
 #include "lint.h"
 
 struct backup {
-	char **tables; /* "schema.table" or "table", each once */
-	size_t n, cap;
+	char **tables;   /* "schema.table" or "table", each once: shown */
+	char **patterns; /* the same as pg_dump --table patterns, quoted */
+	size_t n, cap, pcap;
 	int whole;       /* a finding names no table: the whole database */
 	long long bytes; /* the size of the file written */
 };

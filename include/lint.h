@@ -79,6 +79,8 @@ struct lint_finding {
 	size_t stmt;                        /* statement index in the script */
 	int line, col;                      /* the statement's position */
 	char subject[2 * SQL_NAME_MAX + 2]; /* "schema.table", "col" ... */
+	char schema[SQL_NAME_MAX]; /* the action's schema ("" if none) */
+	char rel[SQL_NAME_MAX];    /* ... and relation, as the parser read */
 };
 
 struct lint_allow {

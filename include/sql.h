@@ -80,6 +80,7 @@ enum sql_act {
 			    VIEW, triggers, the table a foreign key
 			    references, REFRESH MATERIALIZED VIEW */
 	SA_LOCK_TIMEOUT, /* SET [LOCAL] lock_timeout; SAF_NONZERO if set */
+	SA_DROP_OTHER,   /* DROP FUNCTION, EXTENSION, OWNED ... CASCADE */
 };
 
 enum sql_act_flag {
@@ -197,6 +198,12 @@ size_t sql_char_to_byte(const char *stmt, size_t len, int pos);
  * mg_error_set): adds file, line, column and the source line.
  */
 void sql_error_at(const struct sql_script *s, size_t off);
+
+/*
+ * Call before parsing on several threads: sets up what the parse shares
+ * (jansson's hash seed), which would otherwise be set racily on first use.
+ */
+void sql_prepare_threads(void);
 
 /* Version of the bundled parser, e.g. 150001. */
 int sql_parser_version(void);

@@ -63,6 +63,13 @@ int state_open(struct state *st, struct ctx *ctx, unsigned need);
 void state_close(struct state *st);
 
 /*
+ * The environment name (-e) selects in cfg, or the tracked one when name
+ * is NULL; MG_EUSAGE, with the names there are, for an unknown name.
+ */
+int state_find_env(const struct env **out, const struct config *cfg,
+    const char *name);
+
+/*
  * Create the bookkeeping tables, or complete a hand-kept one (NEED_ENSURE
  * does it in state_open); what was done is appended to st->ensured.
  */

@@ -98,19 +98,22 @@ struct vcs_arrival {
 	char *name;                  /* file name inside the folder */
 	char blob[VCS_ID_HEX + 1];   /* its blob id then */
 	char commit[VCS_ID_HEX + 1]; /* that commit */
-	unsigned gen;                /* (internal) last walk step holding it */
+	int gen;                     /* (internal) found */
 };
 
 /*
  * For every file that folder dir (relative to the work tree, "" for its
- * root) has held in HEAD's history, the most recent commit that brought
- * it there (the folder did not hold it in the commit before) and its
+ * root) holds in HEAD, the most recent commit on HEAD's first-parent
+ * chain that brought it there (its parent did not hold it) and its
  * content then, sorted by name.  For applied/ that is the commit that
- * applied the migration, even when it was rolled back and applied again.
- * Walks at most a few thousand commits; *n = 0 when HEAD is unborn.
+ * applied the migration, even when it was rolled back and applied again,
+ * and even after a merge of a branch that forked before.  With also (may
+ * be NULL), a file there counts as in dir: for archive/, also applied/
+ * gives the commit that applied an archived file.  *n = 0 when HEAD is
+ * unborn or lacks the folder.
  */
-int vcs_arrivals(struct vcs *v, const char *dir, struct vcs_arrival **out,
-    size_t *n);
+int vcs_arrivals(struct vcs *v, const char *dir, const char *also,
+    struct vcs_arrival **out, size_t *n);
 
 void vcs_arrivals_release(struct vcs_arrival *a, size_t n);
 

@@ -8,6 +8,8 @@
  * The programs run through proc.c, never through a shell.  A failure
  * removes the file, so that a refused rollback leaves nothing behind.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,16 +45,43 @@ is_table_rule(const char *name)
 	return 0;
 }
 
+/* One identifier of a pg_dump pattern, double-quoted: taken literally. */
 static void
-add_table(struct backup *b, const char *name)
+quote_ident(struct buf *out, const char *s)
 {
+	buf_putc(out, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_putc(out, '"');
+		buf_putc(out, *s);
+	}
+	buf_putc(out, '"');
+}
+
+/*
+ * The table of a finding: its schema and name as the parser read them
+ * (a dot inside a quoted name stays part of the name).
+ */
+static void
+add_table(struct backup *b, const struct lint_finding *f)
+{
+	struct buf pat = BUF_INIT;
 	size_t i;
 
+	if (*f->schema) {
+		quote_ident(&pat, f->schema);
+		buf_putc(&pat, '.');
+	}
+	quote_ident(&pat, f->rel);
 	for (i = 0; i < b->n; i++)
-		if (!strcmp(b->tables[i], name))
+		if (!strcmp(b->patterns[i], pat.ptr)) {
+			buf_release(&pat);
 			return;
+		}
 	XGROW(b->tables, b->cap, b->n + 1);
-	b->tables[b->n++] = xstrdup(name);
+	XGROW(b->patterns, b->pcap, b->n + 1);
+	b->tables[b->n] = xstrdup(f->subject);
+	b->patterns[b->n++] = buf_detach(&pat);
 }
 
 void
@@ -65,8 +94,8 @@ backup_add(struct backup *b, const struct lint_result *r)
 
 		if (!(f->rule->effects & EF_LOSS))
 			continue;
-		if (is_table_rule(f->rule->name) && *f->subject)
-			add_table(b, f->subject);
+		if (is_table_rule(f->rule->name) && *f->rel)
+			add_table(b, f);
 		else
 			b->whole = 1;
 	}
@@ -76,37 +105,6 @@ int
 backup_needed(const struct backup *b)
 {
 	return b->whole || b->n > 0;
-}
-
-/* One identifier of a pg_dump pattern, double-quoted: taken literally. */
-static void
-quote_ident(struct buf *out, const char *s, size_t len)
-{
-	size_t i;
-
-	buf_putc(out, '"');
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"')
-			buf_putc(out, '"');
-		buf_putc(out, s[i]);
-	}
-	buf_putc(out, '"');
-}
-
-/* "schema.table" -> "\"schema\".\"table\"" (caller frees). */
-static char *
-table_pattern(const char *name)
-{
-	struct buf b = BUF_INIT;
-	const char *dot = strchr(name, '.');
-
-	if (dot) {
-		quote_ident(&b, name, (size_t)(dot - name));
-		buf_putc(&b, '.');
-		name = dot + 1;
-	}
-	quote_ident(&b, name, strlen(name));
-	return buf_detach(&b);
 }
 
 static const char *
@@ -199,42 +197,51 @@ backup_write(struct backup *b, const char *conninfo, const char *file)
 {
 	const char *dump = program("MIGDIR_PG_DUMP", "pg_dump");
 	const char *restore = program("MIGDIR_PG_RESTORE", "pg_restore");
-	const char **argv = xcalloc(b->n * 2 + 10, sizeof(*argv));
-	char **patterns = xcalloc(b->n + 1, sizeof(*patterns));
+	const char **argv = xcalloc(b->n * 2 + 12, sizeof(*argv));
 	struct proc_result pr = {0};
 	struct buf dbname = BUF_INIT;
 	char *password = NULL, *pgpassword = NULL;
 	const char *child_env[2] = {NULL, NULL};
 	struct stat sb;
 	size_t i, k = 0;
-	int error;
+	int error, fd;
 
-	if (fs_exists(file)) {
-		error = mg_error_set(MG_ERROR,
-		    "backup file \"%s\" already exists", file);
-		mg_error_hint("Give a new file name: migdir does not "
-			      "overwrite a file. Nothing was rolled back.");
+	/* the password goes in the environment, not on argv */
+	if (conninfo && *conninfo &&
+	    (error = db_conninfo_split(conninfo, &dbname, &password)) < 0)
+		goto out;
+	/* a new file that only its owner reads: it holds the data */
+	if ((fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) <
+	    0) {
+		if (errno == EEXIST) {
+			error = mg_error_set(MG_ERROR,
+			    "backup file \"%s\" already exists", file);
+			mg_error_hint("Give a new file name: migdir does not "
+				      "overwrite a file. Nothing was rolled "
+				      "back.");
+		} else {
+			error = mg_error_os(MG_ERROR,
+			    "could not create the backup file \"%s\"", file);
+			mg_error_hint("Nothing was rolled back.");
+		}
 		goto out;
 	}
+	close(fd);
 	argv[k++] = dump;
 	argv[k++] = "--format=custom";
 	argv[k++] = "--no-password";
+	argv[k++] = "--strict-names";
 	argv[k++] = "--file";
 	argv[k++] = file;
-	if (conninfo && *conninfo) {
-		/* the password goes in the environment, not on argv */
-		if ((error = db_conninfo_split(conninfo, &dbname, &password)) <
-		    0)
-			goto out;
+	if (dbname.len) {
 		if (password)
 			pgpassword = xasprintf("PGPASSWORD=%s", password);
 		argv[k++] = "--dbname";
 		argv[k++] = dbname.ptr;
 	}
 	for (i = 0; !b->whole && i < b->n; i++) {
-		patterns[i] = table_pattern(b->tables[i]);
 		argv[k++] = "--table";
-		argv[k++] = patterns[i];
+		argv[k++] = b->patterns[i];
 	}
 	argv[k] = NULL;
 	child_env[0] = pgpassword;
@@ -264,9 +271,6 @@ fail:
 	unlink(file);
 out:
 	proc_result_release(&pr);
-	for (i = 0; i < b->n; i++)
-		free(patterns[i]);
-	free(patterns);
 	free(argv);
 	buf_release(&dbname);
 	free(password);
@@ -279,8 +283,11 @@ backup_release(struct backup *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < b->n; i++) {
 		free(b->tables[i]);
+		free(b->patterns[i]);
+	}
 	free(b->tables);
+	free(b->patterns);
 	memset(b, 0, sizeof(*b));
 }

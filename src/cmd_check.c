@@ -29,6 +29,7 @@
 #include "report.h"
 #include "scan.h"
 #include "sql.h"
+#include "state.h"
 #include "vcs.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -48,8 +49,8 @@ const char cmd_check_usage[] =
     "\n"
     "  --format=FORMAT  human (default), gcc (file:line:col: warning: ...)\n"
     "                   or json (the same as --json)\n"
-    "  --fail-on=CLASS  exit with status 3 when a file is at least CLASS\n"
-    "                   (blocking, may-fail, destructive), or with\n"
+    "  --fail-on=CLASS  exit with status 3 when a forward file is at least\n"
+    "                   CLASS (blocking, may-fail, destructive), or with\n"
     "                   \"warning\" when anything is reported\n"
     "\n"
     "Exit status: 0 clean, 1 errors, 3 --fail-on threshold reached.\n";
@@ -76,7 +77,9 @@ static const struct {
     {"duplicate", 1, "keep one copy: the folder says where a migration is"},
     {"unreadable", 1, "make the file readable"},
     {"parse", 1, "correct the statement at this position"},
-    {"transaction", 1, "see migdir(1), Transactions"},
+    {"cannot-run", 1,
+	"see migdir(1): which files run in a transaction, and what "
+	"migdir cannot send"},
     {"changed-after-apply", 1,
 	"restore what was applied (git checkout COMMIT -- FILE) and write a "
 	"new migration for the change"},
@@ -143,6 +146,7 @@ struct check {
 	pthread_mutex_t mu;
 	size_t next_root, next_file;
 	/* totals */
+	size_t fwd_risk[RISK_DESTRUCTIVE + 1]; /* forward files only */
 	size_t files, errors, warnings, allowed, risk[RISK_DESTRUCTIVE + 1],
 	    unclassified;
 };
@@ -223,6 +227,13 @@ shown_path(struct buf *out, const char *dir, const char *a, const char *b)
 	buf_printf(out, "%s%s%s", a, b ? "/" : "", b ? b : "");
 }
 
+static int
+cmp_stray(const void *a, const void *b)
+{
+	return strcmp(((const struct stray *)a)->path,
+	    ((const struct stray *)b)->path);
+}
+
 /* The files of a scanned directory, in run order, forward first. */
 static void
 list_files(struct root *r)
@@ -250,6 +261,9 @@ list_files(struct root *r)
 				    k ? NAME_ROLLBACK : NAME_FORWARD);
 			}
 	}
+	if (r->scan.nstrays > 1)
+		qsort(r->scan.strays, r->scan.nstrays, sizeof(*r->scan.strays),
+		    cmp_stray);
 	for (i = 0; i < r->scan.nstrays; i++) {
 		struct cfile *f;
 
@@ -382,6 +396,7 @@ parse_all(struct check *c)
 	int threaded;
 
 	pthread_mutex_init(&c->mu, NULL);
+	sql_prepare_threads();
 	threaded = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
 	    pthread_create(&t, NULL, parse_worker, c) == 0;
 	parse_worker(c);
@@ -405,7 +420,7 @@ lint_file(struct check *c, struct cfile *f, struct lint_tables *pending)
 		return;
 	}
 	if (f->rc == MG_ERROR) {
-		file_diag(f, "transaction", f->eline, f->ecol, "%s", f->error);
+		file_diag(f, "cannot-run", f->eline, f->ecol, "%s", f->error);
 		return;
 	}
 	if (f->rc == MG_ESQL) {
@@ -504,9 +519,10 @@ static void
 history(struct root *r)
 {
 	struct vcs *v = NULL;
-	struct buf rel = BUF_INIT, dir = BUF_INIT, name = BUF_INIT;
+	struct buf rel = BUF_INIT, dir = BUF_INIT, also = BUF_INIT,
+		   name = BUF_INIT;
 	struct vcs_arrival *arr[FOLDER_COUNT] = {NULL};
-	size_t narr[FOLDER_COUNT] = {0}, i;
+	size_t narr[FOLDER_COUNT] = {0}, i, k;
 	int folder;
 
 	if (vcs_open(&v, r->dir) < 0) {
@@ -516,11 +532,18 @@ history(struct root *r)
 	if (vcs_relpath(v, &rel, r->dir) < 0)
 		goto out;
 	for (folder = FOLDER_APPLIED; folder < FOLDER_COUNT; folder++) {
+		const char *sep =
+		    rel.len && rel.ptr[rel.len - 1] != '/' ? "/" : "";
+
 		buf_reset(&dir);
-		buf_printf(&dir, "%s%s%s", rel.ptr,
-		    rel.len && rel.ptr[rel.len - 1] != '/' ? "/" : "",
-		    folder_name[folder]);
-		vcs_arrivals(v, dir.ptr, &arr[folder], &narr[folder]);
+		buf_reset(&also);
+		buf_printf(&dir, "%s%s%s", rel.ptr, sep, folder_name[folder]);
+		/* an archived file was applied from applied/ */
+		if (folder == FOLDER_ARCHIVE)
+			buf_printf(&also, "%s%s%s", rel.ptr, sep,
+			    folder_name[FOLDER_APPLIED]);
+		vcs_arrivals(v, dir.ptr, also.len ? also.ptr : NULL,
+		    &arr[folder], &narr[folder]);
 	}
 	for (i = 0; i < r->n; i++) {
 		struct cfile *f = &r->f[i];
@@ -531,17 +554,11 @@ history(struct root *r)
 			continue;
 		buf_reset(&name);
 		name_file(&name, f->version, f->kind);
-		/* archived files were applied from applied/ */
-		for (folder = FOLDER_APPLIED; !a && folder <= f->folder;
-		     folder++) {
-			size_t k;
-
-			for (k = 0; k < narr[folder]; k++)
-				if (!strcmp(arr[folder][k].name, name.ptr)) {
-					a = &arr[folder][k];
-					break;
-				}
-		}
+		for (k = 0; k < narr[f->folder]; k++)
+			if (!strcmp(arr[f->folder][k].name, name.ptr)) {
+				a = &arr[f->folder][k];
+				break;
+			}
 		if (!a || vcs_blob_id(id, f->text.ptr, f->text.len) < 0)
 			continue;
 		if (strcmp(id, a->blob))
@@ -555,6 +572,7 @@ out:
 	vcs_free(v);
 	buf_release(&rel);
 	buf_release(&dir);
+	buf_release(&also);
 	buf_release(&name);
 }
 
@@ -616,6 +634,7 @@ add_root(struct check *c, const char *dir, struct root **out)
 static int
 add_path_file(struct check *c, const char *path, unsigned char *named)
 {
+	struct buf want = BUF_INIT;
 	char *copy = xstrdup(path), *slash, *parent;
 	struct root *r;
 	size_t i, k;
@@ -645,17 +664,15 @@ add_path_file(struct check *c, const char *path, unsigned char *named)
 	free(copy);
 	if (error < 0)
 		return error;
-	for (i = 0; i < r->n; i++) {
-		const char *base = strrchr(r->f[i].path, '/');
-
-		if (!strcmp(base + 1, strrchr(path, '/') + 1) &&
-		    r->f[i].folder == (int)k)
+	shown_path(&want, r->dir, folder_name[k], strrchr(path, '/') + 1);
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->f[i].path, want.ptr))
 			break;
-	}
+	buf_release(&want);
 	if (i == r->n)
 		return mg_error_set(MG_ERROR,
 		    "\"%s\" is not a migration file of \"%s\"", path, r->dir);
-	named[r - c->roots] = 1;
+	named[r - c->roots] |= 1;
 	r->f[i].show = 2;
 	return 0;
 }
@@ -823,9 +840,11 @@ count(struct check *c, const struct cfile *f)
 
 	c->files++;
 	c->allowed += f->allowed;
-	if (f->classified)
+	if (f->classified) {
 		c->risk[f->risk]++;
-	else
+		if (f->kind == NAME_FORWARD)
+			c->fwd_risk[f->risk]++;
+	} else
 		c->unclassified++;
 	for (i = 0; i < f->nd; i++) {
 		if (f->d[i].error)
@@ -888,55 +907,68 @@ report_all(struct check *c)
 		return EXIT_PENDING;
 	for (i = (size_t)(c->fail_on > 0 ? c->fail_on : RISK_DESTRUCTIVE + 1);
 	     i <= RISK_DESTRUCTIVE; i++)
-		if (c->risk[i])
+		if (c->fwd_risk[i])
 			return EXIT_PENDING;
 	return EXIT_OK;
 }
 
 /*
- * Does the selected environment set a non-zero lock_timeout for the
- * project's migrations directory, and is dir that directory?
+ * Load migdir.ini when there is one (check also runs where there is
+ * none), and make sure -e names one of its environments.
  */
 static int
-env_lock_timeout(struct ctx *ctx, const char *dir)
+load_config(struct ctx *ctx)
 {
 	const struct env *env;
-	char *path = NULL, *mine, *theirs;
-	long ms;
-	int same;
+	char *path = NULL;
+	int error;
 
 	if (!ctx->cfg_loaded) {
 		if (ctx->config_path)
 			path = xstrdup(ctx->config_path);
 		else if (cfg_find(&path, ".") < 0) {
 			mg_error_clear();
-			return 0;
+			if (!ctx->env_name)
+				return 0;
+			return mg_error_set(MG_EUSAGE,
+			    "-e %s: there is no migdir.ini here to name "
+			    "environments",
+			    ctx->env_name);
 		}
-		if (cfg_load(&ctx->cfg, path) < 0) {
-			free(path);
-			mg_error_clear();
-			return 0;
-		}
+		error = cfg_load(&ctx->cfg, path);
 		free(path);
+		if (error < 0)
+			return error;
 		ctx->cfg_loaded = 1;
 	}
-	mine = realpath(dir, NULL);
-	theirs = realpath(ctx->cfg.migrations, NULL);
-	if (!theirs && ctx->cfg.root) {
-		char *p =
-		    xasprintf("%s/%s", ctx->cfg.root, ctx->cfg.migrations);
+	return state_find_env(&env, &ctx->cfg, ctx->env_name);
+}
 
-		theirs = realpath(p, NULL);
-		free(p);
-	}
+/*
+ * Does the selected environment set a non-zero lock_timeout, and is dir
+ * the project's migrations directory (the one its runs use)?
+ */
+static int
+env_lock_timeout(struct ctx *ctx, const char *dir)
+{
+	const struct env *env;
+	char *mine, *theirs, *p;
+	long ms;
+	int same;
+
+	if (!ctx->cfg_loaded ||
+	    state_find_env(&env, &ctx->cfg, ctx->env_name) < 0)
+		return 0;
+	p = xasprintf("%s/%s", ctx->cfg.root, ctx->cfg.migrations);
+	mine = realpath(dir, NULL);
+	theirs =
+	    realpath(ctx->cfg.migrations[0] == '/' ? ctx->cfg.migrations : p,
+		NULL);
 	same = mine && theirs && !strcmp(mine, theirs);
 	free(mine);
 	free(theirs);
-	if (!same)
-		return 0;
-	env = ctx->env_name ? cfg_env(&ctx->cfg, ctx->env_name)
-			    : cfg_tracked(&ctx->cfg);
-	return env && env->lock_timeout &&
+	free(p);
+	return same && env && env->lock_timeout &&
 	    cfg_parse_duration(&ms, env->lock_timeout) == 0 && ms > 0;
 }
 
@@ -1010,7 +1042,8 @@ cmd_check(struct ctx *ctx, int argc, char **argv)
 		c.format = ctx->json ? F_JSON : F_HUMAN;
 	if ((c.format == F_JSON) != (ctx->json != 0))
 		rp_setup(ctx->verbosity, c.format == F_JSON);
-	if ((rc = collect(&c, argc, argv, next)) < 0) {
+	if ((rc = collect(&c, argc, argv, next)) < 0 ||
+	    (rc = load_config(ctx)) < 0) {
 		release(&c);
 		return rc;
 	}

@@ -578,12 +578,16 @@ judge_run(struct state *st, struct run *r, int rollback, int plan)
 	free(ask);
 }
 
-/* Is the file that item runs in a rollback destructive? */
+/*
+ * Is the file that item runs in a rollback destructive, or beyond
+ * judging (PostgreSQL 15's parser rejects it, a newer server may run it)?
+ */
 static int
 loses_data(const struct run *r, const struct run_item *it)
 {
 	return it->step->run && r->kind == RUN_ROLLBACK &&
-	    r->risk[it->step->entry].rb == RISK_DESTRUCTIVE;
+	    (r->risk[it->step->entry].rb == RISK_DESTRUCTIVE ||
+		r->risk[it->step->entry].rb == RISK_UNKNOWN);
 }
 
 /*
@@ -618,12 +622,23 @@ refuse_destructive(const struct state *st, const struct run *r,
 	for (i = 0; i < res.n && !f; i++)
 		if (res.f[i].rule->effects & EF_LOSS)
 			f = &res.f[i];
-	mg_error_set(MG_ERROR,
-	    "rollback is destructive (%s: %s); run with --force, or --backup "
-	    "FILE first",
-	    f ? f->rule->name : "?", f ? f->rule->reason : "data is lost");
-	if (f)
-		sql_error_at(first->script, first->script->stmts[f->stmt].off);
+	if (!first->script->parsed) {
+		mg_error_set(MG_ERROR,
+		    "rollback cannot be judged: PostgreSQL 15's parser rejects "
+		    "it (%s); run with --force, or --backup FILE (the whole "
+		    "database) first",
+		    first->script->parse_error);
+		sql_error_at(first->script, first->script->parse_off);
+	} else {
+		mg_error_set(MG_ERROR,
+		    "rollback is destructive (%s: %s); run with --force, or "
+		    "--backup FILE first",
+		    f ? f->rule->name : "?",
+		    f ? f->rule->reason : "data is lost");
+		if (f)
+			sql_error_at(first->script,
+			    first->script->stmts[f->stmt].off);
+	}
 	if (others)
 		mg_error_detail("The rollback%s of %s lose%s data too.",
 		    others == 1 ? "" : "s", more.ptr, others == 1 ? "s" : "");
@@ -753,6 +768,8 @@ take_backup(const struct state *st, const struct run *r, const char *file,
 			continue;
 		risk_alone(&res, r->items[i].script, st);
 		backup_add(b, &res);
+		if (!r->items[i].script->parsed)
+			b->whole = 1; /* nothing says what it drops */
 		lint_result_release(&res);
 	}
 	if (!backup_needed(b)) {

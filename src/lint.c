@@ -220,7 +220,10 @@ tables_add(struct lint_tables *t, const char *schema, const char *name)
 	t->n++;
 }
 
-/* Same relation, when an unqualified name may mean any schema? */
+/*
+ * Is the relation in the set?  An unqualified name is taken to be in
+ * public (the usual search_path): backup.orders is not orders.
+ */
 static int
 tables_has(const struct lint_tables *t, const char *schema, const char *name)
 {
@@ -228,7 +231,8 @@ tables_has(const struct lint_tables *t, const char *schema, const char *name)
 
 	for (i = 0; t && i < t->n; i++)
 		if (!strcmp(t->v[i][1], name) &&
-		    (!*schema || !*t->v[i][0] || !strcmp(schema, t->v[i][0])))
+		    !strcmp(*schema ? schema : "public",
+			*t->v[i][0] ? t->v[i][0] : "public"))
 			return 1;
 	return 0;
 }
@@ -274,7 +278,12 @@ add_finding(struct lint_result *r, const struct sql_script *s, const char *rule,
 static void
 report(struct pass *p, const char *rule, const struct sql_action *a)
 {
+	struct lint_finding *f;
+
 	add_finding(p->out, p->s, rule, a->stmt, a->schema, a->rel);
+	f = &p->out->f[p->out->n - 1];
+	memcpy(f->schema, a->schema, sizeof(f->schema));
+	memcpy(f->rel, a->rel, sizeof(f->rel));
 }
 
 /* Does the action take a lock that blocks reads or writes of a table? */
@@ -518,13 +527,12 @@ find_allows(struct lint_result *r, const struct sql_script *s)
 			continue;
 		}
 		p += mlen;
-		while (*p == ' ' || *p == '\t' || *p == ',' || *p == ':' ||
-		    isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
+		/* RULE[, RULE]...: what follows the list is a free comment */
+		for (;;) {
 			const char *w;
 			int col;
 
-			while (
-			    *p == ' ' || *p == '\t' || *p == ',' || *p == ':')
+			while (*p == ' ' || *p == '\t' || *p == ':')
 				p++;
 			w = p;
 			while (isalnum((unsigned char)*p) || *p == '-' ||
@@ -535,6 +543,11 @@ find_allows(struct lint_result *r, const struct sql_script *s)
 			for (col = 1; w - col >= t && w[-col] != '\n'; col++)
 				;
 			add_allow(r, s, line, col, w, (size_t)(p - w));
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p != ',')
+				break;
+			p++;
 		}
 	}
 }

@@ -72,6 +72,17 @@ struct pool {
 	pthread_mutex_t mu;
 };
 
+/*
+ * The class of a linted script: a file PostgreSQL 15's parser rejects has
+ * no actions to judge, so its class is unknown, never "safe" (a newer
+ * server may still run it).
+ */
+static int
+class_of(const struct sql_script *s, const struct lint_result *res)
+{
+	return s->parsed ? (int)res->risk : RISK_UNKNOWN;
+}
+
 static void
 do_job(const struct state *st, struct job *j)
 {
@@ -93,7 +104,7 @@ do_job(const struct state *st, struct job *j)
 		goto out;
 	if (!j->carry) {
 		lint_in(&res, j->script, st, NULL);
-		j->risk = (int)res.risk;
+		j->risk = class_of(j->script, &res);
 		lint_result_release(&res);
 		sql_script_free(j->script);
 		j->script = NULL;
@@ -135,6 +146,7 @@ run_jobs(struct pool *p)
 	if (want > MAX_THREADS)
 		want = MAX_THREADS;
 	pthread_mutex_init(&p->mu, NULL);
+	sql_prepare_threads();
 	for (; k + 1 < want; k++)
 		if (pthread_create(&t[k], NULL, worker, p) != 0)
 			break;
@@ -224,14 +236,14 @@ risk_state(struct risk *out, const struct state *st, const struct risk_ask *ask)
 
 		if (ask && ask[i].rb) {
 			lint_in(&res, ask[i].rb, st, NULL);
-			out[i].rb = (signed char)res.risk;
+			out[i].rb = (signed char)class_of(ask[i].rb, &res);
 			lint_result_release(&res);
 		}
 		if (!fwd && j && j->carry)
 			fwd = j->script;
 		if (fwd) {
 			lint_in(&res, fwd, st, carry ? &carried : NULL);
-			out[i].fwd = (signed char)res.risk;
+			out[i].fwd = (signed char)class_of(fwd, &res);
 			lint_result_release(&res);
 		} else if (j && j->carry)
 			out[i].fwd = RISK_UNKNOWN;

@@ -601,8 +601,14 @@ drop_actions(struct sql_script *s, size_t *cap, size_t i, json_t *n)
 	else if (!strcmp(type, "OBJECT_VIEW") ||
 	    !strcmp(type, "OBJECT_MATVIEW") || !strcmp(type, "OBJECT_TRIGGER"))
 		kind = SA_ALTER_OTHER; /* a strong lock, nothing lost */
-	else
+	else {
+		/* a function, sequence, extension ...: CASCADE alone matters */
+		if (jstr(n, "behavior") &&
+		    !strcmp(jstr(n, "behavior"), "DROP_CASCADE"))
+			add_action(s, cap, i, SA_DROP_OTHER)->flags |=
+			    SAF_CASCADE;
 		return;
+	}
 	json_array_foreach (json_object_get(n, "objects"), k, obj) {
 		struct sql_action *a = add_action(s, cap, i, kind);
 		json_t *list = json_object_get(obj, "List");
@@ -697,6 +703,11 @@ statement_actions(struct sql_script *s, size_t *cap, size_t i, json_t *stmt)
 		    (jbool(n, "unique") ? SAF_UNIQUE : 0);
 	} else if (!strcmp(type, "DropStmt")) {
 		drop_actions(s, cap, i, n);
+	} else if (!strcmp(type, "DropOwnedStmt")) {
+		if (jstr(n, "behavior") &&
+		    !strcmp(jstr(n, "behavior"), "DROP_CASCADE"))
+			add_action(s, cap, i, SA_DROP_OTHER)->flags |=
+			    SAF_CASCADE;
 	} else if (!strcmp(type, "DropdbStmt")) {
 		set_name(add_action(s, cap, i, SA_DROP_DATABASE)->rel,
 		    jstr(n, "dbname"));
@@ -1493,7 +1504,6 @@ static const char *const newer_at_error[] = {
     "MAINTAIN",
     "EXPRESSION",
     "SPLIT",
-    "MERGE",
     NULL,
 };
 
@@ -1517,16 +1527,16 @@ sql_newer_syntax(const struct sql_script *s)
 	/* the words of the statement, and how many come before the error */
 	at = words_of(s->text + start, s->parse_off - start, w, 256);
 	n = words_of(s->text + start, end - start, w, 256);
-	for (i = 0; i < n; i++) {
+	/* a newer function or keyword where the parser stopped, or just before */
+	for (i = at > 4 ? at - 4 : 0; i <= at && i < n; i++)
 		for (k = 0; newer_words[k]; k++)
 			if (!strcmp(w[i], newer_words[k]))
 				return 1;
-		if (i + 1 < n && !strcmp(w[i], "IS") &&
-		    (!strcmp(w[i + 1], "JSON") ||
-			(!strcmp(w[i + 1], "NOT") && i + 2 < n &&
-			    !strcmp(w[i + 2], "JSON"))))
-			return 1; /* IS [NOT] JSON: 16 */
-	}
+	if (at >= 1 && at < n && !strcmp(w[at], "JSON") &&
+	    (!strcmp(w[at - 1], "IS") ||
+		(at >= 2 && !strcmp(w[at - 1], "NOT") &&
+		    !strcmp(w[at - 2], "IS"))))
+		return 1; /* IS [NOT] JSON: 16 */
 	if (n && !strcmp(w[0], "MERGE") && at < n &&
 	    !strcmp(w[at], "RETURNING"))
 		return 1; /* MERGE ... RETURNING: 17 */
@@ -1576,6 +1586,12 @@ const struct sql_stmt *
 sql_script_stmt(const struct sql_script *s, size_t i)
 {
 	return &s->stmts[s->run[i]];
+}
+
+void
+sql_prepare_threads(void)
+{
+	json_object_seed(0);
 }
 
 int

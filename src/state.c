@@ -446,6 +446,27 @@ gather(struct state *st, unsigned need, struct facts *facts)
 }
 
 int
+state_find_env(const struct env **out, const struct config *cfg,
+    const char *name)
+{
+	struct buf names = BUF_INIT;
+	size_t i;
+
+	if (!name) {
+		*out = cfg_tracked(cfg);
+		return 0;
+	}
+	if ((*out = cfg_env(cfg, name)))
+		return 0;
+	for (i = 0; i < cfg->nenvs; i++)
+		buf_printf(&names, "%s%s", i ? ", " : "", cfg->envs[i].name);
+	mg_error_set(MG_EUSAGE, "no environment \"%s\" in %s", name, cfg->path);
+	mg_error_hint("The environments are: %s.", names.ptr);
+	buf_release(&names);
+	return MG_EUSAGE;
+}
+
+int
 state_open(struct state *st, struct ctx *ctx, unsigned need)
 {
 	struct facts *facts = NULL;
@@ -457,21 +478,8 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 	st->ctx = ctx;
 	assert(ctx->cfg_loaded); /* the command loaded migdir.ini */
 	st->cfg = &ctx->cfg;
-	if (ctx->env_name) {
-		if (!(st->env = cfg_env(st->cfg, ctx->env_name))) {
-			struct buf names = BUF_INIT;
-
-			for (i = 0; i < st->cfg->nenvs; i++)
-				buf_printf(&names, "%s%s", i ? ", " : "",
-				    st->cfg->envs[i].name);
-			mg_error_set(MG_EUSAGE, "no environment \"%s\" in %s",
-			    ctx->env_name, st->cfg->path);
-			mg_error_hint("The environments are: %s.", names.ptr);
-			buf_release(&names);
-			return MG_EUSAGE;
-		}
-	} else
-		st->env = cfg_tracked(st->cfg);
+	if ((error = state_find_env(&st->env, st->cfg, ctx->env_name)) < 0)
+		return error;
 	st->tracked = !strcmp(st->env->name, st->cfg->tracked);
 	st->pctx.tracked = st->tracked;
 	st->dir = st->cfg->migrations;

@@ -60,6 +60,7 @@
 	X(git_commit_lookup) \
 	X(git_commit_tree) \
 	X(git_commit_free) \
+	X(git_commit_parent) \
 	X(git_commit_create) \
 	X(git_commit_time) \
 	X(git_commit_author) \
@@ -831,103 +832,111 @@ vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
 	return 0;
 }
 
-static int
-cmp_arrival(const void *key, const void *elem)
+/* The folder dir of a commit's tree (dir "" is the root), or NULL. */
+static git_tree *
+commit_folder(struct vcs *v, git_commit *c, const char *dir)
 {
-	return strcmp(key, ((const struct vcs_arrival *)elem)->name);
+	git_tree *root = NULL, *sub = NULL;
+
+	if (g.git_commit_tree(&root, c) < 0)
+		return NULL;
+	if (!*dir)
+		return root;
+	subtree(v, root, dir, &sub);
+	g.git_tree_free(root);
+	return sub;
 }
 
-/*
- * Record the blobs of tree, step gen of the walk: a file the previous
- * step (gen - 1) did not hold has just arrived.  *out stays sorted.
- */
-static void
-add_arrivals(struct vcs_arrival **out, size_t *n, size_t *cap, git_tree *tree,
-    const git_oid *commit, unsigned gen)
+/* The entry name of a folder, or of its companion, or NULL. */
+static const git_tree_entry *
+entry_in(git_tree *t, git_tree *also, const char *name)
 {
-	size_t i, count = g.git_tree_entrycount(tree);
+	const git_tree_entry *e = t ? g.git_tree_entry_byname(t, name) : NULL;
 
-	for (i = 0; i < count; i++) {
-		const git_tree_entry *e = g.git_tree_entry_byindex(tree, i);
-		const char *name = g.git_tree_entry_name(e);
-		struct vcs_arrival *a;
-		size_t lo = 0, hi = *n;
+	return e ? e : also ? g.git_tree_entry_byname(also, name) : NULL;
+}
 
-		if (g.git_tree_entry_type(e) != GIT_OBJECT_BLOB)
-			continue;
-		a = *n ? bsearch(name, *out, *n, sizeof(**out), cmp_arrival)
-		       : NULL;
-		if (!a) {
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-
-				if (strcmp((*out)[mid].name, name) < 0)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			XGROW(*out, *cap, *n + 1);
-			memmove(*out + lo + 1, *out + lo,
-			    (*n - lo) * sizeof(**out));
-			a = *out + lo;
-			a->name = xstrdup(name);
-			a->gen = 0;
-			(*n)++;
-		}
-		if (!a->gen || a->gen + 1 != gen) {
-			hex(a->blob, g.git_tree_entry_id(e));
-			hex(a->commit, commit);
-		}
-		a->gen = gen;
-	}
+static int
+same_tree(git_tree *a, git_tree *b)
+{
+	return a && b ? g.git_oid_equal(g.git_tree_id(a), g.git_tree_id(b))
+		      : a == b;
 }
 
 int
-vcs_arrivals(struct vcs *v, const char *dir, struct vcs_arrival **out,
-    size_t *n)
+vcs_arrivals(struct vcs *v, const char *dir, const char *also,
+    struct vcs_arrival **out, size_t *n)
 {
-	git_revwalk *walk = NULL;
-	git_oid id, last;
-	size_t cap = 0;
-	unsigned gen = 0;
-	int steps = 0, have_last = 0;
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *here, *here2, *tree = NULL, *before, *before2;
+	size_t i, count, left, cap = 0;
+	int error;
 
 	*out = NULL;
 	*n = 0;
-	if (g.git_revwalk_new(&walk, v->repo) < 0 ||
-	    g.git_revwalk_push_head(walk) < 0) {
-		g.git_revwalk_free(walk);
-		return 0; /* no history */
-	}
-	g.git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-	while (steps++ < MAX_WALK && g.git_revwalk_next(&id, walk) == 0) {
-		git_commit *c = NULL;
-		git_tree *root = NULL, *sub = NULL;
-
-		if (g.git_commit_lookup(&c, v->repo, &id) < 0)
-			break;
-		if (g.git_commit_tree(&root, c) == 0) {
-			if (*dir)
-				subtree(v, root, dir, &sub);
-			else {
-				sub = root;
-				root = NULL;
-			}
-		}
-		if (!sub) {
-			gen++; /* the folder is gone: everything left it */
-			have_last = 0;
-		} else if (!have_last ||
-		    !g.git_oid_equal(&last, g.git_tree_id(sub))) {
-			last = *g.git_tree_id(sub);
-			have_last = 1;
-			add_arrivals(out, n, &cap, sub, &id, ++gen);
-		}
-		g.git_tree_free(sub);
-		g.git_tree_free(root);
+	if ((error = head_tree(v, &c, &tree)) < 0 || !c) {
+		g.git_tree_free(tree);
 		g.git_commit_free(c);
+		return error;
 	}
-	g.git_revwalk_free(walk);
+	g.git_tree_free(tree);
+	if (!(here = commit_folder(v, c, dir))) {
+		g.git_commit_free(c);
+		return 0;
+	}
+	here2 = also ? commit_folder(v, c, also) : NULL;
+	/* the files HEAD holds in dir: when did each last arrive? */
+	count = g.git_tree_entrycount(here);
+	for (i = 0; i < count; i++) {
+		const git_tree_entry *e = g.git_tree_entry_byindex(here, i);
+
+		if (g.git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+			continue;
+		XGROW(*out, cap, *n + 1);
+		memset(&(*out)[*n], 0, sizeof(**out));
+		(*out)[(*n)++].name = xstrdup(g.git_tree_entry_name(e));
+	}
+	/*
+	 * Down the first-parent chain (the branch's own history: a merged
+	 * branch that forked before the apply does not bring files back),
+	 * a file arrives at the first commit whose parent holds it in
+	 * neither folder.
+	 */
+	for (left = *n; c && left > 0;) {
+		before = before2 = NULL;
+		if (g.git_commit_parent(&parent, c, 0) < 0)
+			parent = NULL; /* the root: everything left arrived */
+		else {
+			before = commit_folder(v, parent, dir);
+			before2 = also ? commit_folder(v, parent, also) : NULL;
+		}
+		if (!parent || !same_tree(here, before) ||
+		    !same_tree(here2, before2))
+			for (i = 0; i < *n; i++) {
+				struct vcs_arrival *a = &(*out)[i];
+				const git_tree_entry *e;
+
+				if (a->gen ||
+				    entry_in(before, before2, a->name))
+					continue;
+				e = entry_in(here, here2, a->name);
+				if (!e)
+					continue; /* not a file of this chain */
+				hex(a->blob, g.git_tree_entry_id(e));
+				hex(a->commit, g.git_commit_id(c));
+				a->gen = 1;
+				left--;
+			}
+		g.git_tree_free(here);
+		g.git_tree_free(here2);
+		g.git_commit_free(c);
+		c = parent;
+		here = before;
+		here2 = before2;
+	}
+	g.git_tree_free(here);
+	g.git_tree_free(here2);
+	g.git_commit_free(c);
 	return 0;
 }
 

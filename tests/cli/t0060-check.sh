@@ -59,5 +59,8 @@ sh_ "git add -A && git commit -qm 'add a' && git mv migrations/pending/20230101_
 run check
 sh_ "printf 'CREATE TABLE a (x bigint);\n' >migrations/applied/20230101_a.sql && git commit -qam 'edit a'"
 run check
+say "merging a branch that forked before the apply hides nothing"
+sh_ "git checkout -q -b feature HEAD~2 && echo notes >NOTES && git add NOTES && git commit -qm notes && git checkout -q main && git merge -q --no-ff -m merge feature && git log --format=%s --first-parent | head -3"
+run check --format=gcc
 sh_ "git mv migrations/applied/20230101_a.sql migrations/applied/20230101_rollback_a.sql migrations/archive/ && git commit -qm consolidate"
 run check --format=gcc

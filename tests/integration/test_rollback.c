@@ -448,9 +448,12 @@ test_rollback_backup_takes_names_literally(void **state)
 	    "CREATE TABLE s.\"Odd \"\"Name\"\"\" (id int);\n"
 	    "CREATE TABLE \"Odd \"\"Name\"\"\" (id int);\n"
 	    "CREATE TABLE odd_name (id int);\n"
-	    "INSERT INTO s.\"Odd \"\"Name\"\"\" VALUES (1);\n",
+	    "CREATE TABLE \"my.table\" (id int);\n"
+	    "INSERT INTO s.\"Odd \"\"Name\"\"\" VALUES (1);\n"
+	    "INSERT INTO \"my.table\" VALUES (7);\n",
 	    "DELETE FROM s.\"Odd \"\"Name\"\"\";\n"
-	    "TRUNCATE odd_name;\n");
+	    "TRUNCATE odd_name;\n"
+	    "DROP TABLE \"my.table\";\n");
 	char *file = tu_path(p->tmp, "odd.dump"), *n;
 	struct tu_run *r;
 
@@ -458,14 +461,23 @@ test_rollback_backup_takes_names_literally(void **state)
 	r = sc_migdir(p, NULL, "rollback", "--backup", file, NULL);
 	sc_expect_status(r, 0, "rollback --backup, odd names");
 	sc_expect_contains(r->out,
-	    "Backed up tables s.Odd \"Name\", odd_name to ");
+	    "Backed up tables s.Odd \"Name\", odd_name, my.table to ");
 	sc_run_free(r);
 	expect_listed(file, "TABLE DATA s Odd \"Name\" ");
 	expect_listed(file, "TABLE DATA public odd_name ");
+	/* a dot inside a quoted name is part of the name */
+	expect_listed(file, "TABLE DATA public my.table ");
 	/* not the public table of the same name, nor any other */
 	n = data_entries(file);
-	assert_string_equal(n, "2");
+	assert_string_equal(n, "3");
 	free(n);
+	/* only its owner can read the data it holds */
+	{
+		struct stat sb;
+
+		assert_int_equal(stat(file, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);
+	}
 	free(file);
 	sc_free(p);
 }
@@ -546,6 +558,35 @@ fake_program(struct proj *p, const char *name, const char *body)
 	assert_int_equal(chmod(path, 0755), 0);
 	free(script);
 	return path;
+}
+
+/*
+ * A rollback file PostgreSQL 15's parser rejects is never taken for safe:
+ * on this (PostgreSQL 15) server it is refused as a syntax error, before
+ * anything changes; on a newer server, as a file that cannot be judged
+ * (test_risk covers its class).
+ */
+static void
+test_rollback_refuses_a_rollback_it_cannot_parse(void **state)
+{
+	struct proj *p =
+	    one_applied("unjudged", "20230101_u", "CREATE TABLE u (id int);\n",
+		"DROP TABLE u;\nSELECT JSON_OBJECT('a': 1);\n");
+	char *before, *after;
+	struct tu_run *r;
+
+	(void)state;
+	before = snapshot(p);
+	r = sc_migdir(p, NULL, "rollback", "--force", NULL);
+	sc_expect_status(r, 1, "rollback of an unparsed file");
+	sc_expect_contains(r->err,
+	    "_rollback_u.sql:2:23: syntax error at or near \":\"");
+	sc_run_free(r);
+	after = snapshot(p);
+	assert_string_equal(before, after);
+	free(after);
+	free(before);
+	sc_free(p);
 }
 
 /*
@@ -694,6 +735,7 @@ main(void)
 		test_rollback_runs_a_file_that_loses_nothing_without_force),
 	    cmocka_unit_test(test_rollback_backup_dumps_what_it_drops),
 	    cmocka_unit_test(test_rollback_backup_takes_names_literally),
+	    cmocka_unit_test(test_rollback_refuses_a_rollback_it_cannot_parse),
 	    cmocka_unit_test(
 		test_rollback_backup_keeps_the_password_off_the_command_line),
 	    cmocka_unit_test(

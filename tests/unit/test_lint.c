@@ -73,6 +73,10 @@ struct rule_case {
 static const struct rule_case cases[] = {
     {"drop-table", LT "DROP TABLE users;",
 	LT "CREATE TABLE tmp (a int); DROP TABLE tmp;"},
+    {"drop-table",
+	LT "CREATE TABLE backup.orders AS SELECT * FROM orders;\n"
+	   "DROP TABLE orders;",
+	LT "CREATE TABLE orders (a int); DROP TABLE public.orders;"},
     {"drop-table", LT "DROP TABLE IF EXISTS app.users;", LT "DROP VIEW users;"},
     {"drop-column", LT "ALTER TABLE users DROP COLUMN email;",
 	LT "CREATE TABLE t (a int, b int); ALTER TABLE t DROP COLUMN b;"},
@@ -82,6 +86,10 @@ static const struct rule_case cases[] = {
     {"drop-cascade", "DROP TYPE mood CASCADE;", "DROP TYPE mood;"},
     {"drop-cascade", LT "TRUNCATE sessions CASCADE;",
 	LT "CREATE TABLE s (a int); DROP TABLE s CASCADE;"},
+    {"drop-cascade", "DROP FUNCTION f() CASCADE;", "DROP FUNCTION f();"},
+    {"drop-cascade", "DROP EXTENSION postgis CASCADE;",
+	"DROP EXTENSION postgis;"},
+    {"drop-cascade", "DROP OWNED BY app CASCADE;", "DROP OWNED BY app;"},
     {"drop-cascade", LT "ALTER TABLE users DROP COLUMN a CASCADE;",
 	LT "ALTER TABLE users DROP COLUMN a;"},
     {"drop-type", "DROP DOMAIN email;", "DROP FUNCTION f();"},
@@ -278,9 +286,10 @@ test_tables_of_earlier_pending_migrations_are_new(void **state)
 	lint_result_release(&r);
 	sql_script_free(s);
 	assert_int_equal(t.n, 1);
+	/* unqualified means public: not app.orders */
 	assert_int_equal(count_rule(LT "CREATE INDEX i ON orders (id);",
 			     "index-not-concurrent", &t),
-	    0);
+	    1);
 	assert_int_equal(count_rule(LT "CREATE INDEX i ON app.orders (id);",
 			     "index-not-concurrent", &t),
 	    0);
@@ -371,6 +380,15 @@ test_allows(void **state)
 	assert_int_equal(r.f[0].col, 17);
 	lint_result_release(&r);
 	sql_script_free(s);
+	/* words after the list are a free comment, not rules */
+	assert_int_equal(count_rule(LT "DROP TABLE a; -- migdir:allow "
+				       "drop-table because it was archived\n",
+			     "unused-allow", NULL),
+	    0);
+	assert_int_equal(count_rule(LT "DROP TABLE a; -- migdir:allow "
+				       "drop-table because it was archived\n",
+			     "drop-table", NULL),
+	    0);
 	/* the word in a string or a plain comment is not an allow */
 	assert_int_equal(count_rule(LT "SELECT 'migdir:allow x';\n"
 				       "-- see migdir:allow docs\n",

@@ -880,6 +880,10 @@ test_sql_newer_syntax_is_told_from_errors(void **state)
 	    {"SELECT 'json_object' FROM (;", 0},
 	    {"CREATE TABLE x (a int CONSTRAINT c NOT);", 0},
 	    {"SELECT \"is\" json FROM t WHERE;", 0},
+	    {"SELECT 1\nMERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN "
+	     "DELETE;",
+		0},
+	    {"SELECT a FROM t WHERE x = = 1 AND j IS JSON;", 0},
 	};
 	size_t i;
 
