@@ -680,19 +680,19 @@ add_path_file(struct check *c, const char *path, unsigned char *named)
 static int
 collect(struct check *c, int argc, char **argv, int next)
 {
-	unsigned char named[256] = {0};
+	unsigned char *named; /* per root: 1 files named, 2 itself named */
 	struct root *r;
 	size_t i, j;
-	int error;
+	int error = 0;
 
 	if (next >= argc) {
 		if ((error = ctx_config(c->ctx)) < 0)
 			return error;
 		return add_root(c, c->ctx->cfg.migrations, &r);
 	}
-	if (argc - next > 256)
-		return cmd_usage_error("check", "too many paths");
-	for (; next < argc; next++) {
+	/* every path adds at most one root */
+	named = xcalloc((size_t)(argc - next) + 1, 1);
+	for (; next < argc && error == 0; next++) {
 		char *p = xstrdup(argv[next]);
 		size_t len = strlen(p);
 
@@ -712,16 +712,15 @@ collect(struct check *c, int argc, char **argv, int next)
 			error =
 			    mg_error_set(MG_ERROR, "\"%s\" does not exist", p);
 		free(p);
-		if (error < 0)
-			return error;
 	}
 	/* a root reached only through named files reports only them */
-	for (i = 0; i < c->nroots; i++)
+	for (i = 0; error == 0 && i < c->nroots; i++)
 		if (named[i] == 1)
 			for (j = 0; j < c->roots[i].n; j++)
 				c->roots[i].f[j].show =
 				    c->roots[i].f[j].show == 2;
-	return 0;
+	free(named);
+	return error;
 }
 
 static const char *

@@ -43,7 +43,20 @@ say "--json: every file with its class and findings"
 run check --json pending/20230405_enum.sql pending/20230406_cic.sql
 say "a file named alone is checked in its directory, and reported alone"
 run check pending/20230202_orders_index.sql
+say "a trailing slash, explicit formats, COPY FROM STDIN, strays in order"
+w pending/20230409_copy.sql 'COPY users FROM STDIN;\n1\tx@example.com\n\\.\n'
+sh_ "touch pending/zz_stray.sql pending/a_stray.sql"
+run check --format=human -q ./pending/../
+run check --format=json pending/20230409_copy.sql
+sh_ "rm pending/20230409_copy.sql pending/zz_stray.sql pending/a_stray.sql"
 say "usage and path errors"
+run check pending/README.md
+run check ../c/../c/applied
+w notes.sql 'SELECT 1;\n'
+run check notes.sql
+mkdir -p other && w other/20230101_x.sql 'SELECT 1;\n'
+run check other/20230101_x.sql
+run -e staging check .
 run check --format=xml .
 run check --fail-on=safe .
 run check pending
