@@ -106,6 +106,9 @@ const char *cfg_template(void);
  */
 int cfg_parse_duration(long *out_ms, const char *text);
 
+/* Does env (may be NULL) set a lock_timeout other than 0? */
+int cfg_lock_timeout_set(const struct env *env);
+
 /*
  * Does this URL or conninfo string hold a literal password?  Looks for
  * "scheme://user:password@" and a password= keyword.

@@ -13,11 +13,9 @@
  */
 #include <ctype.h>
 #include <dirent.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -26,6 +24,7 @@
 #include "fsutil.h"
 #include "lint.h"
 #include "name.h"
+#include "par.h"
 #include "report.h"
 #include "scan.h"
 #include "sql.h"
@@ -142,9 +141,9 @@ struct check {
 	int lock_timeout; /* the environment sets lock_timeout */
 	struct root *roots;
 	size_t nroots, rcap;
-	/* the parse queue */
-	pthread_mutex_t mu;
-	size_t next_root, next_file;
+	struct {
+		size_t root, file;
+	} * todo; /* every file, for the parse threads */
 	/* totals */
 	size_t fwd_risk[RISK_DESTRUCTIVE + 1]; /* forward files only */
 	size_t files, errors, warnings, allowed, risk[RISK_DESTRUCTIVE + 1],
@@ -366,43 +365,32 @@ parse_file(struct cfile *f)
 	mg_error_clear();
 }
 
-static void *
-parse_worker(void *arg)
+static void
+parse_one(void *ctx, size_t i)
 {
-	struct check *c = arg;
+	struct check *c = ctx;
 
-	for (;;) {
-		struct cfile *f = NULL;
-
-		pthread_mutex_lock(&c->mu);
-		while (c->next_root < c->nroots &&
-		    c->next_file >= c->roots[c->next_root].n) {
-			c->next_root++;
-			c->next_file = 0;
-		}
-		if (c->next_root < c->nroots)
-			f = &c->roots[c->next_root].f[c->next_file++];
-		pthread_mutex_unlock(&c->mu);
-		if (!f)
-			return NULL;
-		parse_file(f);
-	}
+	parse_file(&c->roots[c->todo[i].root].f[c->todo[i].file]);
 }
 
+/* Read and parse every file, on a few threads. */
 static void
 parse_all(struct check *c)
 {
-	pthread_t t;
-	int threaded;
+	size_t i, j, n = 0;
 
-	pthread_mutex_init(&c->mu, NULL);
+	for (i = 0; i < c->nroots; i++)
+		n += c->roots[i].n;
+	c->todo = xcalloc(n + 1, sizeof(*c->todo));
+	for (i = 0, n = 0; i < c->nroots; i++)
+		for (j = 0; j < c->roots[i].n; j++, n++) {
+			c->todo[n].root = i;
+			c->todo[n].file = j;
+		}
 	sql_prepare_threads();
-	threaded = sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
-	    pthread_create(&t, NULL, parse_worker, c) == 0;
-	parse_worker(c);
-	if (threaded)
-		pthread_join(t, NULL);
-	pthread_mutex_destroy(&c->mu);
+	par_each(n, 16, parse_one, c);
+	free(c->todo);
+	c->todo = NULL;
 }
 
 static void
@@ -952,7 +940,6 @@ env_lock_timeout(struct ctx *ctx, const char *dir)
 {
 	const struct env *env;
 	char *mine, *theirs, *p;
-	long ms;
 	int same;
 
 	if (!ctx->cfg_loaded ||
@@ -967,8 +954,7 @@ env_lock_timeout(struct ctx *ctx, const char *dir)
 	free(mine);
 	free(theirs);
 	free(p);
-	return same && env && env->lock_timeout &&
-	    cfg_parse_duration(&ms, env->lock_timeout) == 0 && ms > 0;
+	return same && cfg_lock_timeout_set(env);
 }
 
 static void

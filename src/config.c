@@ -571,6 +571,15 @@ url_password_span(const char *s, const char **colon, const char **at)
 }
 
 int
+cfg_lock_timeout_set(const struct env *env)
+{
+	long ms = 0;
+
+	return env && env->lock_timeout &&
+	    cfg_parse_duration(&ms, env->lock_timeout) == 0 && ms > 0;
+}
+
+int
 cfg_has_password(const char *s)
 {
 	const char *colon, *at, *p;

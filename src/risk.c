@@ -8,34 +8,22 @@
  * creates to those after it, every other file on its own.  lint.c stays
  * pure; this file does the reading.
  */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "error.h"
 #include "fsutil.h"
 #include "name.h"
+#include "par.h"
 #include "report.h"
 #include "risk.h"
 #include "xalloc.h"
 #include "banned.h"
 
-#define MAX_THREADS      8
 #define FILES_PER_THREAD 16 /* fewer files than this: no thread is worth it */
-
-/* Does the environment set a lock_timeout other than zero? */
-static int
-env_lock_timeout(const struct state *st)
-{
-	long ms;
-
-	return st->env && st->env->lock_timeout &&
-	    cfg_parse_duration(&ms, st->env->lock_timeout) == 0 && ms > 0;
-}
 
 static void
 lint_in(struct lint_result *out, const struct sql_script *s,
@@ -44,7 +32,7 @@ lint_in(struct lint_result *out, const struct sql_script *s,
 	struct lint_tables none;
 
 	memset(&none, 0, sizeof(none));
-	none.lock_timeout_set = env_lock_timeout(st);
+	none.lock_timeout_set = cfg_lock_timeout_set(st->env);
 	lint_script(out, s, carried ? carried : &none, carried != NULL);
 }
 
@@ -68,8 +56,7 @@ struct job {
 struct pool {
 	const struct state *st;
 	struct job *jobs;
-	size_t n, next;
-	pthread_mutex_t mu;
+	size_t n;
 };
 
 /*
@@ -116,44 +103,20 @@ out:
 	buf_release(&path);
 }
 
-static void *
-worker(void *arg)
+static void
+job_fn(void *ctx, size_t i)
 {
-	struct pool *p = arg;
+	struct pool *p = ctx;
 
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&p->mu);
-		i = p->next++;
-		pthread_mutex_unlock(&p->mu);
-		if (i >= p->n)
-			return NULL;
-		do_job(p->st, &p->jobs[i]);
-	}
+	do_job(p->st, &p->jobs[i]);
 }
 
 /* Run the jobs: in threads when there are enough, else here. */
 static void
 run_jobs(struct pool *p)
 {
-	pthread_t t[MAX_THREADS];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t want = p->n / FILES_PER_THREAD, k = 0, i;
-
-	if (cpus > 0 && want > (size_t)cpus)
-		want = (size_t)cpus;
-	if (want > MAX_THREADS)
-		want = MAX_THREADS;
-	pthread_mutex_init(&p->mu, NULL);
 	sql_prepare_threads();
-	for (; k + 1 < want; k++)
-		if (pthread_create(&t[k], NULL, worker, p) != 0)
-			break;
-	worker(p); /* this thread works too, and alone without threads */
-	for (i = 0; i < k; i++)
-		pthread_join(t[i], NULL);
-	pthread_mutex_destroy(&p->mu);
+	par_each(p->n, FILES_PER_THREAD, job_fn, p);
 }
 
 static int
@@ -226,7 +189,7 @@ risk_state(struct risk *out, const struct state *st, const struct risk_ask *ask)
 		else if (!j->carry)
 			r->rb = (signed char)j->risk;
 	}
-	carried.lock_timeout_set = env_lock_timeout(st);
+	carried.lock_timeout_set = cfg_lock_timeout_set(st->env);
 	for (i = 0; i < st->n; i++) {
 		const struct entry *e = &st->e[i];
 		const struct sql_script *fwd = ask ? ask[i].fwd : NULL;

@@ -368,41 +368,57 @@ static const char *const stable_funcs[] = {
     NULL,
 };
 
-/* Does the expression call a function that may be volatile? */
+/*
+ * Call fn on the value of every key named key in the tree, depth first;
+ * stop and return 1 as soon as fn does.
+ */
 static int
-calls_volatile(json_t *node)
+each_node(json_t *node, const char *key, int (*fn)(json_t *, void *), void *arg)
 {
-	const char *key;
+	const char *k;
 	json_t *v;
 	size_t i;
 
 	if (json_is_array(node)) {
-		json_array_foreach (node, i, v)
-			if (calls_volatile(v))
+		json_array_foreach (node, i, v) {
+			if (each_node(v, key, fn, arg))
 				return 1;
+		}
 		return 0;
 	}
 	if (!json_is_object(node))
 		return 0;
-	json_object_foreach (node, key, v) {
-		if (!strcmp(key, "FuncCall")) {
-			json_t *names = json_object_get(v, "funcname");
-			json_t *last =
-			    json_object_get(json_array_get(names,
-						json_array_size(names) - 1),
-				"String");
-			const char *fn = last ? jstr(last, "sval") : NULL;
-
-			for (i = 0; fn && stable_funcs[i]; i++)
-				if (!strcmp(fn, stable_funcs[i]))
-					break;
-			if (!fn || !stable_funcs[i])
-				return 1;
-		}
-		if (calls_volatile(v))
+	json_object_foreach (node, k, v) {
+		if ((!strcmp(k, key) && fn(v, arg)) ||
+		    each_node(v, key, fn, arg))
 			return 1;
 	}
 	return 0;
+}
+
+/* Is a FuncCall's function one that may be volatile? */
+static int
+volatile_call(json_t *func_call, void *unused)
+{
+	json_t *names = json_object_get(func_call, "funcname");
+	json_t *last =
+	    json_object_get(json_array_get(names, json_array_size(names) - 1),
+		"String");
+	const char *fn = last ? jstr(last, "sval") : NULL;
+	size_t i;
+
+	(void)unused;
+	for (i = 0; fn && stable_funcs[i]; i++)
+		if (!strcmp(fn, stable_funcs[i]))
+			return 0;
+	return 1;
+}
+
+/* Does the expression call a function that may be volatile? */
+static int
+calls_volatile(json_t *node)
+{
+	return each_node(node, "FuncCall", volatile_call, NULL);
 }
 
 /* The last name of a type ("serial", "int4"). */
@@ -479,6 +495,25 @@ constraint_kind(json_t *con)
 	return 0;
 }
 
+/* Where referenced_tables adds its actions. */
+struct adding {
+	struct sql_script *s;
+	size_t *cap;
+	size_t stmt;
+};
+
+static int
+add_referenced(json_t *pktable, void *arg)
+{
+	struct adding *to = arg;
+
+	if (json_is_object(pktable))
+		set_rangevar(add_action(to->s, to->cap, to->stmt,
+				 SA_ALTER_OTHER),
+		    pktable);
+	return 0;
+}
+
 /*
  * A foreign key takes a SHARE ROW EXCLUSIVE lock on the table it
  * references: one lock action per table that a tree's constraints
@@ -487,24 +522,9 @@ constraint_kind(json_t *con)
 static void
 referenced_tables(struct sql_script *s, size_t *cap, size_t i, json_t *node)
 {
-	const char *key;
-	json_t *v;
-	size_t k;
+	struct adding to = {s, cap, i};
 
-	if (json_is_array(node)) {
-		json_array_foreach (node, k, v) {
-			referenced_tables(s, cap, i, v);
-		}
-		return;
-	}
-	if (!json_is_object(node))
-		return;
-	json_object_foreach (node, key, v) {
-		if (!strcmp(key, "pktable") && json_is_object(v))
-			set_rangevar(add_action(s, cap, i, SA_ALTER_OTHER), v);
-		else
-			referenced_tables(s, cap, i, v);
-	}
+	each_node(node, "pktable", add_referenced, &to);
 }
 
 /* The most recent action of a kind (there is one). */
@@ -800,33 +820,20 @@ fill_actions(struct sql_script *s, json_t *stmts)
 	}
 }
 
+static int
+string_is(json_t *a_const, void *val)
+{
+	json_t *sv = json_object_get(a_const, "sval");
+	const char *str = sv ? jstr(sv, "sval") : NULL;
+
+	return str && !strcmp(str, val);
+}
+
 /* Does the tree hold a string constant equal to val? */
 static int
 uses_string(json_t *node, const char *val)
 {
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_array(node)) {
-		json_array_foreach (node, i, v)
-			if (uses_string(v, val))
-				return 1;
-		return 0;
-	}
-	if (!json_is_object(node))
-		return 0;
-	json_object_foreach (node, key, v) {
-		if (!strcmp(key, "A_Const")) {
-			json_t *s = json_object_get(v, "sval");
-			const char *sv = s ? jstr(s, "sval") : NULL;
-
-			if (sv && !strcmp(sv, val))
-				return 1;
-		} else if (uses_string(v, val))
-			return 1;
-	}
-	return 0;
+	return each_node(node, "A_Const", string_is, (void *)val);
 }
 
 /*

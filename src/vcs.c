@@ -869,7 +869,8 @@ vcs_arrivals(struct vcs *v, const char *dir, const char *also,
 {
 	git_commit *c = NULL, *parent = NULL;
 	git_tree *here, *here2, *tree = NULL, *before, *before2;
-	size_t i, count, left, cap = 0;
+	char **names = NULL;
+	size_t i, count, left;
 	int error;
 
 	*out = NULL;
@@ -886,16 +887,16 @@ vcs_arrivals(struct vcs *v, const char *dir, const char *also,
 	}
 	here2 = also ? commit_folder(v, c, also) : NULL;
 	/* the files HEAD holds in dir: when did each last arrive? */
-	count = g.git_tree_entrycount(here);
-	for (i = 0; i < count; i++) {
-		const git_tree_entry *e = g.git_tree_entry_byindex(here, i);
-
-		if (g.git_tree_entry_type(e) != GIT_OBJECT_BLOB)
-			continue;
-		XGROW(*out, cap, *n + 1);
-		memset(&(*out)[*n], 0, sizeof(**out));
-		(*out)[(*n)++].name = xstrdup(g.git_tree_entry_name(e));
+	if (vcs_head_files(v, dir, &names, &count) < 0) {
+		vcs_free_names(names, count);
+		names = NULL;
+		count = 0;
+		mg_error_clear();
 	}
+	*out = xcalloc(count + 1, sizeof(**out));
+	for (*n = 0; *n < count; (*n)++)
+		(*out)[*n].name = names[*n];
+	free(names);
 	/*
 	 * Down the first-parent chain (the branch's own history: a merged
 	 * branch that forked before the apply does not bring files back),
