@@ -9,6 +9,8 @@
  *	tracked = production                    ; the environment the folders describe
  *	git = commit                            ; commit | stage | off
  *	lock_wait = 60s                         ; how long to wait for another migdir
+ *	scratch_url = postgresql://localhost/postgres ; where scratch databases go
+ *	keep_rows = public.countries            ; rows consolidate keeps
  *
  *	[env production]
  *	url = ${CRM_DATABASE_URL}               ; or: service = crm_prod
@@ -49,6 +51,9 @@ struct config {
 	char *root;         /* its directory: relative paths start here */
 	char *migrations;   /* the migrations directory, as configured */
 	char *consolidated; /* consolidated schema file, as configured */
+	char *scratch_url;  /* server for scratch databases (${VAR} kept),
+			       or NULL: the environment's own server */
+	char *keep_rows; /* "schema.table, table": rows consolidate keeps */
 	char *table;        /* bookkeeping table name (unquoted) */
 	char *schema;       /* its schema (unquoted) */
 	char *tracked;      /* name of the tracked environment */

@@ -26,13 +26,15 @@
 struct db;
 
 struct db_target {
-	const char *conninfo;       /* URL or key=value; "" = libpq defaults */
-	const char *schema, *table; /* bookkeeping table (unquoted) */
-	const char *lock_timeout;   /* PostgreSQL setting or NULL */
+	const char *conninfo; /* URL or key=value; "" = libpq defaults */
+	const char *dbname;   /* another database on that server, or NULL */
+	const char *schema, *table;    /* bookkeeping table (unquoted) */
+	const char *lock_timeout;      /* PostgreSQL setting or NULL */
 	const char *statement_timeout; /* same */
 	const char *environment;       /* environment name, for the history */
 	const char *who;               /* "user@host", for applied_by */
 	const char *app_version;       /* migdir's version */
+	int quiet; /* server notices only with -v (scratch databases) */
 };
 
 /* What db_probe found. */
@@ -42,6 +44,9 @@ struct db_probe {
 	int history_exists; /* its run history table exists */
 	int has_unique;     /* a unique index on (version) */
 	unsigned columns;   /* DB_COL_* present */
+	long objects;       /* the user's objects: relations, functions, types,
+			 schemas, extensions (not migdir's own tables) */
+	char example[160];  /* one of them, "table public.customers" */
 };
 
 enum db_column {
@@ -88,9 +93,11 @@ void db_describe_conninfo(struct buf *out, const char *conninfo);
  * Split a connection string (URL or key=value) into one without its
  * password, as key='value' pairs, and the password (NULL when none;
  * caller frees): for a program that takes the password from PGPASSWORD
- * instead of a command line every user can read.
+ * instead of a command line every user can read.  A dbname other than
+ * NULL replaces the string's database.
  */
-int db_conninfo_split(const char *conninfo, struct buf *rest, char **password);
+int db_conninfo_split(const char *conninfo, const char *dbname,
+    struct buf *rest, char **password);
 
 /*
  * Take the session advisory lock keyed on the bookkeeping table, polling
@@ -128,6 +135,15 @@ int db_read_failures(struct db *db, const struct db_probe *probe,
 enum db_action {
 	DB_APPLY,
 	DB_ROLLBACK,
+	DB_BASELINE, /* run the statements (a baseline such as
+			consolidated_schema.sql, or none), then record
+			`records` as applied without running them */
+};
+
+/* A version a DB_BASELINE unit records as applied. */
+struct db_record {
+	const char *version, *description;
+	const char *checksum, *rb_checksum; /* or NULL */
 };
 
 /* The server's account of a failure. */
@@ -152,6 +168,8 @@ struct db_unit {
 	    *rb_checksum; /* apply: the rollback file's checksum, or NULL */
 	int clear_row; /* apply over an inactive row: keep it in the history, then delete it */
 	int reset_after; /* RESET ALL afterwards: the file changed session settings */
+	const struct db_record *records; /* DB_BASELINE: what it records */
+	size_t nrecords;
 	/* results */
 	int done; /* committed */
 	size_t
@@ -186,6 +204,36 @@ int db_record_failure(struct db *db, const struct db_unit *u,
 
 /* Free the strings of a failure. */
 void db_failure_release(struct db_failure *f);
+
+/*
+ * Create database name (unquoted; migdir's own scratch names) on db's
+ * server: a copy of template, or when template is NULL an empty database
+ * from template0 with the encoding and locale of db's database.
+ */
+int db_create_database(struct db *db, const char *name, const char *template);
+
+/*
+ * Drop database name if it exists, ending its sessions first (WITH
+ * (FORCE) on PostgreSQL 13 and newer).  Runs even after Ctrl-C.
+ */
+int db_drop_database(struct db *db, const char *name);
+
+/* A table, by schema and name (unquoted). */
+struct db_table {
+	char *schema, *name;
+};
+
+/*
+ * The user's tables that hold at least one row, by schema and name (not
+ * migdir's own): the rows migrations inserted, such as lookup values.
+ * *out is caller-owned; free it with db_tables_release.
+ */
+int db_tables_with_rows(struct db *db, struct db_table **out, size_t *n);
+
+void db_tables_release(struct db_table *t, size_t n);
+
+/* The name of the database db is connected to (borrowed). */
+const char *db_name(const struct db *db);
 
 /* libpq's version, "15.18" (static). */
 const char *db_library_version(void);

@@ -22,6 +22,13 @@ int fs_read(struct buf *out, const char *path);
  */
 int fs_create(const char *path, const void *data, size_t len);
 
+/*
+ * Replace (or create) path with data at once: written and fsynced beside
+ * it as path.migdir-new, then renamed over it.  A crash leaves either the
+ * old file or the new one, never a mix.
+ */
+int fs_replace(const char *path, const void *data, size_t len);
+
 /* Create a directory; an existing one is fine. */
 int fs_mkdir(const char *path);
 

@@ -25,16 +25,46 @@ enum run_kind {
 	RUN_REPAIR,
 };
 
+/* A migration file read, hashed and split, ready for db_run. */
+struct run_file {
+	struct buf text;           /* the file */
+	struct sql_script *script; /* its statements */
+	char **stmts;              /* statement copies handed to db_run */
+	char sum[VCS_ID_HEX + 1];  /* checksum of text */
+	char *description;         /* for a new row */
+};
+
+/*
+ * Read, hash and split the file at path and point u at it, to run as
+ * action for version.  A parse error is fatal unless the server (its
+ * version number, 0 when unknown) is newer than PostgreSQL 15's grammar:
+ * then the server judges each statement.  Returns 0, or an error with the
+ * file's line and column.
+ */
+int run_file_load(struct run_file *f, struct db_unit *u, const char *path,
+    const char *version, enum db_action action, int server_version);
+
+/*
+ * Make u's failure the last error: the server's message at the file's
+ * line and column, SQLSTATE, detail and hint.  location receives
+ * "file:line:col" and statement the failing statement (each may be NULL).
+ */
+void run_file_error(const struct run_file *file, const struct db_unit *u,
+    struct buf *location, struct buf *statement);
+
+/* The same for text already in f->text, called path in messages. */
+int run_file_parse(struct run_file *f, struct db_unit *u, const char *path,
+    const char *version, enum db_action action, int server_version);
+
+/* Free what run_file_load made; safe on a zeroed struct. */
+void run_file_release(struct run_file *f);
+
 /* What happened to one step (also what `plan` shows). */
 struct run_item {
 	const struct step *step;
 	const struct entry *e;
-	struct buf text;           /* the file that runs */
-	struct sql_script *script; /* its statements, NULL for moves only */
-	char **stmts;              /* statement copies handed to db_run */
-	char sum[VCS_ID_HEX + 1];  /* checksum of text */
-	char *description;         /* for a new row */
-	int moved;                 /* its files were moved */
+	struct run_file file; /* the file that runs (script NULL: moves only) */
+	int moved;            /* its files were moved */
 	long long usec;
 	struct db_unit *unit; /* NULL for moves only */
 };

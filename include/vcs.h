@@ -142,4 +142,28 @@ void vcs_change_release(struct vcs_change *c);
 /* libgit2's version, "1.5.1" (static). */
 const char *vcs_library_version(void);
 
+/*
+ * Append a unified diff (3 lines of context) of text a, called label_a,
+ * against text b to out: nothing when they are equal.  Needs no
+ * repository.
+ */
+int vcs_diff_text(struct buf *out, const char *a, size_t alen, const char *b,
+    size_t blen, const char *label_a, const char *label_b);
+
+/*
+ * The blob id HEAD holds at path (repository-relative): 0, or
+ * MG_ENOTFOUND when HEAD has no such file (or no commit).
+ */
+int vcs_head_blob(struct vcs *v, const char *path, char out[VCS_ID_HEX + 1]);
+
+/*
+ * Can tag NAME be made?  MG_EUSAGE for an invalid name, MG_ERROR when the
+ * tag exists; 0 otherwise.
+ */
+int vcs_tag_check(struct vcs *v, const char *name);
+
+/* Make annotated tag NAME on commit (hex id), tagged by the committer. */
+int vcs_tag(struct vcs *v, const char *name, const char *commit,
+    const char *message);
+
 #endif

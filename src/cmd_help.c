@@ -3,6 +3,7 @@
  * synopses, from the command table.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "report.h"
@@ -19,6 +20,7 @@ void
 help_print_main(void)
 {
 	const struct cmd *c;
+	int width = 0;
 
 	fputs("usage: migdir [-C DIR] [-c FILE] [-e ENV] [--database-url URL]\n"
 	      "              [--json] [-q] [-v] [--yes] COMMAND [options]\n"
@@ -31,7 +33,10 @@ help_print_main(void)
 	      "Commands:\n",
 	    stdout);
 	for (c = commands; c->name; c++)
-		printf("  %-10s %s\n", c->name, c->summary);
+		if ((int)strlen(c->name) > width)
+			width = (int)strlen(c->name);
+	for (c = commands; c->name; c++)
+		printf("  %-*s  %s\n", width, c->name, c->summary);
 	fputs("\n"
 	      "Global options (before or after the command):\n"
 	      "  -C DIR              run as if migdir was started in DIR\n"

@@ -33,7 +33,7 @@ struct run_args {
 static const char *
 mode_text(const struct run_item *it, char *buf, size_t size)
 {
-	const struct sql_script *s = it->script;
+	const struct sql_script *s = it->file.script;
 
 	if (!s->transactional)
 		snprintf(buf, size, "no transaction: %s (line %d)%s", s->reason,
@@ -95,7 +95,7 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 			    json_string(folder_name[s->to]));
 		}
 		if (s->run) {
-			size_t n = sql_script_count(it->script);
+			size_t n = sql_script_count(it->file.script);
 			const struct risk *rk = &r->risk[s->entry];
 			char fwd[64], rb[64];
 
@@ -113,11 +113,11 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 			json_object_set_new(o, "statements",
 			    json_integer((json_int_t)n));
 			json_object_set_new(o, "transactional",
-			    json_boolean(it->script->transactional));
+			    json_boolean(it->file.script->transactional));
 			json_object_set_new(o, "wrapped",
-			    json_boolean(it->script->wrapped));
+			    json_boolean(it->file.script->wrapped));
 			json_object_set_new(o, "reason",
-			    it->script->reason ? json_string(it->script->reason)
+			    it->file.script->reason ? json_string(it->file.script->reason)
 					       : json_null());
 		} else if (s->from == s->to) {
 			rp_out("    -  %-*s  commit the move to %s/\n", w,
@@ -253,8 +253,8 @@ cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
 			json_t *one = json_pack("{s:s,s:I,s:I,s:b}", "version",
 			    it->e->version, "duration_ms",
 			    (json_int_t)(it->usec / 1000), "statements",
-			    (json_int_t)sql_script_count(it->script),
-			    "transactional", it->script->transactional);
+			    (json_int_t)sql_script_count(it->file.script),
+			    "transactional", it->file.script->transactional);
 
 			if (r->risk && kind == RUN_ROLLBACK)
 				json_object_set_new(one, "rollback_risk",
@@ -566,10 +566,10 @@ judge_run(struct state *st, struct run *r, int rollback, int plan)
 		if (!it->step->run)
 			continue;
 		if (rollback) {
-			k->rb = it->script;
+			k->rb = it->file.script;
 			k->want = RISK_RB | (plan ? RISK_FWD : 0);
 		} else {
-			k->fwd = it->script;
+			k->fwd = it->file.script;
 			k->want = RISK_FWD | (plan ? RISK_RB : 0);
 		}
 	}
@@ -618,17 +618,17 @@ refuse_destructive(const struct state *st, const struct run *r,
 	}
 	if (!first)
 		return 0;
-	risk_alone(&res, first->script, st);
+	risk_alone(&res, first->file.script, st);
 	for (i = 0; i < res.n && !f; i++)
 		if (res.f[i].rule->effects & EF_LOSS)
 			f = &res.f[i];
-	if (!first->script->parsed) {
+	if (!first->file.script->parsed) {
 		mg_error_set(MG_ERROR,
 		    "rollback cannot be judged: PostgreSQL 15's parser rejects "
 		    "it (%s); run with --force, or --backup FILE (the whole "
 		    "database) first",
-		    first->script->parse_error);
-		sql_error_at(first->script, first->script->parse_off);
+		    first->file.script->parse_error);
+		sql_error_at(first->file.script, first->file.script->parse_off);
 	} else {
 		mg_error_set(MG_ERROR,
 		    "rollback is destructive (%s: %s); run with --force, or "
@@ -636,8 +636,8 @@ refuse_destructive(const struct state *st, const struct run *r,
 		    f ? f->rule->name : "?",
 		    f ? f->rule->reason : "data is lost");
 		if (f)
-			sql_error_at(first->script,
-			    first->script->stmts[f->stmt].off);
+			sql_error_at(first->file.script,
+			    first->file.script->stmts[f->stmt].off);
 	}
 	if (others)
 		mg_error_detail("The rollback%s of %s lose%s data too.",
@@ -766,9 +766,9 @@ take_backup(const struct state *st, const struct run *r, const char *file,
 	for (i = 0; i < r->n; i++) {
 		if (!loses_data(r, &r->items[i]))
 			continue;
-		risk_alone(&res, r->items[i].script, st);
+		risk_alone(&res, r->items[i].file.script, st);
 		backup_add(b, &res);
-		if (!r->items[i].script->parsed)
+		if (!r->items[i].file.script->parsed)
 			b->whole = 1; /* nothing says what it drops */
 		lint_result_release(&res);
 	}

@@ -141,7 +141,15 @@ migdir_key(struct parse_state *ps, const char *name, const char *value)
 		slot = &cfg->migrations;
 	else if (!strcmp(name, "consolidated_schema"))
 		slot = &cfg->consolidated;
-	else if (!strcmp(name, "table") || !strcmp(name, "schema")) {
+	else if (!strcmp(name, "keep_rows")) {
+		free(cfg->keep_rows);
+		cfg->keep_rows = xstrdup(value);
+		return 0;
+	} else if (!strcmp(name, "scratch_url")) {
+		if (cfg_has_password(value))
+			cfg->password_in_file = 1;
+		slot = &cfg->scratch_url;
+	} else if (!strcmp(name, "table") || !strcmp(name, "schema")) {
 		if (!valid_ident(value))
 			return mg_error_set(MG_ERROR, "invalid %s name \"%s\"",
 			    name, value);
@@ -498,6 +506,8 @@ cfg_release(struct config *cfg)
 	free(cfg->root);
 	free(cfg->migrations);
 	free(cfg->consolidated);
+	free(cfg->scratch_url);
+	free(cfg->keep_rows);
 	free(cfg->table);
 	free(cfg->schema);
 	free(cfg->tracked);
@@ -531,6 +541,13 @@ cfg_template(void)
 	       "; commit | stage | off\n"
 	       "git = commit\n"
 	       "lock_wait = 60s\n"
+	       "; consolidate, baseline and rehearse make throwaway databases "
+	       "on\n"
+	       "; the tracked server; or name another server to make them on:\n"
+	       ";scratch_url = postgresql://migdir@localhost/postgres\n"
+	       "; tables whose rows consolidate keeps (lookup values the\n"
+	       "; migrations insert), comma-separated:\n"
+	       ";keep_rows = public.countries\n"
 	       "\n"
 	       "[env production]\n"
 	       "; The tracked database: the folders describe its state.  Give "

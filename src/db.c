@@ -17,7 +17,9 @@
  * names the bookkeeping tables through PQescapeIdentifier.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,7 @@
 	X(PQsendFlushRequest) \
 	X(PQtransactionStatus) \
 	X(PQescapeIdentifier) \
+	X(PQescapeLiteral) \
 	X(PQfreemem) \
 	X(PQconninfoParse) \
 	X(PQconninfoFree) \
@@ -126,6 +129,7 @@ struct db {
 	char *display;   /* user@host:port/db */
 	char *location;  /* host:port/db */
 	char *conninfo;  /* as given, for the monitor connection */
+	char *dbname;    /* the database, when not the conninfo's; or NULL */
 	char *qtable;    /* "schema"."table" */
 	char *qhistory;  /* "schema"."table_history" */
 	char *qschema;   /* "schema" */
@@ -134,21 +138,34 @@ struct db {
 	char *environment, *who, *app_version;
 	const char *tag; /* prefix of server notices */
 	int prepared;    /* bookkeeping statements prepared */
+	int handler;     /* registered with the Ctrl-C handler */
+	int quiet;       /* server notices only with -v */
 	int server_version;
 };
 
 /* ---------------------------------------------------------- signals --- */
 
 static volatile sig_atomic_t interrupted;
-static PGcancel *volatile cancel_obj;
-static const struct db *cancel_owner; /* the connection cancel_obj cancels */
+
+/*
+ * Ctrl-C cancels what every open connection runs (a command may hold
+ * several: the tracked database, a scratch server, scratch databases on
+ * other threads).  The handler stays while any connection is open.
+ */
+#define MAX_CANCEL 64
+static struct {
+	const struct db *owner;
+	PGcancel *volatile cancel;
+} cancels[MAX_CANCEL];
+static pthread_mutex_t cancel_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct sigaction old_sigint;
-static int handler_installed;
+static int nopen; /* connections registered */
 
 static void
 on_sigint(int sig)
 {
 	char errbuf[256];
+	size_t i;
 
 	(void)sig;
 	if (interrupted) {
@@ -158,43 +175,55 @@ on_sigint(int sig)
 		return;
 	}
 	interrupted = 1;
-	if (cancel_obj)
-		pq.PQcancel(cancel_obj, errbuf, sizeof(errbuf));
+	for (i = 0; i < MAX_CANCEL; i++) {
+		PGcancel *c = cancels[i].cancel;
+
+		if (c)
+			pq.PQcancel(c, errbuf, sizeof(errbuf));
+	}
 }
 
-/* Ctrl-C cancels what db runs (the newest connection, when several). */
 static void
 install_handler(const struct db *db)
 {
-	PGcancel *old = cancel_obj;
 	struct sigaction sa;
+	size_t i;
 
-	cancel_obj = pq.PQgetCancel(db->conn);
-	cancel_owner = db;
-	if (old)
-		pq.PQfreeCancel(old);
-	if (handler_installed)
-		return;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_sigint);
-	handler_installed = 1;
+	pthread_mutex_lock(&cancel_mutex);
+	for (i = 0; i < MAX_CANCEL; i++)
+		if (!cancels[i].owner) {
+			cancels[i].owner = db;
+			cancels[i].cancel = pq.PQgetCancel(db->conn);
+			break;
+		}
+	if (nopen++ == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_sigint;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_sigint);
+	}
+	pthread_mutex_unlock(&cancel_mutex);
 }
 
 static void
-remove_handler(void)
+remove_handler(const struct db *db)
 {
-	PGcancel *c = cancel_obj;
+	size_t i;
 
-	if (handler_installed) {
+	pthread_mutex_lock(&cancel_mutex);
+	for (i = 0; i < MAX_CANCEL; i++)
+		if (cancels[i].owner == db) {
+			PGcancel *c = cancels[i].cancel;
+
+			cancels[i].cancel = NULL;
+			cancels[i].owner = NULL;
+			if (c)
+				pq.PQfreeCancel(c);
+			break;
+		}
+	if (nopen > 0 && --nopen == 0)
 		sigaction(SIGINT, &old_sigint, NULL);
-		handler_installed = 0;
-	}
-	cancel_obj = NULL;
-	cancel_owner = NULL;
-	if (c)
-		pq.PQfreeCancel(c);
+	pthread_mutex_unlock(&cancel_mutex);
 }
 
 const char *
@@ -330,8 +359,24 @@ conninfo_passwords(struct buf *secrets, const char *conninfo)
 	}
 }
 
+/* Append " keyword='value'" (libpq's quoting) to out. */
+static void
+conninfo_pair(struct buf *out, const char *keyword, const char *value)
+{
+	const char *v;
+
+	buf_printf(out, "%s%s='", out->len ? " " : "", keyword);
+	for (v = value; *v; v++) {
+		if (*v == '\\' || *v == '\'')
+			buf_putc(out, '\\');
+		buf_putc(out, *v);
+	}
+	buf_putc(out, '\'');
+}
+
 int
-db_conninfo_split(const char *conninfo, struct buf *rest, char **password)
+db_conninfo_split(const char *conninfo, const char *dbname, struct buf *rest,
+    char **password)
 {
 	PQconninfoOption *opts, *o;
 	char *err = NULL;
@@ -348,23 +393,17 @@ db_conninfo_split(const char *conninfo, struct buf *rest, char **password)
 		return error;
 	}
 	for (o = opts; o->keyword; o++) {
-		const char *v;
-
-		if (!o->val)
+		if (!o->val || (dbname && !strcmp(o->keyword, "dbname")))
 			continue;
 		if (!strcmp(o->keyword, "password")) {
 			free(*password);
 			*password = xstrdup(o->val);
 			continue;
 		}
-		buf_printf(rest, "%s%s='", rest->len ? " " : "", o->keyword);
-		for (v = o->val; *v; v++) {
-			if (*v == '\\' || *v == '\'')
-				buf_putc(rest, '\\');
-			buf_putc(rest, *v);
-		}
-		buf_putc(rest, '\'');
+		conninfo_pair(rest, o->keyword, o->val);
 	}
+	if (dbname)
+		conninfo_pair(rest, "dbname", dbname);
 	pq.PQconninfoFree(opts);
 	return 0;
 }
@@ -406,8 +445,12 @@ on_notice(void *arg, const PGresult *res)
 	    pq.PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 	const char *msg = pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
-	rp_server_message(db->tag ? db->tag : "server", sev ? sev : "NOTICE",
-	    msg ? msg : "");
+	if (db->quiet)
+		rp_verbose("%s: %s: %s", db->tag ? db->tag : "server",
+		    sev ? sev : "NOTICE", msg ? msg : "");
+	else
+		rp_server_message(db->tag ? db->tag : "server",
+		    sev ? sev : "NOTICE", msg ? msg : "");
 }
 
 static int
@@ -482,15 +525,20 @@ lost_connection(struct db *db)
  * fallback_application_name) and passing options when not "".
  */
 static PGconn *
-open_conn(const char *conninfo, const char *appkw, const char *app,
+open_conn(const struct db *db, const char *appkw, const char *app,
     const char *options)
 {
-	const char *kw[5], *val[5];
+	const char *kw[6], *val[6];
 	int i = 0;
 
-	if (*conninfo) {
+	if (*db->conninfo) {
 		kw[i] = "dbname";
-		val[i++] = conninfo;
+		val[i++] = db->conninfo;
+	}
+	/* a later dbname names the database; the first one is expanded */
+	if (db->dbname) {
+		kw[i] = "dbname";
+		val[i++] = db->dbname;
 	}
 	kw[i] = appkw;
 	val[i++] = app;
@@ -531,7 +579,7 @@ report_wait(struct db *db, long long waited_ms)
 	int i, n;
 
 	if (!db->monitor) {
-		db->monitor = open_conn(db->conninfo, "application_name",
+		db->monitor = open_conn(db, "application_name",
 		    "migdir (lock monitor)", "");
 		if (pq.PQstatus(db->monitor) != CONNECTION_OK) {
 			pq.PQfinish(db->monitor);
@@ -803,14 +851,16 @@ db_connect(struct db **out, const struct db_target *t)
 		return error;
 	db = xcalloc(1, sizeof(*db));
 	db->conninfo = xstrdup(t->conninfo ? t->conninfo : "");
+	db->dbname = t->dbname ? xstrdup(t->dbname) : NULL;
+	db->quiet = t->quiet;
 	if ((old = existing_options(db->conninfo))) {
 		buf_puts(&opts, old);
 		free(old);
 	}
 	add_option(&opts, "lock_timeout", t->lock_timeout);
 	add_option(&opts, "statement_timeout", t->statement_timeout);
-	db->conn = open_conn(db->conninfo, "fallback_application_name",
-	    "migdir", opts.len ? opts.ptr : "");
+	db->conn = open_conn(db, "fallback_application_name", "migdir",
+	    opts.len ? opts.ptr : "");
 	buf_release(&opts);
 	if (!db->conn || pq.PQstatus(db->conn) != CONNECTION_OK) {
 		char *raw = db->conn ? conn_message(db->conn)
@@ -862,6 +912,7 @@ db_connect(struct db **out, const struct db_target *t)
 	db->who = xstrdup(t->who ? t->who : "");
 	db->app_version = xstrdup(t->app_version ? t->app_version : "");
 	install_handler(db);
+	db->handler = 1;
 	*out = db;
 	return 0;
 }
@@ -871,8 +922,8 @@ db_close(struct db *db)
 {
 	if (!db)
 		return;
-	if (cancel_owner == db)
-		remove_handler();
+	if (db->handler)
+		remove_handler(db);
 	if (db->monitor)
 		pq.PQfinish(db->monitor);
 	if (db->conn)
@@ -880,6 +931,7 @@ db_close(struct db *db)
 	free(db->display);
 	free(db->location);
 	free(db->conninfo);
+	free(db->dbname);
 	free(db->qtable);
 	free(db->qhistory);
 	free(db->qschema);
@@ -1007,6 +1059,61 @@ static const struct {
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
+/*
+ * How many objects of the user's the database holds, and one of them:
+ * relations, functions, types and schemas outside the system ones, and
+ * extensions other than plpgsql.  migdir's two tables (and what belongs
+ * to them) do not count, so a database only migdir touched is empty.
+ */
+static int
+count_objects(struct db *db, struct db_probe *out)
+{
+	static const char *const sql =
+	    "WITH book AS (SELECT c.oid FROM pg_catalog.pg_class c "
+	    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    " WHERE n.nspname = $1 AND c.relname IN ($2, $3)), "
+	    "usr AS (SELECT oid, nspname FROM pg_catalog.pg_namespace "
+	    " WHERE nspname <> 'information_schema' AND nspname !~ '^pg_'), "
+	    "ext AS (SELECT objid FROM pg_catalog.pg_depend WHERE deptype = "
+	    "'e'), "
+	    "o AS ("
+	    " SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN "
+	    "  'materialized view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN "
+	    "  'foreign table' ELSE 'table' END || ' ' || u.nspname || '.' || "
+	    "  c.relname AS what, 1 AS k "
+	    " FROM pg_catalog.pg_class c JOIN usr u ON u.oid = c.relnamespace "
+	    " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') "
+	    " AND c.oid NOT IN (SELECT oid FROM book) "
+	    " AND c.oid NOT IN (SELECT objid FROM ext) "
+	    " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+	    "  WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+	    "  AND d.objid = c.oid AND d.refobjid IN (SELECT oid FROM book)) "
+	    " UNION ALL SELECT 'function ' || u.nspname || '.' || p.proname, 2 "
+	    " FROM pg_catalog.pg_proc p JOIN usr u ON u.oid = p.pronamespace "
+	    " WHERE p.oid NOT IN (SELECT objid FROM ext) "
+	    " UNION ALL SELECT 'type ' || u.nspname || '.' || t.typname, 3 "
+	    " FROM pg_catalog.pg_type t JOIN usr u ON u.oid = t.typnamespace "
+	    " WHERE t.typtype IN ('e', 'd', 'r', 'm') "
+	    " AND t.oid NOT IN (SELECT objid FROM ext) "
+	    " UNION ALL SELECT 'schema ' || nspname, 4 FROM usr "
+	    " WHERE nspname NOT IN ('public', $1) "
+	    " UNION ALL SELECT 'extension ' || extname, 5 "
+	    " FROM pg_catalog.pg_extension WHERE extname <> 'plpgsql') "
+	    "SELECT count(*), (SELECT what FROM o ORDER BY k, what LIMIT 1) "
+	    "FROM o";
+	const char *params[3] = {db->schema, db->table, db->history};
+	PGresult *r = query_ok(db, sql, 3, params,
+	    "could not look for objects in the database");
+
+	if (!r)
+		return MG_ERROR;
+	out->objects = atol(pq.PQgetvalue(r, 0, 0));
+	snprintf(out->example, sizeof(out->example), "%s",
+	    pq.PQgetvalue(r, 0, 1));
+	pq.PQclear(r);
+	return 0;
+}
+
 int
 db_probe(struct db *db, struct db_probe *out)
 {
@@ -1048,7 +1155,7 @@ db_probe(struct db *db, struct db_probe *out)
 				out->columns |= columns[i].bit;
 	free(cols);
 	pq.PQclear(r);
-	return 0;
+	return count_objects(db, out);
 }
 
 static int
@@ -1294,6 +1401,7 @@ db_read_rows(struct db *db, const struct db_probe *p, struct rows *out)
 #define STMT_APPLY    "migdir_apply"
 #define STMT_ROLLBACK "migdir_rollback"
 #define STMT_CLEAR    "migdir_clear"
+#define STMT_BASELINE "migdir_baseline"
 
 /* The three bookkeeping statements, prepared in one round trip. */
 static int
@@ -1347,6 +1455,27 @@ prepare(struct db *db)
 	    "SELECT version, 'superseded', true, $2, $4, to_jsonb(old), $3 "
 	    "FROM old;\n",
 	    db->qtable, db->qhistory);
+	buf_printf(&sql,
+	    "PREPARE " STMT_BASELINE " AS "
+	    "WITH r AS (INSERT INTO %s AS t (version, description, "
+	    "applied_at, is_active, rolled_back_at, checksum, "
+	    "rollback_checksum, applied_by, duration_ms, migdir_version) "
+	    "SELECT v, d, now(), true, NULL, c, rc, $5, NULL, $6 "
+	    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+	    "AS x(v, d, c, rc) "
+	    "ON CONFLICT (version) DO UPDATE SET applied_at = now(), "
+	    "is_active = true, rolled_back_at = NULL, "
+	    "description = coalesce(t.description, EXCLUDED.description), "
+	    "checksum = EXCLUDED.checksum, "
+	    "rollback_checksum = EXCLUDED.rollback_checksum, "
+	    "applied_by = EXCLUDED.applied_by, duration_ms = NULL, "
+	    "migdir_version = EXCLUDED.migdir_version "
+	    "RETURNING version, checksum) "
+	    "INSERT INTO %s (version, action, success, by_user, environment, "
+	    "checksum, migdir_version) "
+	    "SELECT version, 'baseline', true, $5, $7, checksum, $6 "
+	    "FROM r;\n",
+	    db->qtable, db->qhistory);
 	error = exec_ok(db, sql.ptr, -1, NULL,
 	    "could not prepare migdir's bookkeeping");
 	buf_release(&sql);
@@ -1360,10 +1489,82 @@ prepare(struct db *db)
  * dur_ms is the unit's duration when it ran outside a transaction (the
  * server's now() is then the bookkeeping's own start), else NULL.
  */
+/* A text[] literal of the field at offset off of each record. */
+static char *
+records_array(const struct db_unit *u, size_t off)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	buf_putc(&b, '{');
+	for (i = 0; i < u->nrecords; i++) {
+		const char *v =
+		    *(const char *const *)((const char *)&u->records[i] + off);
+
+		if (i)
+			buf_putc(&b, ',');
+		if (!v) {
+			buf_puts(&b, "NULL");
+			continue;
+		}
+		buf_putc(&b, '"');
+		for (; *v; v++) {
+			if (*v == '"' || *v == '\\')
+				buf_putc(&b, '\\');
+			buf_putc(&b, *v);
+		}
+		buf_putc(&b, '"');
+	}
+	buf_putc(&b, '}');
+	return buf_detach(&b);
+}
+
+/* The parameters of a DB_BASELINE unit's bookkeeping (arrays freed by
+ * free_records). */
+static int
+baseline_params(const struct db *db, const struct db_unit *u, const char **p)
+{
+	p[0] = records_array(u, offsetof(struct db_record, version));
+	p[1] = records_array(u, offsetof(struct db_record, description));
+	p[2] = records_array(u, offsetof(struct db_record, checksum));
+	p[3] = records_array(u, offsetof(struct db_record, rb_checksum));
+	p[4] = db->who;
+	p[5] = db->app_version;
+	p[6] = db->environment;
+	return 7;
+}
+
+static void
+free_records(const struct db_unit *u, const char **p)
+{
+	int i;
+
+	if (u->action != DB_BASELINE)
+		return;
+	for (i = 0; i < 4; i++)
+		free((char *)p[i]);
+}
+
+static const char *
+book_statement(const struct db_unit *u)
+{
+	switch (u->action) {
+	case DB_APPLY:
+		return STMT_APPLY;
+	case DB_ROLLBACK:
+		return STMT_ROLLBACK;
+	case DB_BASELINE:
+		break;
+	}
+	return STMT_BASELINE;
+}
+
 static int
 book_params(const struct db *db, const struct db_unit *u, const char **p,
     const char *dur_ms)
 {
+	if (u->action == DB_BASELINE)
+		return baseline_params(db, u, p);
 	if (u->action == DB_APPLY) {
 		p[0] = u->version;
 		p[1] = u->description;
@@ -1467,7 +1668,7 @@ send_unit(struct db *db, struct queue *q, struct db_unit *u, size_t idx)
 {
 	const char *params[8];
 	size_t i;
-	int n;
+	int n, error;
 
 	if (send_cmd(db, q, CMD_BEGIN, idx, 0, "BEGIN", NULL, 0, NULL) < 0)
 		return MG_ERROR;
@@ -1482,9 +1683,10 @@ send_unit(struct db *db, struct queue *q, struct db_unit *u, size_t idx)
 			NULL) < 0)
 			return MG_ERROR;
 	n = book_params(db, u, params, NULL);
-	if (send_cmd(db, q, CMD_BOOK, idx, 0, NULL,
-		u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n,
-		params) < 0 ||
+	error = send_cmd(db, q, CMD_BOOK, idx, 0, NULL, book_statement(u), n,
+	    params);
+	free_records(u, params);
+	if (error < 0 ||
 	    send_cmd(db, q, CMD_COMMIT, idx, 0, "COMMIT", NULL, 0, NULL) < 0)
 		return MG_ERROR;
 	if (u->reset_after &&
@@ -1683,9 +1885,10 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 	/* no transaction: the server's now() is not the unit's start */
 	snprintf(dur, sizeof(dur), "%lld", (now_us() - t0) / 1000);
 	n = book_params(db, u, params, dur);
-	if ((error = sync_cmd(db, u, CMD_BOOK, 0, NULL,
-		 u->action == DB_APPLY ? STMT_APPLY : STMT_ROLLBACK, n,
-		 params)) < 0)
+	error =
+	    sync_cmd(db, u, CMD_BOOK, 0, NULL, book_statement(u), n, params);
+	free_records(u, params);
+	if (error < 0)
 		goto out;
 	if (u->reset_after &&
 	    (error = sync_cmd(db, u, CMD_RESET, 0, "RESET ALL", NULL, 0,
@@ -1747,6 +1950,150 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 }
 
 int
+db_tables_with_rows(struct db *db, struct db_table **out, size_t *n)
+{
+	static const char *const sql =
+	    "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE c.relkind = 'r' "
+	    "AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' "
+	    "AND NOT (n.nspname = $1 AND c.relname IN ($2, $3)) "
+	    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "
+	    " WHERE d.objid = c.oid AND d.deptype = 'e') "
+	    "ORDER BY 1, 2";
+	const char *params[3] = {db->schema, db->table, db->history};
+	PGresult *r = query_ok(db, sql, 3, params, "could not list the tables");
+	size_t cap = 0;
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	if (!r)
+		return MG_ERROR;
+	for (i = 0; i < pq.PQntuples(r); i++) {
+		struct buf q = BUF_INIT;
+		char *qs = quote_ident(db->conn, pq.PQgetvalue(r, i, 0));
+		char *qt = quote_ident(db->conn, pq.PQgetvalue(r, i, 1));
+		PGresult *e;
+
+		buf_printf(&q, "SELECT 1 FROM %s.%s LIMIT 1", qs, qt);
+		e = query_ok(db, q.ptr, 0, NULL, "could not read a table");
+		free(qs);
+		free(qt);
+		buf_release(&q);
+		if (!e) {
+			pq.PQclear(r);
+			db_tables_release(*out, *n);
+			*out = NULL;
+			*n = 0;
+			return MG_ERROR;
+		}
+		if (pq.PQntuples(e) > 0) {
+			XGROW(*out, cap, *n + 1);
+			(*out)[*n].schema = xstrdup(pq.PQgetvalue(r, i, 0));
+			(*out)[*n].name = xstrdup(pq.PQgetvalue(r, i, 1));
+			(*n)++;
+		}
+		pq.PQclear(e);
+	}
+	pq.PQclear(r);
+	return 0;
+}
+
+void
+db_tables_release(struct db_table *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(t[i].schema);
+		free(t[i].name);
+	}
+	free(t);
+}
+
+const char *
+db_name(const struct db *db)
+{
+	return pq.PQdb(db->conn);
+}
+
+/* "name" quoted for SQL text (caller frees). */
+static char *
+quote_literal(PGconn *conn, const char *s)
+{
+	char *q = pq.PQescapeLiteral(conn, s, strlen(s));
+	char *out = xstrdup(q ? q : "''");
+
+	if (q)
+		pq.PQfreemem(q);
+	return out;
+}
+
+int
+db_create_database(struct db *db, const char *name, const char *template)
+{
+	struct buf sql = BUF_INIT;
+	char *qname = quote_ident(db->conn, name);
+	int error;
+
+	if (template) {
+		char *qt = quote_ident(db->conn, template);
+
+		buf_printf(&sql, "CREATE DATABASE %s TEMPLATE %s", qname, qt);
+		free(qt);
+	} else {
+		static const char *const like =
+		    "SELECT pg_catalog.pg_encoding_to_char(encoding), "
+		    "datcollate, datctype FROM pg_catalog.pg_database "
+		    "WHERE datname = pg_catalog.current_database()";
+		PGresult *r = query_ok(db, like, 0, NULL,
+		    "could not read the database's encoding");
+		char *v[3];
+		int i;
+
+		if (!r) {
+			free(qname);
+			return MG_ERROR;
+		}
+		for (i = 0; i < 3; i++)
+			v[i] = quote_literal(db->conn, pq.PQgetvalue(r, 0, i));
+		pq.PQclear(r);
+		buf_printf(&sql,
+		    "CREATE DATABASE %s TEMPLATE template0 ENCODING %s "
+		    "LC_COLLATE %s LC_CTYPE %s",
+		    qname, v[0], v[1], v[2]);
+		for (i = 0; i < 3; i++)
+			free(v[i]);
+	}
+	error = exec_ok(db, sql.ptr, 0, NULL, "could not create a database");
+	if (error < 0)
+		mg_error_hint("migdir makes scratch databases on the server "
+			      "of %s: its role needs CREATEDB, or set "
+			      "scratch_url in migdir.ini to a server where "
+			      "it may create them.",
+		    db->display);
+	buf_release(&sql);
+	free(qname);
+	return error;
+}
+
+int
+db_drop_database(struct db *db, const char *name)
+{
+	struct buf sql = BUF_INIT;
+	char *qname = quote_ident(db->conn, name);
+	int error;
+
+	buf_printf(&sql, "DROP DATABASE IF EXISTS %s%s", qname,
+	    db->server_version >= 130000 ? " WITH (FORCE)" : "");
+	error = exec_ok(db, sql.ptr, 0, NULL, "could not drop a database");
+	buf_release(&sql);
+	free(qname);
+	return error;
+}
+
+int
 db_record_failure(struct db *db, const struct db_unit *u, const char *statement,
     const char *location)
 {
@@ -1757,7 +2104,9 @@ db_record_failure(struct db *db, const struct db_unit *u, const char *statement,
 
 	snprintf(dur, sizeof(dur), "%lld", u->usec / 1000);
 	p[0] = u->version;
-	p[1] = u->action == DB_APPLY ? "apply" : "rollback";
+	p[1] = u->action == DB_APPLY   ? "apply"
+	    : u->action == DB_ROLLBACK ? "rollback"
+				       : "baseline";
 	p[2] = db->who;
 	p[3] = db->environment;
 	p[4] = u->checksum;

@@ -264,3 +264,18 @@ fs_unlock(struct fs_lock *lock)
 	free(lock->path);
 	free(lock);
 }
+
+int
+fs_replace(const char *path, const void *data, size_t len)
+{
+	char *tmp = xasprintf("%s.migdir-new", path);
+	int error;
+
+	unlink(tmp); /* left by a crash: ours, and incomplete */
+	if ((error = fs_create(tmp, data, len)) == 0 && rename(tmp, path) < 0) {
+		error = mg_error_os(MG_ERROR, "could not replace \"%s\"", path);
+		unlink(tmp);
+	}
+	free(tmp);
+	return error;
+}

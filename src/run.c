@@ -47,6 +47,77 @@ run_verb(enum run_kind k)
 
 /* --------------------------------------------------------- prepare --- */
 
+int
+run_file_load(struct run_file *f, struct db_unit *u, const char *path,
+    const char *version, enum db_action action, int server_version)
+{
+	int error;
+
+	if ((error = fs_read(&f->text, path)) < 0)
+		return error;
+	return run_file_parse(f, u, path, version, action, server_version);
+}
+
+int
+run_file_parse(struct run_file *f, struct db_unit *u, const char *path,
+    const char *version, enum db_action action, int server_version)
+{
+	size_t i, k;
+	int error;
+
+	if ((error = vcs_blob_id(f->sum, f->text.ptr, f->text.len)) < 0)
+		return error;
+	error = sql_parse_script(&f->script, path, f->text.ptr, f->text.len);
+	if (error == MG_ESQL && f->script->n > 0 && server_version >= 160000) {
+		/*
+		 * PostgreSQL 15's grammar may lag the server's: the scanner
+		 * split the file, the server judges each statement.
+		 */
+		rp_warning("%s:%d: %s (PostgreSQL 15's grammar); running it "
+			   "on PostgreSQL %d, which decides",
+		    path, f->script->parse_line, f->script->parse_error,
+		    server_version / 10000);
+		mg_error_clear();
+		error = 0;
+	} else if (error < 0) {
+		if (error == MG_ESQL)
+			mg_error_hint("Fix the syntax; nothing has run yet.");
+		return error;
+	}
+	u->version = version;
+	u->action = action;
+	u->transactional = f->script->transactional;
+	u->reset_after = f->script->session_set;
+	u->checksum = f->sum;
+	f->description = run_description(version);
+	u->description = f->description;
+	k = sql_script_count(f->script);
+	f->stmts = xcalloc(k + 1, sizeof(*f->stmts));
+	for (i = 0; i < k; i++) {
+		const struct sql_stmt *s = sql_script_stmt(f->script, i);
+
+		f->stmts[i] = xstrndup(f->text.ptr + s->off, s->len);
+	}
+	u->stmts = (const char *const *)f->stmts;
+	u->nstmts = k;
+	return 0;
+}
+
+void
+run_file_release(struct run_file *f)
+{
+	size_t j;
+
+	buf_release(&f->text);
+	sql_script_free(f->script);
+	if (f->stmts)
+		for (j = 0; f->stmts[j]; j++)
+			free(f->stmts[j]);
+	free(f->stmts);
+	free(f->description);
+	memset(f, 0, sizeof(*f));
+}
+
 static int
 prepare_item(struct run *r, struct run_item *it)
 {
@@ -56,53 +127,18 @@ prepare_item(struct run *r, struct run_item *it)
 	    r->kind == RUN_ROLLBACK ? NAME_ROLLBACK : NAME_FORWARD;
 	int folder = kind == NAME_ROLLBACK ? e->rb_folder : e->folder;
 	struct buf path = BUF_INIT;
-	size_t i, k;
 	int error;
 
 	state_path(&path, st, e->version, folder, kind);
-	if ((error = fs_read(&it->text, path.ptr)) < 0 ||
-	    (error = vcs_blob_id(it->sum, it->text.ptr, it->text.len)) < 0)
-		goto out;
-	error =
-	    sql_parse_script(&it->script, path.ptr, it->text.ptr, it->text.len);
-	if (error == MG_ESQL && it->script->n > 0 && st->db &&
-	    db_server_version(st->db) >= 160000) {
-		/*
-		 * PostgreSQL 15's grammar may lag the server's: the scanner
-		 * split the file, the server judges each statement.
-		 */
-		rp_warning("%s:%d: %s (PostgreSQL 15's grammar); running it "
-			   "on PostgreSQL %d, which decides",
-		    path.ptr, it->script->parse_line, it->script->parse_error,
-		    db_server_version(st->db) / 10000);
-		mg_error_clear();
-		error = 0;
-	} else if (error < 0) {
-		if (error == MG_ESQL)
-			mg_error_hint("Fix the syntax; nothing has run yet.");
-		goto out;
-	}
-	it->unit->version = e->version;
-	it->unit->action = r->kind == RUN_ROLLBACK ? DB_ROLLBACK : DB_APPLY;
-	it->unit->transactional = it->script->transactional;
-	it->unit->reset_after = it->script->session_set;
-	it->unit->checksum = it->sum;
+	error = run_file_load(&it->file, it->unit, path.ptr, e->version,
+	    r->kind == RUN_ROLLBACK ? DB_ROLLBACK : DB_APPLY,
+	    st->db ? db_server_version(st->db) : 0);
+	buf_release(&path);
+	if (error < 0)
+		return error;
 	it->unit->rb_checksum = *e->rb_sum ? e->rb_sum : NULL;
 	it->unit->clear_row = r->kind == RUN_APPLY && e->row && !e->row->active;
-	it->description = run_description(e->version);
-	it->unit->description = it->description;
-	k = sql_script_count(it->script);
-	it->stmts = xcalloc(k + 1, sizeof(*it->stmts));
-	for (i = 0; i < k; i++) {
-		const struct sql_stmt *s = sql_script_stmt(it->script, i);
-
-		it->stmts[i] = xstrndup(it->text.ptr + s->off, s->len);
-	}
-	it->unit->stmts = (const char *const *)it->stmts;
-	it->unit->nstmts = k;
-out:
-	buf_release(&path);
-	return error;
+	return 0;
 }
 
 int
@@ -126,7 +162,7 @@ run_prepare(struct run *r, struct state *st, const struct steps *steps,
 
 		it->step = &steps->v[i];
 		it->e = &st->e[steps->v[i].entry];
-		buf_init(&it->text);
+		buf_init(&it->file.text);
 		if (!it->step->run)
 			continue;
 		it->unit = &r->units[r->nrun];
@@ -264,7 +300,7 @@ move_step(struct run *r, struct run_item *it, const char *between)
 static const char *
 mode_note(const struct run_item *it, char *buf, size_t size)
 {
-	const struct sql_script *s = it->script;
+	const struct sql_script *s = it->file.script;
 
 	buf[0] = '\0';
 	if (!s->transactional)
@@ -342,19 +378,18 @@ statement_range(char *out, size_t size, size_t n)
 }
 
 /* Turn the failure of it's unit into the last error, with its locus. */
-static void
-report_failure(struct run *r, struct run_item *it, struct buf *location,
-    struct buf *statement)
+void
+run_file_error(const struct run_file *file, const struct db_unit *u,
+    struct buf *location, struct buf *statement)
 {
-	const struct db_failure *f = &it->unit->fail;
-	const struct sql_script *s = it->script;
+	const struct db_failure *f = &u->fail;
+	const struct sql_script *s = file->script;
 
 	if ((!f->sqlstate || !strcmp(f->sqlstate, "57014")) && db_interrupted())
-		mg_error_set(MG_ECANCEL, "%s canceled by Ctrl-C",
-		    it->e->version);
+		mg_error_set(MG_ECANCEL, "%s canceled by Ctrl-C", u->version);
 	else if (f->in_bookkeeping)
 		mg_error_set(MG_ESQL, "migdir's bookkeeping for %s failed: %s",
-		    it->e->version, f->message ? f->message : "unknown error");
+		    u->version, f->message ? f->message : "unknown error");
 	else if (f->at_commit)
 		mg_error_set(MG_ESQL, "%s (at COMMIT)",
 		    f->message ? f->message : "unknown error");
@@ -372,29 +407,44 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 		sql_error_at(s, off);
 		line = mg_error_last()->line;
 		col = mg_error_last()->col;
-		buf_printf(location, "%s:%d:%d", s->path, line, col);
-		buf_put(statement, s->text + st->off,
-		    st->len > STATEMENT_NOTE_MAX ? STATEMENT_NOTE_MAX
-						 : st->len);
+		if (location)
+			buf_printf(location, "%s:%d:%d", s->path, line, col);
+		if (statement)
+			buf_put(statement, s->text + st->off,
+			    st->len > STATEMENT_NOTE_MAX ? STATEMENT_NOTE_MAX
+							 : st->len);
 	} else {
 		mg_error_locus(s->path, 0, 0, NULL);
-		buf_puts(location, s->path);
+		if (location)
+			buf_puts(location, s->path);
 	}
 	mg_error_server(f->sqlstate, f->context);
 	if (f->detail)
 		mg_error_detail("%s", f->detail);
-	if (!it->unit->transactional && it->unit->stmts_done > 0) {
+	if (!u->transactional && u->stmts_done > 0) {
 		char range[48];
 
-		statement_range(range, sizeof(range), it->unit->stmts_done);
+		statement_range(range, sizeof(range), u->stmts_done);
 		mg_error_detail("%s%sThis file runs without a transaction: "
 				"%s of %zu ran and stay%s done.",
 		    f->detail ? f->detail : "", f->detail ? " " : "", range,
-		    it->unit->nstmts, it->unit->stmts_done == 1 ? "s" : "");
+		    u->nstmts, u->stmts_done == 1 ? "s" : "");
 	}
 	if (f->hint)
 		mg_error_hint("%s", f->hint);
-	else if (f->sqlstate && !strcmp(f->sqlstate, "55P03"))
+}
+
+/* Turn the failure of it's unit into the last error, with its locus. */
+static void
+report_failure(struct run *r, struct run_item *it, struct buf *location,
+    struct buf *statement)
+{
+	const struct db_failure *f = &it->unit->fail;
+
+	run_file_error(&it->file, it->unit, location, statement);
+	if (f->hint)
+		return; /* the server's, set by run_file_error */
+	if (f->sqlstate && !strcmp(f->sqlstate, "55P03"))
 		mg_error_hint("Another session holds a lock %s needs (see the "
 			      "waiting lines above): run again when it is "
 			      "done, or raise lock_timeout in migdir.ini.",
@@ -604,18 +654,12 @@ finish:
 void
 run_release(struct run *r)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < r->n; i++) {
 		struct run_item *it = &r->items[i];
 
-		buf_release(&it->text);
-		sql_script_free(it->script);
-		if (it->stmts)
-			for (j = 0; it->stmts[j]; j++)
-				free(it->stmts[j]);
-		free(it->stmts);
-		free(it->description);
+		run_file_release(&it->file);
 		if (it->unit)
 			db_failure_release(&it->unit->fail);
 	}

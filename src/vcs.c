@@ -96,7 +96,16 @@
 	X(git_blob_create_from_buffer) \
 	X(git_index_entrycount) \
 	X(git_index_get_byindex) \
-	X(git_index_add)
+	X(git_index_add) \
+	X(git_diff_options_init) \
+	X(git_patch_from_buffers) \
+	X(git_patch_to_buf) \
+	X(git_patch_free) \
+	X(git_buf_dispose) \
+	X(git_tag_create) \
+	X(git_object_lookup) \
+	X(git_object_free) \
+	X(git_reference_name_is_valid)
 /* clang-format on */
 
 static struct {
@@ -1000,4 +1009,124 @@ vcs_change_release(struct vcs_change *c)
 	free(c->author);
 	free(c->summary);
 	c->author = c->summary = NULL;
+}
+
+int
+vcs_diff_text(struct buf *out, const char *a, size_t alen, const char *b,
+    size_t blen, const char *label_a, const char *label_b)
+{
+	git_diff_options opts;
+	git_patch *patch = NULL;
+	git_buf text = {0};
+	const char *p;
+	int error;
+
+	if ((error = git_load()) < 0)
+		return error;
+	g.git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.context_lines = 3;
+	opts.old_prefix = "";
+	opts.new_prefix = "";
+	if (g.git_patch_from_buffers(&patch, a, alen, label_a, b, blen, label_b,
+		&opts) < 0 ||
+	    (patch && g.git_patch_to_buf(&text, patch) < 0)) {
+		error = git_fail("could not compare two texts");
+		goto out;
+	}
+	/* from the "--- " line on: the "diff --git" header says nothing here */
+	p = text.ptr ? text.ptr : "";
+	if (strncmp(p, "--- ", 4)) {
+		const char *q = strstr(p, "\n--- ");
+
+		p = q ? q + 1 : p + strlen(p);
+	}
+	buf_puts(out, p);
+out:
+	g.git_buf_dispose(&text);
+	if (patch)
+		g.git_patch_free(patch);
+	return error;
+}
+
+int
+vcs_head_blob(struct vcs *v, const char *path, char out[VCS_ID_HEX + 1])
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	int error;
+
+	out[0] = '\0';
+	if ((error = head_tree(v, &commit, &tree)) < 0)
+		return error;
+	if (!tree || g.git_tree_entry_bypath(&e, tree, path) < 0 ||
+	    g.git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		error = MG_ENOTFOUND;
+	else
+		hex(out, g.git_tree_entry_id(e));
+	g.git_tree_entry_free(e);
+	g.git_tree_free(tree);
+	g.git_commit_free(commit);
+	return error;
+}
+
+/* "refs/tags/NAME" (caller frees), or NULL with an error for a bad name. */
+static char *
+tag_ref(const char *name)
+{
+	char *ref = xasprintf("refs/tags/%s", name);
+	int valid = 0;
+
+	if (g.git_reference_name_is_valid(&valid, ref) < 0 || !valid ||
+	    !*name || *name == '-') {
+		mg_error_set(MG_EUSAGE, "\"%s\" is not a valid tag name", name);
+		free(ref);
+		return NULL;
+	}
+	return ref;
+}
+
+int
+vcs_tag_check(struct vcs *v, const char *name)
+{
+	git_oid id;
+	char *ref;
+	int error = 0;
+
+	if ((error = git_load()) < 0)
+		return error;
+	if (!(ref = tag_ref(name)))
+		return MG_EUSAGE;
+	if (g.git_reference_name_to_id(&id, v->repo, ref) == 0) {
+		error = mg_error_set(MG_ERROR, "tag %s already exists", name);
+		mg_error_hint("Choose another name: migdir does not move a "
+			      "tag. Nothing was changed.");
+	}
+	free(ref);
+	return error;
+}
+
+int
+vcs_tag(struct vcs *v, const char *name, const char *commit,
+    const char *message)
+{
+	git_object *target = NULL;
+	git_signature *tagger = NULL;
+	git_oid id, tag_id;
+	int error = 0;
+
+	if (g.git_oid_fromstrn(&id, commit, strlen(commit)) < 0 ||
+	    g.git_object_lookup(&target, v->repo, &id, GIT_OBJECT_COMMIT) < 0) {
+		error = git_fail("could not find the commit to tag");
+		goto out;
+	}
+	if ((error = signature(&tagger, v->repo, "COMMITTER")) < 0)
+		goto out;
+	if (g.git_tag_create(&tag_id, v->repo, name, target, tagger, message,
+		0) < 0)
+		error = git_fail("could not create the tag");
+out:
+	g.git_signature_free(tagger);
+	g.git_object_free(target);
+	return error;
 }
