@@ -75,13 +75,19 @@ struct entry {
 	const char *
 	    newest_applied; /* for PB_OUT_OF_ORDER: the newer applied version */
 	const struct failure
-	    *failure; /* its last run failed (status only), or NULL */
+	    *failure;    /* its last run failed (status only), or NULL */
+	int in_baseline; /* fresh database: consolidated_schema.sql brings
+			    it (archived), so it never runs as a file */
 };
 
 struct plan_ctx {
 	int tracked;  /* the environment the folders describe */
 	int have_db;  /* rows were read (else: folders only) */
 	int have_git; /* head/head_rb are meaningful */
+	int fresh;    /* an empty database: no active row, none of the
+			 user's objects; apply builds it from the start */
+	int baseline; /* consolidated_schema.sql exists: a fresh database
+			 starts from it instead of the archived files */
 };
 
 /*
@@ -122,11 +128,15 @@ struct step {
 struct steps {
 	struct step *v;
 	size_t n, cap;
+	int baseline; /* load consolidated_schema.sql first (fresh database) */
 };
 
 /*
  * The steps of an apply, in order: first the moves a crash left undone,
- * then the migrations to run.  Returns 0, or MG_ERROR when a problem
+ * then the migrations to run.  On a fresh database: consolidated_schema.sql
+ * when there is one (out->baseline), then every migration it does not
+ * hold, in any folder; for the tracked environment only the pending ones
+ * move.  Returns 0, or MG_ERROR when a problem
  * blocks the run or the options name something impossible (the message
  * says which migration and why; plan_blockers lists every blocker).
  */

@@ -86,11 +86,18 @@ struct run {
 	int failed_item;             /* index of the failed step, -1 */
 	struct risk *risk; /* classes per entry (risk.h), for the progress
 			      lines: set by the caller, freed here; or NULL */
+	/* a fresh database: consolidated_schema.sql, loaded first */
+	int has_base;
+	struct run_file base;
+	struct db_unit base_unit; /* DB_BASELINE, records the archive */
+	struct db_record *base_records;
+	size_t nbase;
 };
 
 /*
- * Read, hash and parse the files of every step.  Returns 0, or an error
- * with its file:line:col (nothing has run).
+ * Read, hash and parse the files of every step (and consolidated_schema.sql
+ * when steps->baseline).  Returns 0, or an error with its file:line:col
+ * (nothing has run).
  */
 int run_prepare(struct run *r, struct state *st, const struct steps *steps,
     enum run_kind kind);

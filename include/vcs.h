@@ -55,7 +55,8 @@ const char *vcs_workdir(const struct vcs *v);
 
 /*
  * Append path (absolute, or relative to the current directory) relative to
- * the working directory to out.  MG_ERROR if it lies outside.
+ * the working directory to out; a file that does not exist yet is placed
+ * by its directory.  MG_ERROR if it lies outside.
  */
 int vcs_relpath(const struct vcs *v, struct buf *out, const char *path);
 

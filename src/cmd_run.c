@@ -63,6 +63,23 @@ json_name(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* consolidated_schema.sql and the versions it records, or null. */
+static json_t *
+baseline_json(const struct state *st, const struct run *r)
+{
+	json_t *v;
+	size_t i;
+
+	if (!r->has_base)
+		return json_null();
+	v = json_array();
+	for (i = 0; i < r->nbase; i++)
+		json_array_append_new(v,
+		    json_string(r->base_records[i].version));
+	return json_pack("{s:s,s:o,s:b}", "file", st->cfg->consolidated,
+	    "versions", v, "loaded", r->base_unit.done);
+}
+
 static void
 cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 {
@@ -73,15 +90,24 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 	int w = r->width > 20 ? r->width : 20;
 
 	state_db_display(&where, st);
-	if (r->n == 0)
+	if (r->n == 0 && !r->has_base)
 		rp_out("Nothing to %s: %s is up to date.\n",
 		    kind == RUN_ROLLBACK ? "roll back" : "apply",
 		    state_env_label(st));
 	else
-		rp_out("Plan: %s %zu migration%s %s %s at %s\n",
-		    kind == RUN_ROLLBACK ? "roll back" : "apply", r->nrun,
+		rp_out("Plan: %s %s%zu migration%s %s %s at %s\n",
+		    kind == RUN_ROLLBACK ? "roll back" : "apply",
+		    r->has_base ? "the consolidated schema and " : "", r->nrun,
 		    rp_plural(r->nrun), kind == RUN_ROLLBACK ? "from" : "to",
 		    state_env_label(st), where.ptr);
+	if (r->has_base) {
+		size_t n = sql_script_count(r->base.script);
+
+		rp_out("    -  %-*s  %zu archived version%s, %zu statement%s "
+		       "(empty database)\n",
+		    w, st->cfg->consolidated, r->nbase, rp_plural(r->nbase), n,
+		    rp_plural(n));
+	}
 	for (i = 0; i < r->n; i++) {
 		const struct run_item *it = &r->items[i];
 		const struct step *s = it->step;
@@ -117,8 +143,9 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 			json_object_set_new(o, "wrapped",
 			    json_boolean(it->file.script->wrapped));
 			json_object_set_new(o, "reason",
-			    it->file.script->reason ? json_string(it->file.script->reason)
-					       : json_null());
+			    it->file.script->reason
+				? json_string(it->file.script->reason)
+				: json_null());
 		} else if (s->from == s->to) {
 			rp_out("    -  %-*s  commit the move to %s/\n", w,
 			    it->e->version, folder_name[s->to]);
@@ -130,7 +157,13 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 		}
 		json_array_append_new(steps, o);
 	}
-	if (r->n && st->tracked)
+	for (i = 0; i < r->n; i++)
+		if (r->items[i].step->from >= 0)
+			break;
+	if (r->n && st->tracked && i == r->n)
+		rp_out("Then: no file moves (their folders already say "
+		       "applied).\n");
+	else if (r->n && st->tracked)
 		rp_out("Then: move the files %s, fsync, and %s.\n",
 		    kind == RUN_ROLLBACK ? "back to pending/" : "to applied/",
 		    st->cfg->git == CFG_GIT_COMMIT ? "make one git commit"
@@ -142,10 +175,11 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 		       "environment).\n",
 		    st->env->name);
 	if (st->ctx->json)
-		rp_json(json_pack("{s:s,s:s,s:b,s:s,s:o}", "action",
+		rp_json(json_pack("{s:s,s:s,s:b,s:s,s:o,s:o}", "action",
 		    kind == RUN_ROLLBACK ? "rollback" : "apply", "environment",
 		    st->env->name, "tracked", st->tracked, "database",
-		    where.ptr, "steps", steps));
+		    where.ptr, "baseline", baseline_json(st, r), "steps",
+		    steps));
 	else
 		json_decref(steps);
 	buf_release(&where);
@@ -227,7 +261,15 @@ cmd_explain_blockers(struct state *st)
 	mg_error_set(MG_EDRIFT,
 	    "cannot apply: %zu migration%s need%s attention", k, rp_plural(k),
 	    k == 1 ? "s" : "");
-	if (no_row == k && recorded == 0)
+	if (no_row == k && recorded == 0 && st->probe.objects > 0)
+		mg_error_hint("This database records none of the migrations in "
+			      "applied/ and archive/, yet holds objects (%s): "
+			      "if it was migrated by hand, adopt it with "
+			      "migdir baseline; else check that it is the "
+			      "tracked environment's (--database-url, "
+			      "migdir.ini).",
+		    st->probe.example);
+	else if (no_row == k && recorded == 0)
 		mg_error_hint("This database records none of the migrations in "
 			      "applied/ and archive/: check that it is the "
 			      "tracked environment's (--database-url, "
@@ -280,6 +322,8 @@ cmd_run_json(const struct state *st, const struct run *r, enum run_kind kind)
 	json_object_set_new(o, "commit",
 	    r->commit[0] ? json_string(r->commit) : json_null());
 	json_object_set_new(o, "staged", json_boolean(r->staged));
+	if (kind == RUN_APPLY)
+		json_object_set_new(o, "baseline", baseline_json(st, r));
 	if (r->failed_item >= 0) {
 		const struct run_item *it = &r->items[r->failed_item];
 		const struct db_failure *f = &it->unit->fail;
@@ -484,7 +528,12 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 	/* when the first migration failed and nothing else happened, its
 	   own line says it all */
 	if (!(r->nrun && !r->ndone && r->failed_item >= 0 && !moved)) {
-		if (r->nrun == 0 || (!r->ndone && moved))
+		usec += r->base_unit.usec;
+		if (r->has_base && r->base_unit.done)
+			rp_out("%s %s and %zu migration%s in %s", done,
+			    st->cfg->consolidated, r->ndone,
+			    rp_plural(r->ndone), rp_duration(dur, usec));
+		else if (r->nrun == 0 || (!r->ndone && moved))
 			rp_out("Finished %zu interrupted move%s", moved,
 			    rp_plural(moved));
 		else
@@ -494,7 +543,7 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 			rp_out("; committed %.12s", r->commit);
 		else if (r->staged)
 			rp_out("; moves staged in git");
-		else if (!st->tracked && r->ndone)
+		else if (!st->tracked && (r->ndone || r->base_unit.done))
 			rp_out("; no file moved (%s is not the tracked "
 			       "environment)",
 			    st->env->name);
@@ -827,7 +876,7 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		 a.dry_run ? NEED_DB : NEED_DB | NEED_WRITE, &st, &steps, &r)) <
 	    0)
 		goto out;
-	if (a.dry_run || r.n == 0) {
+	if (a.dry_run || (r.n == 0 && !r.has_base)) {
 		cmd_plan_show(&st, &r, kind);
 		goto out;
 	}
@@ -846,9 +895,10 @@ cmd_run_main(struct ctx *ctx, const char *name, int argc, char **argv)
 		goto out;
 	cmd_print_lines(st.ensured.ptr);
 	state_db_display(&where, &st);
-	if (r.nrun)
-		rp_out("%s %zu migration%s %s %s at %s\n",
-		    kind == RUN_ROLLBACK ? "Rolling back" : "Applying", r.nrun,
+	if (r.nrun || r.has_base)
+		rp_out("%s %s%zu migration%s %s %s at %s\n",
+		    kind == RUN_ROLLBACK ? "Rolling back" : "Applying",
+		    r.has_base ? "the consolidated schema and " : "", r.nrun,
 		    rp_plural(r.nrun), kind == RUN_ROLLBACK ? "from" : "to",
 		    state_env_label(&st), where.ptr);
 	rc = run_execute(&r);

@@ -218,13 +218,19 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 			    : "");
 	else
 		rp_out("no problems\n");
+	if (st.pctx.fresh && st.pctx.baseline && st.n)
+		rp_out("The database is empty: apply loads %s (the %zu "
+		       "archived) first, then the %d others.\n",
+		    st.cfg->consolidated, counts[ST_ARCHIVED], pending);
 	if (ctx->json)
-		rp_json(json_pack("{s:s,s:b,s:s,s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
-		    "environment", st.env->name, "tracked", st.tracked,
-		    "database", where.ptr, "migrations", list, "strays", strays,
-		    "summary", "archived", (int)counts[ST_ARCHIVED], "applied",
-		    (int)(counts[ST_APPLIED] + counts[ST_ROW_ONLY]), "pending",
-		    pending, "problems", (int)problems));
+		rp_json(
+		    json_pack("{s:s,s:b,s:b,s:s,s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
+			"environment", st.env->name, "tracked", st.tracked,
+			"empty_database", st.pctx.fresh, "database", where.ptr,
+			"migrations", list, "strays", strays, "summary",
+			"archived", (int)counts[ST_ARCHIVED], "applied",
+			(int)(counts[ST_APPLIED] + counts[ST_ROW_ONLY]),
+			"pending", pending, "problems", (int)problems));
 	else {
 		json_decref(list);
 		json_decref(strays);

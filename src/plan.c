@@ -138,7 +138,12 @@ plan_analyze(struct entry *es, size_t n, const struct plan_ctx *ctx)
 			p |= PB_UNREADABLE;
 		drift =
 		    active && *e->sum && !same_sum(e->sum, e->row->checksum);
-		if (ctx->tracked) {
+		e->in_baseline =
+		    ctx->fresh && ctx->baseline && e->folder == FOLDER_ARCHIVE;
+		if (ctx->fresh) {
+			/* nothing ran here yet: every migration is to come */
+			e->state = e->in_baseline ? ST_ARCHIVED : ST_PENDING;
+		} else if (ctx->tracked) {
 			e->state = folder_state(e->folder);
 			if (ctx->have_db)
 				p |= tracked_problems(e, drift);
@@ -351,6 +356,51 @@ find_version(const struct entry *e, size_t n, const char *version)
 	return -1;
 }
 
+/*
+ * A fresh database: consolidated_schema.sql (when there is one), then
+ * everything it does not hold, in order.  Only pending files move (for
+ * the tracked environment); applied/ and archive/ already say "applied".
+ */
+static int
+fresh_apply(struct steps *out, const struct entry *e, size_t n,
+    const struct plan_ctx *ctx, const struct plan_opts *o, int target)
+{
+	const char *newest_archived = NULL;
+	long count = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].in_baseline)
+			newest_archived = e[i].version;
+	if (target >= 0 && newest_archived &&
+	    name_cmp(o->to, newest_archived) < 0) {
+		mg_error_set(MG_ERROR,
+		    "--to %s is older than %s, which the consolidated schema "
+		    "already holds",
+		    o->to, newest_archived);
+		mg_error_hint("A new database starts from the consolidated "
+			      "schema: ask for %s or a later version.",
+		    newest_archived);
+		return MG_ERROR;
+	}
+	out->baseline = ctx->baseline;
+	for (i = 0; i < n; i++) {
+		const struct entry *x = &e[i];
+		int move = ctx->tracked && x->folder == FOLDER_PENDING;
+
+		if (!x->m || !x->m->fwd || x->in_baseline)
+			continue;
+		if (target >= 0 && name_cmp(x->version, o->to) > 0)
+			break;
+		if (o->step > 0 && count >= o->step)
+			break;
+		add_step(out, i, 1, move ? FOLDER_PENDING : -1,
+		    move ? FOLDER_APPLIED : -1);
+		count++;
+	}
+	return 0;
+}
+
 int
 plan_apply(struct steps *out, const struct entry *e, size_t n,
     const struct plan_ctx *ctx, const struct plan_opts *o)
@@ -376,6 +426,8 @@ plan_apply(struct steps *out, const struct entry *e, size_t n,
 			return mg_error_set(MG_ERROR,
 			    "no migration \"%s\" in the folders", o->to);
 	}
+	if (ctx->fresh)
+		return fresh_apply(out, e, n, ctx, o, target);
 	if (ctx->tracked)
 		finishing_moves(out, e, n);
 	for (i = 0; i < n; i++) {

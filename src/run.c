@@ -53,6 +53,8 @@ run_file_load(struct run_file *f, struct db_unit *u, const char *path,
 {
 	int error;
 
+	if (!f->text.ptr)
+		buf_init(&f->text); /* a zeroed run_file: never a NULL text */
 	if ((error = fs_read(&f->text, path)) < 0)
 		return error;
 	return run_file_parse(f, u, path, version, action, server_version);
@@ -65,6 +67,8 @@ run_file_parse(struct run_file *f, struct db_unit *u, const char *path,
 	size_t i, k;
 	int error;
 
+	if (!f->text.ptr)
+		buf_init(&f->text);
 	if ((error = vcs_blob_id(f->sum, f->text.ptr, f->text.len)) < 0)
 		return error;
 	error = sql_parse_script(&f->script, path, f->text.ptr, f->text.len);
@@ -78,7 +82,6 @@ run_file_parse(struct run_file *f, struct db_unit *u, const char *path,
 		    path, f->script->parse_line, f->script->parse_error,
 		    server_version / 10000);
 		mg_error_clear();
-		error = 0;
 	} else if (error < 0) {
 		if (error == MG_ESQL)
 			mg_error_hint("Fix the syntax; nothing has run yet.");
@@ -141,6 +144,39 @@ prepare_item(struct run *r, struct run_item *it)
 	return 0;
 }
 
+/* consolidated_schema.sql, recording every archived version. */
+static int
+prepare_base(struct run *r)
+{
+	struct state *st = r->st;
+	size_t i;
+	int error;
+
+	r->has_base = 1;
+	r->base_records = xcalloc(st->n + 1, sizeof(*r->base_records));
+	for (i = 0; i < st->n; i++) {
+		const struct entry *e = &st->e[i];
+		struct db_record *rec = &r->base_records[r->nbase];
+
+		if (!e->in_baseline)
+			continue;
+		rec->version = e->version;
+		rec->description = run_description(e->version);
+		rec->checksum = e->sum;
+		rec->rb_checksum = *e->rb_sum ? e->rb_sum : NULL;
+		r->nbase++;
+	}
+	if ((error = run_file_load(&r->base, &r->base_unit,
+		 st->cfg->consolidated, st->cfg->consolidated, DB_BASELINE,
+		 st->db ? db_server_version(st->db) : 0)) < 0)
+		return error;
+	r->base_unit.records = r->base_records;
+	r->base_unit.nrecords = r->nbase;
+	if ((int)strlen(st->cfg->consolidated) > r->width)
+		r->width = (int)strlen(st->cfg->consolidated);
+	return 0;
+}
+
 int
 run_prepare(struct run *r, struct state *st, const struct steps *steps,
     enum run_kind kind)
@@ -173,6 +209,8 @@ run_prepare(struct run *r, struct state *st, const struct steps *steps,
 		if ((error = prepare_item(r, it)) < 0)
 			return error;
 	}
+	if (steps->baseline && kind == RUN_APPLY)
+		return prepare_base(r);
 	return 0;
 }
 
@@ -495,6 +533,11 @@ commit_message(struct run *r, struct buf *msg)
 		buf_printf(msg, "%s on %s (%s) by %s:\n",
 		    r->kind == RUN_ROLLBACK ? "Rolled back" : "Applied",
 		    st->env->name, r->location ? r->location : "?", st->who);
+		if (r->base_unit.done)
+			buf_printf(msg,
+			    "  %-*s  %zu archived versions, loaded "
+			    "first into the empty database\n",
+			    r->width, st->cfg->consolidated, r->nbase);
 		for (i = 0; i < r->n; i++)
 			if (run_item_done(&r->items[i]))
 				buf_printf(msg, "  %-*s  %s\n", r->width,
@@ -574,6 +617,48 @@ sync_folders(struct run *r)
 	return error;
 }
 
+/* Load consolidated_schema.sql into the fresh database, first. */
+static int
+run_base(struct run *r)
+{
+	struct state *st = r->st;
+	struct buf location = BUF_INIT, statement = BUF_INIT;
+	char dur[32];
+	int error = db_run(st->db, &r->base_unit, 1, NULL, NULL);
+
+	if (error == 0) {
+		/* under the "[k/n] " of the lines that follow */
+		int pre = snprintf(NULL, 0, "[%*zu/%zu] ",
+		    r->nrun >= 10 ? 2 : 1, r->nrun, r->nrun);
+
+		rp_out("  %*s%-*s  %-*s%8s  %zu archived version%s\n", pre, "",
+		    r->width, st->cfg->consolidated, RISK_WIDTH, "baseline",
+		    rp_duration(dur, r->base_unit.usec), r->nbase,
+		    rp_plural(r->nbase));
+		return 0;
+	}
+	if (!r->base_unit.failed)
+		return error;
+	run_file_error(&r->base, &r->base_unit, &location, &statement);
+	error = mg_error_last()->code;
+	if (error == MG_ESQL)
+		mg_error_hint("Nothing was applied: %s loads in one "
+			      "transaction. It is meant for an empty "
+			      "database; fix it, or adopt a database "
+			      "built by hand with migdir baseline.",
+		    st->cfg->consolidated);
+	rp_print_error(mg_error_last());
+	if (db_record_failure(st->db, &r->base_unit, statement.ptr,
+		location.ptr) < 0)
+		rp_warning("%s", mg_error_last()->message);
+	mg_error_clear();
+	mg_error_set(error, "%s failed at %s", st->cfg->consolidated,
+	    location.ptr);
+	buf_release(&location);
+	buf_release(&statement);
+	return error;
+}
+
 int
 run_execute(struct run *r)
 {
@@ -596,6 +681,8 @@ run_execute(struct run *r)
 			    folder_name[it->step->from],
 			    folder_name[it->step->to]);
 	}
+	if (r->has_base && (error = run_base(r)) < 0)
+		goto finish;
 	if (r->nrun > 0) {
 		error = db_run(st->db, r->units, r->nrun, unit_done, r);
 		if (error == MG_ESQL || error == MG_ECANCEL) {
@@ -655,6 +742,12 @@ void
 run_release(struct run *r)
 {
 	size_t i;
+
+	run_file_release(&r->base);
+	db_failure_release(&r->base_unit.fail);
+	for (i = 0; i < r->nbase; i++)
+		free((char *)r->base_records[i].description);
+	free(r->base_records);
 
 	for (i = 0; i < r->n; i++) {
 		struct run_item *it = &r->items[i];

@@ -528,6 +528,14 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 		st->e[i].head_rb = facts[i].head_rb;
 	}
 	free(facts);
+	if (st->pctx.have_db) {
+		int active = 0;
+
+		for (i = 0; i < st->rows.n && !active; i++)
+			active = st->rows.v[i].active;
+		st->pctx.fresh = !active && st->probe.objects == 0;
+		st->pctx.baseline = fs_exists(st->cfg->consolidated);
+	}
 	plan_analyze(st->e, st->n, &st->pctx);
 	return 0;
 fail:

@@ -239,11 +239,30 @@ int
 vcs_relpath(const struct vcs *v, struct buf *out, const char *path)
 {
 	char *abs, *wd;
+	const char *base = NULL;
 	size_t m;
 	int error = 0;
 
-	if (!(abs = realpath(path, NULL)))
+	if (!(abs = realpath(path, NULL)) && errno == ENOENT &&
+	    (base = strrchr(path, '/')) && base[1]) {
+		/* a file still to be written: its directory must exist */
+		char *dir = xstrndup(path, (size_t)(base - path));
+
+		abs = realpath(*dir ? dir : "/", NULL);
+		free(dir);
+		base++;
+	} else if (!abs && errno == ENOENT && !strchr(path, '/')) {
+		abs = realpath(".", NULL);
+		base = path;
+	}
+	if (!abs)
 		return mg_error_os(MG_ERROR, "could not resolve \"%s\"", path);
+	if (base) {
+		char *full = xasprintf("%s/%s", abs, base);
+
+		free(abs);
+		abs = full;
+	}
 	if (!(wd = realpath(v->workdir, NULL))) {
 		free(abs);
 		return mg_error_os(MG_ERROR, "could not resolve \"%s\"", path);

@@ -41,7 +41,7 @@ git config --global advice.detachedHead false
 normalise() {
 	sed -E \
 	    -e "s#$MIGDIR_BIN#migdir#g" \
-	    -e 's#"duration_ms": [0-9]+#"duration_ms": <ms>#g' \
+	    -e 's#"(duration|replay|proof)_ms": [0-9]+#"\1_ms": <ms>#g' \
 	    -e "s#$PGHOST:$PGPORT#<socket>#g" \
 	    -e "s#$PGHOST#<sockdir>#g" \
 	    -e "s#\.s\.PGSQL\.$PGPORT#.s.PGSQL.<port>#g" \

@@ -4,8 +4,8 @@ cd repo
 sed "s#\${CRM_DATABASE_URL}#postgresql:///$TEST_DB#" "$MIGDIR_SOURCE/migdir.ini" >migdir.ini
 git init -q && git add -A && git commit -qm "the CRM history"
 export CRM_STAGING_URL=postgresql:///$TEST_DB
-say "production already has archive/ and applied/: recreate that through"
-say "an untracked environment, which runs what the database lacks and moves nothing"
+say "production already has archive/ and applied/: an empty staging database"
+say "loads consolidated_schema.sql, then what is not archived, and moves nothing"
 run -e staging apply --to 20230601_add_email_templates
 run status
 run plan

@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -325,4 +326,21 @@ sc_git_clean(struct proj *p)
 
 	free(s);
 	return clean;
+}
+
+void
+sc_wait_for_query(struct proj *p, const char *pattern)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (sc_psql_long(p,
+			"SELECT count(*) FROM pg_stat_activity "
+			"WHERE query LIKE '%s' AND pid <> "
+			"pg_backend_pid()",
+			pattern) > 0)
+			return;
+		nanosleep(&(struct timespec){0, 50000000L}, NULL);
+	}
+	fail_msg("no query like %s started", pattern);
 }

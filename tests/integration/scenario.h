@@ -104,6 +104,9 @@ void sc_pair(struct proj *p, const char *folder, const char *version,
 /* Which folder holds VERSION.sql: "pending", "applied", "archive" or NULL. */
 const char *sc_folder_of(struct proj *p, const char *version);
 
+/* Wait (up to 10 s) until another session runs a query LIKE pattern. */
+void sc_wait_for_query(struct proj *p, const char *pattern);
+
 /* `git status --porcelain` is empty? */
 int sc_git_clean(struct proj *p);
 

@@ -654,23 +654,6 @@ psql_background(struct proj *p, const char *sql)
 
 /* Wait until a query matching pattern is running (at most 10 s). */
 static void
-wait_for_query(struct proj *p, const char *pattern)
-{
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		if (sc_psql_long(p,
-			"SELECT count(*) FROM pg_stat_activity "
-			"WHERE query LIKE '%s' AND pid <> "
-			"pg_backend_pid()",
-			pattern) > 0)
-			return;
-		nanosleep(&(struct timespec){0, 50000000L}, NULL);
-	}
-	fail_msg("no query like %s started", pattern);
-}
-
-static void
 test_a_statement_waiting_on_a_lock_says_who_holds_it(void **state)
 {
 	struct proj *p = sc_project("lockwait", NULL);
@@ -687,7 +670,7 @@ test_a_statement_waiting_on_a_lock_says_who_holds_it(void **state)
 	pid = psql_background(p,
 	    "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE; "
 	    "SELECT pg_sleep(5); COMMIT;");
-	wait_for_query(p, "BEGIN; LOCK TABLE busy%%");
+	sc_wait_for_query(p, "BEGIN; LOCK TABLE busy%%");
 	r = sc_migdir(p, NULL, "apply", NULL);
 	sc_expect_status(r, 1, "apply blocked by a lock");
 	sc_expect_contains(r->err, "20230101_alter_busy: waiting");
@@ -718,7 +701,7 @@ test_ctrl_c_cancels_the_running_statement_and_leaves_it_pending(void **state)
 	sc_commit(p, "slow");
 	pid = tu_spawn(p->dir, env, argv, out, err);
 	assert_true(pid > 0);
-	wait_for_query(p, "SELECT pg_sleep(30)");
+	sc_wait_for_query(p, "SELECT pg_sleep(30)");
 	kill(pid, SIGINT);
 	assert_int_equal(tu_wait(pid), 1);
 	e = tu_read_file(err);

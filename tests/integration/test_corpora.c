@@ -7,8 +7,10 @@
  * pg_dump --schema-only --no-owner without its version and \restrict
  * lines.  Each is copied into a scratch repository and applied by migdir;
  * leaving out migdir's own bookkeeping tables, the dump must hash the
- * same.  Then everything is rolled back where the corpus's rollbacks are
- * known to form a clean reverse chain (authelia).
+ * same.  Then the corpus is consolidated, and a new database built from
+ * the consolidated file alone must hash the same too.  Then everything is
+ * rolled back where the corpus's rollbacks are known to form a clean
+ * reverse chain (authelia).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +20,56 @@
 #include "../../include/banned.h"
 
 static char *
-fingerprint(struct proj *p)
+fingerprint_of(const char *url)
 {
 	return tu_sh(NULL,
 	    "%s/pg_dump --schema-only --no-owner -T 'public.schema_versions*' "
 	    "'%s' | grep -vE '^(-- Dumped (from database|by pg_dump) "
 	    "version|\\\\(un)?restrict )' | sha256sum | cut -d' ' -f1",
-	    sc_cluster->bindir, p->url);
+	    sc_cluster->bindir, url);
+}
+
+static char *
+fingerprint(struct proj *p)
+{
+	return fingerprint_of(p->url);
+}
+
+/*
+ * Consolidate the applied corpus, then build a new database from the
+ * consolidated file alone: it must hash as psql's replay does.
+ */
+static void
+consolidate_and_check(struct proj *p, const char *name, size_t forward,
+    const char *want)
+{
+	char *db = tu_asprintf("%s_new", p->db);
+	char *url = pgcluster_createdb(sc_cluster, db);
+	char *env[] = {NULL, NULL};
+	char *got, *count;
+	struct tu_run *r;
+
+	assert_non_null(url);
+	r = sc_migdir(p, NULL, "consolidate", NULL);
+	sc_expect_status(r, 0, name);
+	sc_run_free(r);
+	count = tu_sh(p->dir, "ls migrations/archive | grep -c -v rollback_");
+	assert_int_equal(atol(count), (long)forward);
+	free(count);
+	assert_true(sc_git_clean(p));
+	env[0] = tu_asprintf("STAGING_URL=%s", url);
+	r = sc_migdir_env(p, (const char *const *)env, NULL, "-e", "staging",
+	    "apply", NULL);
+	sc_expect_status(r, 0, "apply the consolidated corpus");
+	sc_expect_contains(r->out, "baseline");
+	sc_run_free(r);
+	got = fingerprint_of(url);
+	assert_string_equal(got, want);
+	free(got);
+	pgcluster_dropdb(sc_cluster, db);
+	free(env[0]);
+	free(url);
+	free(db);
 }
 
 static struct proj *
@@ -69,6 +114,7 @@ apply_and_check(const char *name, size_t files, size_t forward,
 	sc_expect_status(r, 0, "status after the corpus");
 	sc_run_free(r);
 	assert_true(sc_git_clean(p));
+	consolidate_and_check(p, name, forward, want);
 	sc_free(p);
 }
 

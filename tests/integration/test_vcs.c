@@ -395,7 +395,12 @@ test_vcs_relpath_is_relative_to_the_working_directory(void **state)
 	    {'-', "..", 1, 0, ""},
 	    {'t', "", 0, MG_ERROR,
 		"\"%s\" is outside the repository at \"%s\""},
+	    /* a file still to be written is placed by its directory */
+	    {'r', "/consolidated_schema.sql", 0, 0, "consolidated_schema.sql"},
+	    {'r', "/migrations/new.sql", 0, 0, "migrations/new.sql"},
 	    {'t', "/repo-not", 0, MG_ERROR,
+		"\"%s\" is outside the repository at \"%s\""},
+	    {'r', "/no-such-dir/x.sql", 0, MG_ERROR,
 		"could not resolve \"%s\": No such file or directory"},
 	};
 	size_t i;

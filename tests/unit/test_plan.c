@@ -72,10 +72,22 @@ struct fixture {
 	size_t n;
 };
 
-static const struct plan_ctx tracked_db = {1, 1, 0};
-static const struct plan_ctx tracked_git = {1, 1, 1};
-static const struct plan_ctx tracked_nodb = {1, 0, 0};
-static const struct plan_ctx untracked = {0, 1, 0};
+static const struct plan_ctx tracked_db = {.tracked = 1, .have_db = 1};
+static const struct plan_ctx tracked_git = {.tracked = 1,
+    .have_db = 1,
+    .have_git = 1};
+static const struct plan_ctx tracked_nodb = {.tracked = 1};
+static const struct plan_ctx untracked = {.have_db = 1};
+/* an empty database, with and without consolidated_schema.sql */
+static const struct plan_ctx tracked_fresh = {.tracked = 1,
+    .have_db = 1,
+    .fresh = 1,
+    .baseline = 1};
+static const struct plan_ctx untracked_fresh = {.have_db = 1,
+    .fresh = 1,
+    .baseline = 1};
+static const struct plan_ctx untracked_fresh_nobase = {.have_db = 1,
+    .fresh = 1};
 
 static int
 cmp_migration(const void *a, const void *b)
@@ -690,6 +702,92 @@ test_plan_apply_commits_moves_that_git_lacks(void **state)
 	fx_build(&fx, m, NCASES(m), r, NCASES(r), &tracked_git);
 	assert_int_equal(plan_apply(&s, fx.e, fx.n, &tracked_git, &o), 0);
 	assert_steps(&fx, &s, want, NCASES(want));
+	steps_release(&s);
+	fx_release(&fx);
+}
+
+/* The folders of a project with an archive, for an empty database. */
+static const struct mspec fresh_m[] = {
+    {"20230101_a", R, R, NULL, NULL, 0, 0},
+    {"20230102_b", R, R, NULL, NULL, 0, 0},
+    {"20230103_c", A, A, NULL, NULL, 0, 0},
+    {"20230104_d", P, P, NULL, NULL, 0, 0},
+};
+
+static void
+test_plan_fresh_tracked_loads_the_baseline_then_the_rest(void **state)
+{
+	static const struct want_step want[] = {
+	    {"20230103_c", 1, -1, -1},
+	    {"20230104_d", 1, FOLDER_PENDING, FOLDER_APPLIED},
+	};
+	struct plan_opts o = {0};
+	struct steps s;
+	struct fixture fx;
+
+	(void)state;
+	fx_build(&fx, fresh_m, NCASES(fresh_m), NULL, 0, &tracked_fresh);
+	/* no "in applied/ without a row": nothing ran here yet */
+	assert_int_equal(fx_entry(&fx, "20230103_c")->problems, 0);
+	assert_int_equal(fx_entry(&fx, "20230101_a")->problems, 0);
+	assert_true(fx_entry(&fx, "20230101_a")->in_baseline);
+	assert_false(fx_entry(&fx, "20230103_c")->in_baseline);
+	assert_int_equal(fx_entry(&fx, "20230103_c")->state, ST_PENDING);
+	assert_int_equal(plan_apply(&s, fx.e, fx.n, &tracked_fresh, &o), 0);
+	assert_true(s.baseline);
+	assert_steps(&fx, &s, want, NCASES(want));
+	steps_release(&s);
+	fx_release(&fx);
+}
+
+static void
+test_plan_fresh_without_baseline_replays_the_archive(void **state)
+{
+	static const struct want_step want[] = {
+	    {"20230101_a", 1, -1, -1},
+	    {"20230102_b", 1, -1, -1},
+	    {"20230103_c", 1, -1, -1},
+	};
+	struct plan_opts o = {.to = "20230103_c"};
+	struct steps s;
+	struct fixture fx;
+
+	(void)state;
+	fx_build(&fx, fresh_m, NCASES(fresh_m), NULL, 0,
+	    &untracked_fresh_nobase);
+	assert_false(fx_entry(&fx, "20230101_a")->in_baseline);
+	assert_int_equal(plan_apply(&s, fx.e, fx.n, &untracked_fresh_nobase,
+			     &o),
+	    0);
+	assert_false(s.baseline);
+	assert_steps(&fx, &s, want, NCASES(want));
+	steps_release(&s);
+	fx_release(&fx);
+}
+
+static void
+test_plan_fresh_refuses_a_target_inside_the_baseline(void **state)
+{
+	struct plan_opts o = {.to = "20230101_a"};
+	struct steps s;
+	struct fixture fx;
+
+	(void)state;
+	fx_build(&fx, fresh_m, NCASES(fresh_m), NULL, 0, &untracked_fresh);
+	assert_int_equal(plan_apply(&s, fx.e, fx.n, &untracked_fresh, &o),
+	    MG_ERROR);
+	assert_non_null(strstr(mg_error_last()->message, "20230102_b"));
+	mg_error_clear();
+	/* the newest archived version itself is fine: the baseline only */
+	o.to = "20230102_b";
+	assert_int_equal(plan_apply(&s, fx.e, fx.n, &untracked_fresh, &o), 0);
+	assert_true(s.baseline);
+	assert_int_equal(s.n, 0);
+	steps_release(&s);
+	o.to = NULL;
+	o.step = 1;
+	assert_int_equal(plan_apply(&s, fx.e, fx.n, &untracked_fresh, &o), 0);
+	assert_int_equal(s.n, 1);
 	steps_release(&s);
 	fx_release(&fx);
 }
@@ -1431,6 +1529,12 @@ main(void)
 		test_plan_rollback_asking_for_more_than_applied_is_refused),
 	    cmocka_unit_test(test_plan_rollback_untracked_moves_nothing),
 	    cmocka_unit_test(test_plan_repair_only_finishes_moves),
+	    cmocka_unit_test(
+		test_plan_fresh_tracked_loads_the_baseline_then_the_rest),
+	    cmocka_unit_test(
+		test_plan_fresh_without_baseline_replays_the_archive),
+	    cmocka_unit_test(
+		test_plan_fresh_refuses_a_target_inside_the_baseline),
 	    cmocka_unit_test(
 		test_plan_repair_of_a_consistent_state_does_nothing),
 	};
