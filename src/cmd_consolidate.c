@@ -152,9 +152,9 @@ check_unchanged(struct consolidate *c)
 				mg_error_hint(
 				    "An archived file must be what ran. Put "
 				    "back what was applied (git show "
-				    "%.12s:%s%s), or add a new migration for "
+				    "%.12s:%s/%s), or add a new migration for "
 				    "the change. Nothing was changed.",
-				    arr[k].commit, dir.ptr, "/...");
+				    arr[k].commit, dir.ptr, name.ptr);
 				break;
 			}
 		}
@@ -202,8 +202,10 @@ check_file_committed(struct consolidate *c, struct buf *repo_path)
 		    "replace them",
 		    st->cfg->consolidated);
 	if (error < 0)
-		mg_error_hint(
-		    "Commit or undo them first. Nothing was changed.");
+		mg_error_hint("Commit or undo them first (after an interrupted "
+			      "consolidate: git checkout -- %s, then run it "
+			      "again). Nothing was changed.",
+		    st->cfg->consolidated);
 	return error;
 }
 

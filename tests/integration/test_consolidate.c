@@ -275,6 +275,34 @@ test_consolidate_refuses_an_applied_file_changed_since(void **state)
 }
 
 static void
+test_consolidate_refuses_a_rollback_file_changed_since(void **state)
+{
+	struct proj *p = sample("rbchanged", NULL);
+	struct tu_run *r;
+	char *out;
+
+	(void)state;
+	/* the database cannot tell (a hand-kept row has no checksum)... */
+	out = sc_psql(p, "UPDATE schema_versions SET checksum = NULL");
+	free(out);
+	sc_write(p,
+	    "migrations/applied/20230315_rollback_create_support_tickets.sql",
+	    "DROP TABLE support_tickets CASCADE;\n");
+	sc_commit(p, "edit an applied rollback file");
+	/* ...git can: the commit that applied it held another file */
+	r = sc_migdir(p, NULL, "consolidate", NULL);
+	sc_expect_status(r, 1, "consolidate with an edited rollback file");
+	sc_expect_contains(r->err,
+	    "applied/20230315_rollback_create_support_tickets.sql changed "
+	    "since commit");
+	sc_expect_contains(r->err, "git show ");
+	sc_run_free(r);
+	assert_string_equal(sc_folder_of(p, LAST_APPLIED), "applied");
+	assert_int_equal(scratch_left(p), 0);
+	sc_free(p);
+}
+
+static void
 test_consolidate_refuses_a_move_left_half_done(void **state)
 {
 	struct proj *p = sample("halfdone", NULL);
@@ -515,6 +543,8 @@ main(void)
 		test_new_database_from_the_consolidated_file_equals_a_full_replay),
 	    cmocka_unit_test(
 		test_consolidate_refuses_an_applied_file_changed_since),
+	    cmocka_unit_test(
+		test_consolidate_refuses_a_rollback_file_changed_since),
 	    cmocka_unit_test(test_consolidate_refuses_a_move_left_half_done),
 	    cmocka_unit_test(
 		test_consolidate_refuses_uncommitted_edits_of_the_file),
