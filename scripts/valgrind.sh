@@ -60,5 +60,11 @@ printf 'SELECT (;\n' >migrations/pending/20991230_syntax.sql
 vg 1 check
 rm migrations/pending/20991230_syntax.sql
 vg 0 --json rollback --all --force
+rm -f migrations/pending/20991231_broken.sql migrations/pending/*add_more_things.sql
+git add -A && git commit -qm "no broken files"
+vg 0 apply
+vg 0 consolidate --dry-run
+vg 0 --json consolidate --tag vg-1
+vg 0 consolidate
 vg 0 init
 echo "valgrind.sh: no errors, no leaks"
