@@ -50,9 +50,9 @@ show find migrations -name '*.sql' -not -name '*_rollback_*' | sort
 note "migdir.ini tracks [env production] (url = \${CRM_DATABASE_URL})."
 
 step "Production already ran archive/ and applied/"
-note "An environment that is not tracked gets whatever its database lacks"
-note "and moves no file: we use one to bring the fresh database up to applied/."
-show "$migdir" -e staging apply --to 20230601_add_email_templates
+note "The database is empty: apply loads consolidated_schema.sql (which holds"
+note "archive/), then runs applied/ where it already is; nothing moves."
+show "$migdir" apply --to 20230601_add_email_templates
 
 step "status: what production has, what is pending"
 show "$migdir" status
@@ -79,6 +79,12 @@ show "$migdir" status
 step "apply again"
 show "$migdir" apply
 show psql -X -c "SELECT version, action, success, to_char(at, 'HH24:MI:SS') AS at FROM schema_versions_history ORDER BY id DESC LIMIT 6" crm
+
+step "consolidate: fold applied/ into consolidated_schema.sql"
+note "Built on a scratch database, proved on a second one, then one commit."
+show "$migdir" consolidate --tag release-1
+show git show --stat --format='%h %s' HEAD
+show "$migdir" status
 
 step "Done"
 note "The scratch directory and the server are removed now."
