@@ -23,6 +23,7 @@ enum run_kind {
 	RUN_APPLY,
 	RUN_ROLLBACK,
 	RUN_REPAIR,
+	RUN_BASELINE, /* moves only: versions baseline recorded, to applied/ */
 };
 
 /* A migration file read, hashed and split, ready for db_run. */
@@ -86,6 +87,8 @@ struct run {
 	int failed_item;             /* index of the failed step, -1 */
 	struct risk *risk; /* classes per entry (risk.h), for the progress
 			      lines: set by the caller, freed here; or NULL */
+	const char *note;  /* a paragraph for the commit message (borrowed),
+			      or NULL */
 };
 
 /*
@@ -108,7 +111,7 @@ void run_release(struct run *r);
 /* Did the item's SQL commit? */
 int run_item_done(const struct run_item *it);
 
-/* "apply", "rollback" or "repair". */
+/* "apply", "rollback", "repair" or "baseline". */
 const char *run_verb(enum run_kind k);
 
 /* Steps that only moved files (finishing an interrupted run). */
