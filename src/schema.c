@@ -170,7 +170,8 @@ columns_sorted(const char *text)
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
 		if (in_table && len > 0 && p[0] == ')') {
-			qsort(cols, n, sizeof(*cols), cmp_lines);
+			if (n > 0) /* CREATE TABLE t () has no column */
+				qsort(cols, n, sizeof(*cols), cmp_lines);
 			for (i = 0; i < n; i++) {
 				buf_printf(&out, "%s\n", cols[i]);
 				free(cols[i]);
@@ -246,11 +247,10 @@ schema_compare(const char *a, const char *b)
 	sb = stamps_blanked(b);
 	csa = stamps_blanked(ca);
 	csb = stamps_blanked(cb);
-	if (!strcmp(ca, cb))
-		v = SCHEMA_COLUMN_ORDER;
-	else if (!strcmp(sa, sb))
+	/* column order first, then frozen timestamps, then both */
+	if (strcmp(ca, cb) && !strcmp(sa, sb))
 		v = SCHEMA_FROZEN_NOW;
-	else if (!strcmp(csa, csb))
+	else if (!strcmp(ca, cb) || !strcmp(csa, csb))
 		v = SCHEMA_COLUMN_ORDER;
 	free(ca);
 	free(cb);
