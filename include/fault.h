@@ -11,7 +11,7 @@
  * Points: apply_after_commit, apply_between_renames, apply_after_renames,
  * rollback_after_commit, rollback_between_renames, rollback_after_renames,
  * after_index_write, before_statement (each statement of a file run
- * without a transaction).
+ * without a transaction), baseline_after_commit.
  */
 #ifndef MIGDIR_FAULT_H
 #define MIGDIR_FAULT_H

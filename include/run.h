@@ -23,6 +23,7 @@ enum run_kind {
 	RUN_APPLY,
 	RUN_ROLLBACK,
 	RUN_REPAIR,
+	RUN_BASELINE, /* moves only: versions baseline recorded, to applied/ */
 };
 
 /* A migration file read, hashed and split, ready for db_run. */
@@ -92,6 +93,8 @@ struct run {
 	struct db_unit base_unit; /* DB_BASELINE, records the archive */
 	struct db_record *base_records;
 	size_t nbase;
+	const char *note;  /* a paragraph for the commit message (borrowed),
+			      or NULL */
 };
 
 /*
@@ -115,7 +118,7 @@ void run_release(struct run *r);
 /* Did the item's SQL commit? */
 int run_item_done(const struct run_item *it);
 
-/* "apply", "rollback" or "repair". */
+/* "apply", "rollback", "repair" or "baseline". */
 const char *run_verb(enum run_kind k);
 
 /* Steps that only moved files (finishing an interrupted run). */

@@ -60,6 +60,19 @@ printf 'SELECT (;\n' >migrations/pending/20991230_syntax.sql
 vg 1 check
 rm migrations/pending/20991230_syntax.sql
 vg 0 --json rollback --all --force
+# baseline: a staging database migrated by hand, then the tracked one
+psql -X -q -c "CREATE DATABASE vg_hand" postgres
+psql -X -q -d vg_hand -f consolidated_schema.sql -c "DROP TABLE schema_versions"
+CRM_STAGING_URL=postgresql:///vg_hand vg 0 -e staging baseline --dry-run
+psql -X -q -d vg_hand -c "CREATE TABLE notes (id int)"
+CRM_STAGING_URL=postgresql:///vg_hand vg 1 -e staging baseline
+CRM_STAGING_URL=postgresql:///vg_hand vg 0 --json -e staging baseline --force
+"$migdir" -q apply --to 20230712_add_contact_preferences
+printf 'CREATE TABLE made_by_hand (id int);\n' >migrations/pending/20230713_made_by_hand.sql
+git add migrations/pending/20230713_made_by_hand.sql && git commit -qm "made by hand"
+psql -X -q -d vg -f migrations/pending/20230713_made_by_hand.sql
+vg 2 baseline --to 20990101_nope
+vg 0 baseline --to 20230713_made_by_hand
 rm -f migrations/pending/20991231_broken.sql migrations/pending/*add_more_things.sql
 git add -A && git commit -qm "no broken files"
 vg 0 apply

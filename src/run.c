@@ -42,6 +42,7 @@ run_verb(enum run_kind k)
 {
 	return k == RUN_APPLY   ? "apply"
 	    : k == RUN_ROLLBACK ? "rollback"
+	    : k == RUN_BASELINE ? "baseline"
 				: "repair";
 }
 
@@ -509,6 +510,53 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 
 /* ------------------------------------------------------------- git --- */
 
+/* The trailers: what the run did, to which versions, where. */
+static void
+commit_trailers(const struct run *r, struct buf *msg)
+{
+	size_t i;
+
+	buf_printf(msg, "\nMigdir-Action: %s\n", run_verb(r->kind));
+	for (i = 0; i < r->n; i++)
+		if (run_item_done(&r->items[i]) ||
+		    (!r->items[i].step->run && r->items[i].moved))
+			buf_printf(msg, "Migdir-Version: %s\n",
+			    r->items[i].e->version);
+	buf_printf(msg, "Migdir-Environment: %s\n", r->st->env->name);
+	if (r->location)
+		buf_printf(msg, "Migdir-Database: %s\n", r->location);
+}
+
+/*
+ * A baseline's commit: the versions it recorded as applied without
+ * running them, whose files it moved from pending/ to applied/.
+ */
+static void
+baseline_message(const struct run *r, struct buf *msg)
+{
+	const struct state *st = r->st;
+	size_t i, moved = run_moved_only(r);
+	const char *only = NULL;
+
+	for (i = 0; i < r->n; i++)
+		if (r->items[i].moved)
+			only = only ? "" : r->items[i].e->version;
+	if (only && *only)
+		buf_printf(msg, "baseline %s\n\n", only);
+	else
+		buf_printf(msg, "baseline %zu migrations\n\n", moved);
+	buf_printf(msg,
+	    "Recorded as applied on %s (%s) by %s,\n"
+	    "without running them, and moved from pending/ to applied/:\n",
+	    st->env->name, r->location ? r->location : "?", st->who);
+	for (i = 0; i < r->n; i++)
+		if (r->items[i].moved)
+			buf_printf(msg, "  %s\n", r->items[i].e->version);
+	if (r->note)
+		buf_printf(msg, "\n%s\n", r->note);
+	commit_trailers(r, msg);
+}
+
 static void
 commit_message(struct run *r, struct buf *msg)
 {
@@ -517,6 +565,10 @@ commit_message(struct run *r, struct buf *msg)
 	const char *only = NULL;
 	char dur[32];
 
+	if (r->kind == RUN_BASELINE) {
+		baseline_message(r, msg);
+		return;
+	}
 	for (i = 0; i < r->n; i++)
 		if (run_item_done(&r->items[i]))
 			only = only ? "" : r->items[i].e->version;
@@ -566,15 +618,7 @@ commit_message(struct run *r, struct buf *msg)
 		buf_printf(msg, "\nStopped: %s failed and stays in %s/.\n",
 		    r->items[r->failed_item].e->version,
 		    r->kind == RUN_ROLLBACK ? "applied" : "pending");
-	buf_printf(msg, "\nMigdir-Action: %s\n", run_verb(r->kind));
-	for (i = 0; i < r->n; i++)
-		if (run_item_done(&r->items[i]) ||
-		    (!r->items[i].step->run && r->items[i].moved))
-			buf_printf(msg, "Migdir-Version: %s\n",
-			    r->items[i].e->version);
-	buf_printf(msg, "Migdir-Environment: %s\n", st->env->name);
-	if (r->location)
-		buf_printf(msg, "Migdir-Database: %s\n", r->location);
+	commit_trailers(r, msg);
 }
 
 static int
