@@ -93,7 +93,7 @@ struct run {
 	struct db_unit base_unit; /* DB_BASELINE, records the archive */
 	struct db_record *base_records;
 	size_t nbase;
-	const char *note;  /* a paragraph for the commit message (borrowed),
+	const char *note; /* a paragraph for the commit message (borrowed),
 			      or NULL */
 };
 
