@@ -232,6 +232,14 @@ int db_tables_with_rows(struct db *db, struct db_table **out, size_t *n);
 
 void db_tables_release(struct db_table *t, size_t n);
 
+/*
+ * The databases whose names start with prefix and that no session uses
+ * (scratch databases a killed migdir left behind), sorted; caller frees
+ * each and the array.
+ */
+int db_idle_databases(struct db *db, const char *prefix, char ***out,
+    size_t *n);
+
 /* The name of the database db is connected to (borrowed). */
 const char *db_name(const struct db *db);
 

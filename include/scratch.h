@@ -7,7 +7,8 @@
  * encoding and locale of the database the server connection opens; or as
  * a copy of another scratch database.  scratch_close drops every one still
  * there, also after Ctrl-C (the first Ctrl-C cancels what runs; the
- * databases are dropped before migdir exits).
+ * databases are dropped before migdir exits).  What a killed migdir left
+ * behind (no session uses it) is named in a warning by scratch_open.
  *
  * scratch_replay brings one to a state of the folders through migdir's
  * own executor (db_run): consolidated_schema.sql first when it exists, as
@@ -23,6 +24,9 @@
 #include "db.h"
 #include "plan.h"
 #include "state.h"
+
+/* How every scratch database's name starts. */
+#define SCRATCH_PREFIX "migdir_scratch_"
 
 struct scratch {
 	struct db *admin;        /* where CREATE / DROP DATABASE run */

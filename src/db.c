@@ -2012,6 +2012,30 @@ db_tables_release(struct db_table *t, size_t n)
 	free(t);
 }
 
+int
+db_idle_databases(struct db *db, const char *prefix, char ***out, size_t *n)
+{
+	static const char *const sql =
+	    "SELECT d.datname FROM pg_catalog.pg_database d "
+	    "WHERE starts_with(d.datname, $1) AND NOT EXISTS "
+	    "(SELECT 1 FROM pg_catalog.pg_stat_activity a "
+	    " WHERE a.datid = d.oid) ORDER BY 1";
+	const char *params[1] = {prefix};
+	PGresult *r =
+	    query_ok(db, sql, 1, params, "could not list the databases");
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	if (!r)
+		return MG_ERROR;
+	*out = xcalloc((size_t)pq.PQntuples(r) + 1, sizeof(**out));
+	for (i = 0; i < pq.PQntuples(r); i++)
+		(*out)[(*n)++] = xstrdup(pq.PQgetvalue(r, i, 0));
+	pq.PQclear(r);
+	return 0;
+}
+
 const char *
 db_name(const struct db *db)
 {

@@ -17,6 +17,31 @@
 #include "xalloc.h"
 #include "banned.h"
 
+/*
+ * Say which scratch databases a migdir that was killed (kill -9, a second
+ * Ctrl-C) left behind: none of its sessions uses them any more.  They are
+ * not dropped here: another migdir may have made one a moment ago.
+ */
+static void
+left_behind(struct scratch *sc)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (db_idle_databases(sc->admin, SCRATCH_PREFIX, &names, &n) < 0) {
+		mg_error_clear();
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		rp_warning("scratch database %s was left behind by an "
+			   "interrupted migdir: drop it with DROP DATABASE "
+			   "\"%s\"",
+		    names[i], names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
 int
 scratch_open(struct scratch *sc, const struct state *st)
 {
@@ -46,6 +71,7 @@ scratch_open(struct scratch *sc, const struct state *st)
 		    sc->source);
 		return error;
 	}
+	left_behind(sc);
 	return 0;
 }
 
@@ -59,7 +85,7 @@ scratch_create(struct scratch *sc, const char *template, const char **name)
 	/* unique on this server: our pid, a counter, and a random part */
 	r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8) ^
 	    (sc->seq * 7919u);
-	n = xasprintf("migdir_scratch_%ld_%u_%04x", (long)getpid(), ++sc->seq,
+	n = xasprintf(SCRATCH_PREFIX "%ld_%u_%04x", (long)getpid(), ++sc->seq,
 	    (r * 2654435761u) >> 16 & 0xffff);
 	if ((error = db_create_database(sc->admin, n, template)) < 0) {
 		free(n);

@@ -486,6 +486,29 @@ test_consolidate_drops_its_scratch_databases_on_ctrl_c(void **state)
 }
 
 static void
+test_consolidate_names_scratch_databases_a_killed_run_left(void **state)
+{
+	struct proj *p = sample("leftover", NULL);
+	struct tu_run *r;
+	char *out;
+
+	(void)state;
+	out = sc_psql(p, "CREATE DATABASE migdir_scratch_999_1_dead");
+	free(out);
+	r = sc_migdir(p, NULL, "consolidate", "--dry-run", NULL);
+	sc_expect_status(r, 0, "consolidate --dry-run");
+	sc_expect_contains(r->err,
+	    "scratch database migdir_scratch_999_1_dead was left behind by "
+	    "an interrupted migdir");
+	sc_run_free(r);
+	/* named, not dropped: it might be another run's */
+	assert_int_equal(scratch_left(p), 1);
+	out = sc_psql(p, "DROP DATABASE migdir_scratch_999_1_dead");
+	free(out);
+	sc_free(p);
+}
+
+static void
 test_apply_to_a_database_built_by_hand_points_to_baseline(void **state)
 {
 	struct proj *p = sc_project("byhand", NULL);
@@ -553,6 +576,8 @@ main(void)
 		test_consolidate_aborts_when_the_file_does_not_load_back_the_same),
 	    cmocka_unit_test(
 		test_consolidate_drops_its_scratch_databases_on_ctrl_c),
+	    cmocka_unit_test(
+		test_consolidate_names_scratch_databases_a_killed_run_left),
 	    cmocka_unit_test(
 		test_apply_to_a_database_built_by_hand_points_to_baseline),
 	    cmocka_unit_test(
