@@ -53,6 +53,8 @@ run_file_load(struct run_file *f, struct db_unit *u, const char *path,
 {
 	int error;
 
+	if (!f->text.cap)
+		buf_init(&f->text); /* a zeroed f: an empty file reads as "" */
 	if ((error = fs_read(&f->text, path)) < 0)
 		return error;
 	return run_file_parse(f, u, path, version, action, server_version);
