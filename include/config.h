@@ -53,7 +53,7 @@ struct config {
 	char *consolidated; /* consolidated schema file, as configured */
 	char *scratch_url;  /* server for scratch databases (${VAR} kept),
 			       or NULL: the environment's own server */
-	char *keep_rows; /* "schema.table, table": rows consolidate keeps */
+	char *keep_rows;    /* "schema.table, table": rows consolidate keeps */
 	char *table;        /* bookkeeping table name (unquoted) */
 	char *schema;       /* its schema (unquoted) */
 	char *tracked;      /* name of the tracked environment */

@@ -20,8 +20,7 @@
 extern const char cmd_init_usage[], cmd_new_usage[], cmd_status_usage[],
     cmd_plan_usage[], cmd_apply_usage[], cmd_rollback_usage[],
     cmd_repair_usage[], cmd_check_usage[], cmd_consolidate_usage[],
-    cmd_version_usage[],
-    cmd_help_usage[];
+    cmd_version_usage[], cmd_help_usage[];
 
 const struct cmd commands[] = {
     {"init", cmd_init,

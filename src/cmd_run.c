@@ -117,8 +117,9 @@ cmd_plan_show(struct state *st, const struct run *r, enum run_kind kind)
 			json_object_set_new(o, "wrapped",
 			    json_boolean(it->file.script->wrapped));
 			json_object_set_new(o, "reason",
-			    it->file.script->reason ? json_string(it->file.script->reason)
-					       : json_null());
+			    it->file.script->reason
+				? json_string(it->file.script->reason)
+				: json_null());
 		} else if (s->from == s->to) {
 			rp_out("    -  %-*s  commit the move to %s/\n", w,
 			    it->e->version, folder_name[s->to]);
