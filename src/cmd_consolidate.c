@@ -676,7 +676,7 @@ cmd_consolidate(struct ctx *ctx, int argc, char **argv)
 	struct buf text = BUF_INIT, repo_path = BUF_INIT;
 	const char *arg;
 	size_t i;
-	int id, next, rc;
+	int id, next = 0, rc;
 
 	memset(&c, 0, sizeof(c));
 	while ((id = cmd_options(ctx, cmd_lookup("consolidate"), argc, argv,
