@@ -80,7 +80,6 @@ run_file_parse(struct run_file *f, struct db_unit *u, const char *path,
 		    path, f->script->parse_line, f->script->parse_error,
 		    server_version / 10000);
 		mg_error_clear();
-		error = 0;
 	} else if (error < 0) {
 		if (error == MG_ESQL)
 			mg_error_hint("Fix the syntax; nothing has run yet.");

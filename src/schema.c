@@ -281,7 +281,8 @@ view_sorted(struct buf *out, const struct lines *v)
 	if (item.len)
 		add_item(&items, &n, &cap, &item);
 	if (first < v->n) {
-		qsort(items, n, sizeof(*items), cmp_lines);
+		if (n > 1)
+			qsort(items, n, sizeof(*items), cmp_lines);
 		buf_puts(out, " SELECT\n");
 	}
 	for (k = 0; k < n; k++) {
@@ -336,7 +337,8 @@ columns_sorted(const char *text)
 			continue;
 		}
 		if (in_table && len > 0 && p[0] == ')') {
-			qsort(cols, n, sizeof(*cols), cmp_lines);
+			if (n > 1)
+				qsort(cols, n, sizeof(*cols), cmp_lines);
 			for (i = 0; i < n; i++) {
 				buf_printf(&out, "%s\n", cols[i]);
 				free(cols[i]);
@@ -418,11 +420,10 @@ schema_compare(const char *a, const char *b)
 	sb = stamps_blanked(b);
 	csa = stamps_blanked(ca);
 	csb = stamps_blanked(cb);
-	if (!strcmp(ca, cb))
-		v = SCHEMA_COLUMN_ORDER;
-	else if (!strcmp(sa, sb))
+	/* only the frozen literals differ; else columns, or both */
+	if (strcmp(ca, cb) && !strcmp(sa, sb))
 		v = SCHEMA_FROZEN_NOW;
-	else if (!strcmp(csa, csb))
+	else if (!strcmp(ca, cb) || !strcmp(csa, csb))
 		v = SCHEMA_COLUMN_ORDER;
 	free(ca);
 	free(cb);
