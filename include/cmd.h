@@ -104,6 +104,7 @@ int cmd_rollback(struct ctx *ctx, int argc, char **argv);
 int cmd_repair(struct ctx *ctx, int argc, char **argv);
 int cmd_check(struct ctx *ctx, int argc, char **argv);
 int cmd_consolidate(struct ctx *ctx, int argc, char **argv);
+int cmd_rehearse(struct ctx *ctx, int argc, char **argv);
 int cmd_version(struct ctx *ctx, int argc, char **argv);
 int cmd_help(struct ctx *ctx, int argc, char **argv);
 

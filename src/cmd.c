@@ -21,6 +21,7 @@ extern const char cmd_init_usage[], cmd_new_usage[], cmd_status_usage[],
     cmd_plan_usage[], cmd_apply_usage[], cmd_rollback_usage[],
     cmd_repair_usage[], cmd_check_usage[], cmd_consolidate_usage[],
     cmd_version_usage[], cmd_help_usage[];
+extern const char cmd_rehearse_usage[];
 
 const struct cmd commands[] = {
     {"init", cmd_init,
@@ -53,6 +54,9 @@ const struct cmd commands[] = {
     {"consolidate", cmd_consolidate,
 	"fold applied/ into consolidated_schema.sql and move it to archive/",
 	cmd_consolidate_usage},
+    {"rehearse", cmd_rehearse,
+	"test each pending migration's rollback on scratch databases",
+	cmd_rehearse_usage},
     {"version", cmd_version, "print migdir's version", cmd_version_usage},
     {"help", cmd_help, "show help for migdir or a command", cmd_help_usage},
     {NULL, NULL, NULL, NULL},

@@ -15,6 +15,7 @@ include tests/lib/lib.mk
 UNIT_TESTS  := buf name scan config sql plan fsutil lint risk proc backup
 INTEG_TESTS := db vcs apply rollback crash concurrency corpora
 UNIT_TESTS  += schema
+INTEG_TESTS += rehearse
 
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 INTEG_BINS  := $(INTEG_TESTS:%=$(BUILD)/tests/test_%)
