@@ -1210,7 +1210,8 @@ cmd_rehearse(struct ctx *ctx, int argc, char **argv)
 		}
 	}
 	if ((rc = id) < 0 || (rc = ctx_config(ctx)) < 0 ||
-	    (rc = state_open(&r.st, ctx, NEED_CONNINFO)) < 0 ||
+	    (rc = state_open(&r.st, ctx,
+		 ctx->cfg.scratch_url ? 0 : NEED_CONNINFO)) < 0 ||
 	    (rc = check_folders(&r)) < 0 ||
 	    (rc = choose(&r, argc - next, argv + next)) < 0)
 		goto out;

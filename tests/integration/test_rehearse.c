@@ -745,13 +745,16 @@ test_rehearse_takes_empty_files(void **state)
 static void
 test_rehearse_needs_only_the_scratch_server(void **state)
 {
-	char *ini = tu_asprintf("scratch_url = %s\n",
-	    pgcluster_url(sc_cluster, "postgres"));
-	struct proj *p = sc_project("scratchurl", ini);
+	const char *unset[] = {"-STAGING_URL", NULL};
+	struct proj *p;
 	struct tu_run *r;
-	char *url;
+	char *server, *ini, *url;
 
 	(void)state;
+	sc_need_cluster();
+	server = pgcluster_url(sc_cluster, "postgres");
+	ini = tu_asprintf("scratch_url = %s\n", server);
+	p = sc_project("scratchurl", ini);
 	sc_pair(p, "pending", "20230201_orders",
 	    "CREATE TABLE orders (id int);\n", "DROP TABLE orders;\n");
 	sc_commit(p, "pending");
@@ -764,6 +767,11 @@ test_rehearse_needs_only_the_scratch_server(void **state)
 	sc_run_free(r);
 	/* no table was made in the tracked database either */
 	assert_null(sc_psql(p, "SELECT 1 FROM schema_versions"));
+	/* an environment whose url is not even set */
+	r = sc_migdir_env(p, unset, NULL, "-e", "staging", "rehearse", NULL);
+	sc_expect_status(r, 0, "rehearse -e staging without STAGING_URL");
+	sc_expect_contains(r->out, ": 1 identical; all round-trip.");
+	sc_run_free(r);
 	url = tu_asprintf("[migdir]\nmigrations = migrations\n"
 			  "tracked = production\n"
 			  "scratch_url = postgresql:///postgres?port=1\n"
@@ -778,6 +786,7 @@ test_rehearse_needs_only_the_scratch_server(void **state)
 	assert_int_equal(scratch_dbs(p), 0);
 	free(url);
 	free(ini);
+	free(server);
 	sc_free(p);
 }
 
