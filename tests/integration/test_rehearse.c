@@ -69,6 +69,7 @@ release(struct snap *s)
 	free(s->rows);
 	free(s->history);
 	free(s->tables);
+	memset(s, 0, sizeof(*s));
 }
 
 /* Nothing changed since *before, and no scratch database is left. */
@@ -281,9 +282,13 @@ test_rehearse_reports_a_failing_rollback_and_goes_on(void **state)
 	    "CREATE INDEX accounts_email ON accounts (email);\n",
 	    "-- the wrong name\n  DROP INDEX accounts_mail;\n");
 	/* only runs where the index of 20230201 is still there */
+	/* a rollback that does not parse: its step fails at the place */
 	sc_pair(p, "pending", "20230202_rename_index",
 	    "ALTER INDEX accounts_email RENAME TO accounts_by_email;\n",
-	    "ALTER INDEX accounts_by_email RENAME TO accounts_email;\n");
+	    "ALTER INDEX accounts_by_email\n  RENAM TO accounts_email;\n");
+	sc_pair(p, "pending", "20230203_drop_index",
+	    "DROP INDEX accounts_by_email;\n",
+	    "CREATE INDEX accounts_by_email ON accounts (email);\n");
 	sc_commit(p, "pending");
 	take(p, &before);
 	r = rehearse(p, 3, NULL, NULL, NULL);
@@ -292,8 +297,12 @@ test_rehearse_reports_a_failing_rollback_and_goes_on(void **state)
 	    "      rollback failed: "
 	    "migrations/pending/20230201_rollback_index_emails.sql:2:3: "
 	    "index \"accounts_mail\" does not exist (SQLSTATE 42704)\n");
-	sc_expect_contains(r->out, "[2/2] 20230202_rename_index");
-	sc_expect_contains(r->out, ": 1 identical, 1 fails; 1 did not");
+	sc_expect_contains(r->out,
+	    "      rollback failed: "
+	    "migrations/pending/20230202_rollback_rename_index.sql:2:3: "
+	    "syntax error at or near \"RENAM\"");
+	sc_expect_contains(r->out, "[3/3] 20230203_drop_index ");
+	sc_expect_contains(r->out, ": 1 identical, 2 fails; 2 did not");
 	sc_run_free(r);
 	unchanged(p, &before);
 	sc_free(p);
@@ -568,6 +577,20 @@ test_rehearse_json_says_everything(void **state)
 	json_decref(j);
 	sc_run_free(r);
 	unchanged(p, &before);
+	/* the same in words; a stray file name is said and left alone */
+	sc_write(p, "migrations/pending/notes.sql", "-- not a migration\n");
+	r = rehearse(p, 3, "20230204_no_rollback", NULL, NULL);
+	sc_expect_contains(r->out,
+	    "  no-rollback\n"
+	    "      no rollback file: write "
+	    "migrations/pending/20230204_rollback_no_rollback.sql to rehearse "
+	    "it\n");
+	sc_expect_contains(r->out, ": 1 no-rollback; 1 did not round-trip.");
+	sc_expect_contains(r->err,
+	    "migrations/pending/notes.sql is not a "
+	    "migration name (");
+	sc_expect_contains(r->err, "): not rehearsed");
+	sc_run_free(r);
 	sc_free(p);
 }
 
@@ -685,6 +708,7 @@ test_rehearse_refuses_and_fails_cleanly(void **state)
 	const char *env_dump[] = {"MIGDIR_PG_DUMP=/nonexistent/pg_dump", NULL};
 	struct snap before;
 	struct tu_run *r;
+	char *plain;
 
 	(void)state;
 	sc_pair(p, "pending", "20230201_orders",
@@ -698,16 +722,34 @@ test_rehearse_refuses_and_fails_cleanly(void **state)
 	    "could not run \"/nonexistent/pg_dump\": no such program");
 	sc_run_free(r);
 	unchanged(p, &before);
+	/* a role that may not make databases */
+	take(p, &before);
+	free(sc_psql(p, "CREATE ROLE rehearse_plain LOGIN"));
+	plain = tu_asprintf("postgresql://rehearse_plain@%s",
+	    strchr(p->url, '@') + 1);
+	r = sc_migdir(p, NULL, "--database-url", plain, "rehearse", NULL);
+	sc_expect_status(r, 1, "rehearse without CREATEDB");
+	sc_expect_contains(r->err,
+	    "could not create a database: permission denied to create "
+	    "database");
+	sc_expect_contains(r->err,
+	    "its role needs CREATEDB, or set "
+	    "scratch_url in migdir.ini");
+	sc_run_free(r);
+	free(sc_psql(p, "DROP ROLE rehearse_plain"));
+	free(plain);
+	unchanged(p, &before);
 	/* the same file in two folders */
 	sc_write(p, "migrations/pending/20230101_accounts.sql",
 	    "CREATE TABLE accounts (id int);\n");
+	take(p, &before);
 	r = rehearse(p, 1, NULL, NULL, NULL);
 	sc_expect_contains(r->err, "20230101_accounts ");
 	sc_expect_contains(r->err,
 	    "rehearse needs the folders to define one state: see migdir "
 	    "status. Nothing was changed.");
 	sc_run_free(r);
-	assert_int_equal(scratch_dbs(p), 0);
+	unchanged(p, &before);
 	sc_free(p);
 }
 
