@@ -864,9 +864,8 @@ test_rehearse_is_quiet_about_long_statements(void **state)
 	struct tu_run *r;
 
 	(void)state;
-	sc_pair(p, "pending", "20230201_slowish",
-	    "CREATE TABLE s (id int);\nSELECT pg_sleep(1.3);\n",
-	    "DROP TABLE s;\n");
+	sc_pair(p, "pending", "20230201_slowish", "CREATE TABLE s (id int);\n",
+	    "DROP TABLE s;\nSELECT pg_sleep(1.3);\n");
 	sc_commit(p, "slowish");
 	r = rehearse(p, 0, "20230201_slowish", NULL, NULL);
 	assert_string_equal(r->err, "");
