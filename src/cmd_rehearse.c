@@ -962,9 +962,12 @@ build_base(struct rehearse *r)
 	if ((error = scratch_create(&r->sc, NULL, &r->base)) < 0 ||
 	    (error = scratch_connect(&r->sc, r->base, &db)) < 0)
 		goto out;
-	if ((error = scratch_replay(db, &r->st, scratch_want_applied, NULL,
-		 &r->base_stats)) < 0 &&
-	    error != MG_ECANCEL)
+	error = scratch_replay(db, &r->st, scratch_want_applied, NULL,
+	    &r->base_stats);
+	if (error == MG_ECANCEL)
+		mg_error_hint("Nothing was changed; the scratch databases "
+			      "are dropped.");
+	else if (error < 0)
 		mg_error_hint("The tracked state does not replay on an empty "
 			      "database: fix the file, or restore what was "
 			      "applied. Nothing was changed.");
