@@ -56,7 +56,7 @@ LIB_SRCS := src/buf.c src/xalloc.c src/error.c src/report.c src/name.c \
 CMD_SRCS := src/cmd.c src/cmd_run.c src/cmd_init.c src/cmd_new.c src/cmd_status.c \
             src/cmd_plan.c src/cmd_apply.c src/cmd_rollback.c \
             src/cmd_repair.c src/cmd_check.c src/cmd_consolidate.c src/cmd_version.c src/cmd_help.c \
-            src/cmd_baseline.c
+            src/cmd_baseline.c src/cmd_rehearse.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 CMD_OBJS := $(CMD_SRCS:src/%.c=$(BUILD)/%.o)
 

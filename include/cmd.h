@@ -105,6 +105,7 @@ int cmd_repair(struct ctx *ctx, int argc, char **argv);
 int cmd_check(struct ctx *ctx, int argc, char **argv);
 int cmd_consolidate(struct ctx *ctx, int argc, char **argv);
 int cmd_baseline(struct ctx *ctx, int argc, char **argv);
+int cmd_rehearse(struct ctx *ctx, int argc, char **argv);
 int cmd_version(struct ctx *ctx, int argc, char **argv);
 int cmd_help(struct ctx *ctx, int argc, char **argv);
 

@@ -34,7 +34,8 @@ struct db_target {
 	const char *environment;       /* environment name, for the history */
 	const char *who;               /* "user@host", for applied_by */
 	const char *app_version;       /* migdir's version */
-	int quiet; /* server notices only with -v (scratch databases) */
+	int quiet; /* server notices and long waits only with -v (scratch
+		      databases) */
 };
 
 /* What db_probe found. */

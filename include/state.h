@@ -30,6 +30,9 @@ enum state_need {
 	NEED_GIT = 1 << 2,     /* git ready to record moves (tracked only) */
 	NEED_ENSURE = 1 << 3,  /* create or complete the bookkeeping tables */
 	NEED_HISTORY = 1 << 4, /* the last failed run of each version */
+	/* the connection string in st->conninfo, not connected: for
+	   commands that only make scratch databases on its server */
+	NEED_CONNINFO = 1 << 5,
 	NEED_WRITE = NEED_LOCK | NEED_GIT, /* a command that moves files */
 };
 

@@ -41,6 +41,8 @@ vg 0 -e staging apply --to 20230601_add_email_templates
 vg 0 status
 vg 0 --json status
 vg 0 plan
+vg 0 rehearse --jobs 2
+vg 0 --json rehearse 20230712_add_contact_preferences
 vg 0 apply
 vg 0 check
 vg 3 --json check --fail-on=may-fail
@@ -56,6 +58,7 @@ vg 0 new add_more_things
 vg 3 status --exit-code
 printf 'SELECT broken;\n' >migrations/pending/20991231_broken.sql
 vg 1 apply
+vg 3 rehearse -j 2
 printf 'SELECT (;\n' >migrations/pending/20991230_syntax.sql
 vg 1 check
 rm migrations/pending/20991230_syntax.sql

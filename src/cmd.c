@@ -20,7 +20,8 @@
 extern const char cmd_init_usage[], cmd_new_usage[], cmd_status_usage[],
     cmd_plan_usage[], cmd_apply_usage[], cmd_rollback_usage[],
     cmd_repair_usage[], cmd_check_usage[], cmd_consolidate_usage[],
-    cmd_baseline_usage[], cmd_version_usage[], cmd_help_usage[];
+    cmd_baseline_usage[], cmd_rehearse_usage[], cmd_version_usage[],
+    cmd_help_usage[];
 
 const struct cmd commands[] = {
     {"init", cmd_init,
@@ -56,6 +57,9 @@ const struct cmd commands[] = {
     {"baseline", cmd_baseline,
 	"record the versions a hand-migrated database has; runs no SQL",
 	cmd_baseline_usage},
+    {"rehearse", cmd_rehearse,
+	"test each pending migration's rollback on scratch databases",
+	cmd_rehearse_usage},
     {"version", cmd_version, "print migdir's version", cmd_version_usage},
     {"help", cmd_help, "show help for migdir or a command", cmd_help_usage},
     {NULL, NULL, NULL, NULL},

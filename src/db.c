@@ -578,6 +578,12 @@ report_wait(struct db *db, long long waited_ms)
 	PGresult *r;
 	int i, n;
 
+	if (db->quiet) {
+		/* a scratch database: only migdir's own sessions are there */
+		rp_verbose("%s: still running after %lld s", tag,
+		    waited_ms / 1000);
+		return;
+	}
 	if (!db->monitor) {
 		db->monitor = open_conn(db, "application_name",
 		    "migdir (lock monitor)", "");

@@ -6,10 +6,17 @@
  * lot on one of them cannot block on a full pipe while we wait on the
  * other.  Then waitpid gives its status.  No shell is involved, so
  * arguments (a connection string, a file name) are never interpreted.
+ *
+ * Threads may run programs at once (rehearse dumps several scratch
+ * databases): the pipes are made and the child spawned under one mutex,
+ * so that no child started by another thread inherits the write end of
+ * a pipe before it is marked close-on-exec, which would keep the pipe
+ * open, and its reader waiting, until that other child exits.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +30,8 @@
 #include "banned.h"
 
 extern char **environ;
+
+static pthread_mutex_t spawn_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 static int
 cloexec_pipe(int fd[2])
@@ -121,6 +130,7 @@ proc_run_env(struct proc_result *out, const char *const *argv,
 	out->status = -1;
 	buf_init(&out->out);
 	buf_init(&out->err);
+	pthread_mutex_lock(&spawn_mutex);
 	if (cloexec_pipe(po) < 0 || cloexec_pipe(pe) < 0) {
 		rc = mg_error_os(MG_ERROR, "could not create a pipe for %s",
 		    argv[0]);
@@ -128,6 +138,7 @@ proc_run_env(struct proc_result *out, const char *const *argv,
 			close(po[0]);
 			close(po[1]);
 		}
+		pthread_mutex_unlock(&spawn_mutex);
 		return rc;
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -142,6 +153,7 @@ proc_run_env(struct proc_result *out, const char *const *argv,
 		free(envp);
 	close(po[1]);
 	close(pe[1]);
+	pthread_mutex_unlock(&spawn_mutex);
 	if (rc != 0) {
 		close(po[0]);
 		close(pe[0]);

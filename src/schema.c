@@ -4,8 +4,10 @@
  * The comparisons are those the corpora's verification uses (and a DBA
  * would make by eye): identical text; the same once the lines of every
  * CREATE TABLE are sorted (a column dropped and added back comes back
- * last); the same once timestamp literals frozen into view bodies by
- * 'now'::timestamp are blanked; else different.
+ * last), and so are the output columns of every view made of one SELECT
+ * (a view of SELECT * lists the table's columns in their new order); the
+ * same once timestamp literals frozen into view bodies by 'now'::timestamp
+ * are blanked; else different.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -155,20 +157,185 @@ cmp_lines(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The lines of every CREATE TABLE's column list sorted, commas dropped. */
+/* Parentheses opened (or closed, negative) by a line, outside quotes. */
+static int
+paren_depth(const char *p, size_t len)
+{
+	int depth = 0;
+	char quote = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (quote) {
+			if (p[i] == quote)
+				quote = 0; /* '' and "" reopen at once */
+		} else if (p[i] == '\'' || p[i] == '"')
+			quote = p[i];
+		else if (p[i] == '(')
+			depth++;
+		else if (p[i] == ')')
+			depth--;
+	}
+	return depth;
+}
+
+struct lines {
+	const char **p; /* start of each line */
+	size_t *len;    /* its length, without the newline */
+	size_t n, cap, lcap;
+};
+
+static void
+lines_add(struct lines *l, const char *p, size_t len)
+{
+	XGROW(l->p, l->cap, l->n + 1);
+	XGROW(l->len, l->lcap, l->n + 1);
+	l->p[l->n] = p;
+	l->len[l->n++] = len;
+}
+
+static int
+is_select(const char *p, size_t len)
+{
+	return starts(p, len, " SELECT ");
+}
+
+/* Spaces a line starts with. */
+static size_t
+indent(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && p[i] == ' ')
+		i++;
+	return i;
+}
+
+/* An output column of a view, without its comma, into the list. */
+static void
+add_item(char ***items, size_t *n, size_t *cap, struct buf *item)
+{
+	if (item->len > 0 && item->ptr[item->len - 1] == ',')
+		buf_setlen(item, item->len - 1);
+	XGROW(*items, *cap, *n + 1);
+	(*items)[(*n)++] = buf_detach(item);
+}
+
+/*
+ * A view's statement (its lines) onto out, the output columns of its
+ * SELECT sorted when it is one SELECT: with UNION and the like, the
+ * columns of the branches pair up by position, and sorting each would
+ * hide a change of which pairs with which.  In pg_dump's layout the
+ * columns follow " SELECT ", indented by four spaces or more, one after
+ * the other with a comma at the end of the last line of each (a CASE or
+ * a subquery spans lines); the FROM, WHERE ... of the view are indented
+ * less, and a view without FROM ends its last column with ';'.
+ */
+static void
+view_sorted(struct buf *out, const struct lines *v)
+{
+	size_t i, k, first = 0, selects = 0, n = 0, cap = 0;
+	char **items = NULL;
+	struct buf item = BUF_INIT;
+	int depth = 0, semi = 0;
+
+	for (i = 0; i < v->n; i++)
+		if (is_select(v->p[i], v->len[i])) {
+			selects++;
+			first = i;
+		}
+	if (selects != 1)
+		first = v->n; /* as it is */
+	for (i = 0; i < first; i++) {
+		buf_put(out, v->p[i], v->len[i]);
+		buf_putc(out, '\n');
+	}
+	for (i = first; i < v->n; i++) {
+		const char *p = v->p[i];
+		size_t len = v->len[i];
+
+		if (i > first && depth <= 0 && indent(p, len) < 4)
+			break; /* FROM ... */
+		if (i == first) {
+			p += 8;
+			len -= 8;
+		}
+		if (!item.len) {
+			size_t sp = indent(p, len);
+
+			p += sp;
+			len -= sp;
+		} else
+			buf_putc(&item, '\n');
+		depth += paren_depth(p, len);
+		buf_put(&item, p, len);
+		if (depth <= 0 && len > 0 && p[len - 1] == ';') {
+			buf_setlen(&item, item.len - 1);
+			semi = 1;
+			i++;
+			break;
+		}
+		if (depth <= 0 && len > 0 && p[len - 1] == ',')
+			add_item(&items, &n, &cap, &item);
+	}
+	if (item.len)
+		add_item(&items, &n, &cap, &item);
+	if (first < v->n) {
+		if (n > 1)
+			qsort(items, n, sizeof(*items), cmp_lines);
+		buf_puts(out, " SELECT\n");
+	}
+	for (k = 0; k < n; k++) {
+		buf_printf(out, "    %s\n", items[k]);
+		free(items[k]);
+	}
+	if (semi)
+		buf_puts(out, ";\n");
+	for (; i < v->n; i++) {
+		buf_put(out, v->p[i], v->len[i]);
+		buf_putc(out, '\n');
+	}
+	free(items);
+	buf_release(&item);
+}
+
+static int
+is_view(const char *p, size_t len)
+{
+	return (starts(p, len, "CREATE VIEW ") ||
+		   starts(p, len, "CREATE OR REPLACE VIEW ") ||
+		   starts(p, len, "CREATE MATERIALIZED VIEW ")) &&
+	    len > 3 && !memcmp(p + len - 3, " AS", 3);
+}
+
+/*
+ * The lines of every CREATE TABLE's column list sorted, commas dropped;
+ * the output columns of every view of one SELECT too.
+ */
 static char *
 columns_sorted(const char *text)
 {
 	struct buf out = BUF_INIT;
+	struct lines view = {0};
 	const char *p = text;
 	char **cols = NULL;
 	size_t n = 0, cap = 0, i;
-	int in_table = 0;
+	int in_table = 0, in_view = 0;
 
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 
+		if (in_view) {
+			lines_add(&view, p, len);
+			if (len > 0 && p[len - 1] == ';') {
+				view_sorted(&out, &view);
+				view.n = 0;
+				in_view = 0;
+			}
+			p += len + (nl ? 1 : 0);
+			continue;
+		}
 		if (in_table && len > 0 && p[0] == ')') {
 			if (n > 1)
 				qsort(cols, n, sizeof(*cols), cmp_lines);
@@ -193,11 +360,17 @@ columns_sorted(const char *text)
 		if (starts(p, len, "CREATE TABLE ") && len > 0 &&
 		    p[len - 1] == '(')
 			in_table = 1;
+		else if (is_view(p, len))
+			in_view = 1;
 		p += len + (nl ? 1 : 0);
 	}
+	if (in_view)
+		view_sorted(&out, &view);
 	for (i = 0; i < n; i++)
 		free(cols[i]);
 	free(cols);
+	free(view.p);
+	free(view.len);
 	return buf_detach(&out);
 }
 

@@ -488,7 +488,8 @@ state_open(struct state *st, struct ctx *ctx, unsigned need)
 		rp_warning("%s holds a password and is readable by others: "
 			   "move it to ~/.pgpass or a service file",
 		    st->cfg->path);
-	if ((need & NEED_DB) && (error = choose_conninfo(st)) < 0)
+	if ((need & (NEED_DB | NEED_CONNINFO)) &&
+	    (error = choose_conninfo(st)) < 0)
 		goto fail;
 	/*
 	 * The lock file first, then the one scan: no other migdir moves a

@@ -12,6 +12,9 @@ for cmd in init new status plan apply rollback repair check version help; do
 	run "$cmd" --help
 	run "$cmd" --no-such-option
 done
+say "rehearse: --help, and an option it does not have"
+run rehearse --help
+run rehearse --no-such-option
 run help apply
 run help nope
 run nope
