@@ -7,6 +7,7 @@
 #        PORT=55441        port of the throwaway cluster (bench/pgtmp, fsync off)
 #        PGDIR=...         its directory (default under /dev/shm when it exists)
 #        CORPUS=...        another corpus directory with pending/ (default lemmy)
+#        FLOOR=1           also time the checklist done by hand (psql, pg_dump)
 #
 # A git repository holds the corpus's pending/ and tracks a database on
 # the throwaway cluster; each run is `migdir --json rehearse --jobs N`.
@@ -97,4 +98,35 @@ for n in $JOBS; do
 	fi
 done
 [ "$REPS" -gt 1 ] && echo && echo "median of $REPS runs"
+
+# The floor: the same checklist by hand, one psql session per step and
+# three pg_dumps per migration, serially, in one database (what the
+# corpus's own verification did): the peer that a script of psql and
+# pg_dump is.  FLOOR=0 skips it.
+if [ "${FLOOR:-1}" = 1 ]; then
+	fdb=${URL%/*}/rehearse_floor
+	psql -X -q -d "$URL" -c "DROP DATABASE IF EXISTS rehearse_floor" \
+	    -c "CREATE DATABASE rehearse_floor" >/dev/null
+	dump() { pg_dump --schema-only --no-owner -d "$fdb" | grep -vE '^\\(un)?restrict '; }
+	t0=$EPOCHREALTIME
+	dump >"$WORK/s0"
+	for rb in migrations/pending/*_rollback_*.sql; do
+		fwd=${rb/_rollback_/_}
+		psql -X -q -d "$fdb" -f "$fwd" >/dev/null 2>&1 || true
+		dump >"$WORK/s1"
+		psql -X -q -d "$fdb" -f "$rb" >/dev/null 2>&1 || true
+		dump >"$WORK/s2"
+		cmp -s "$WORK/s0" "$WORK/s2" || true
+		psql -X -q -d "$fdb" -f "$fwd" >/dev/null 2>&1 || true
+		dump >"$WORK/s0"
+		cmp -s "$WORK/s1" "$WORK/s0" || true
+	done
+	t1=$EPOCHREALTIME
+	floor=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+	echo
+	echo "floor (psql -f per step, 3 pg_dumps per migration, serial): $floor s," \
+	    "$(awk -v w="$floor" -v p="$pairs" 'BEGIN {printf "%.3f", w / p}') s per migration"
+	echo "migdir rehearse / floor, same run: $(awk -v m="$wall" -v f="$floor" \
+	    'BEGIN {printf "%.2f", m / f}') (--jobs $n)"
+fi
 exit 0

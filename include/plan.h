@@ -78,6 +78,8 @@ struct entry {
 	    *failure;    /* its last run failed (status only), or NULL */
 	int in_baseline; /* fresh database: consolidated_schema.sql brings
 			    it (archived), so it never runs as a file */
+	int in_build;    /* in applied/, newer than every applied row, on a
+			 database built from the start: still to run */
 };
 
 struct plan_ctx {
@@ -157,6 +159,13 @@ int plan_rollback(struct steps *out, const struct entry *e, size_t n,
  */
 int plan_repair(struct steps *out, const struct entry *e, size_t n,
     const struct plan_ctx *ctx);
+
+/*
+ * Is e a file an interrupted consolidate moved from applied/ to archive/
+ * without its commit?  Only consolidate finishes that (its commit holds
+ * consolidated_schema.sql too): apply and repair leave it alone.
+ */
+int plan_consolidating(const struct entry *e);
 
 /* Entries whose problems block apply: count, and indexes into out. */
 size_t plan_blockers(const struct entry *e, size_t n, size_t *out);

@@ -92,6 +92,38 @@ void state_path(struct buf *out, const struct state *st, const char *version,
 void state_repo_path(struct buf *out, const struct state *st,
     const char *version, int folder, enum name_kind kind);
 
+/*
+ * What a consolidated schema holds: the archived versions, counted, the
+ * last, and a digest of the list (the git blob id of the versions, one
+ * per line).  consolidate writes it as the file's line
+ * "-- migdir-archive: N versions, the last V, digest D".
+ */
+struct holds {
+	int found; /* the file has the line (a file written by hand may not) */
+	size_t n;
+	char last[256];
+	char digest[VCS_ID_HEX + 1];
+};
+
+/* The holds of the entries in the folders of mask (1 << FOLDER_x). */
+void state_holds(const struct state *st, unsigned mask, struct holds *out);
+
+/* Read the holds line of a consolidated schema (found = 0 without one). */
+void state_read_holds(const char *text, size_t len, struct holds *out);
+
+/* The line for h, with its newline, appended to out. */
+void state_holds_line(struct buf *out, const struct holds *h);
+
+/*
+ * Does consolidated_schema.sql (its text) hold what archive/ holds?  0
+ * when it does or cannot say (no holds line); MG_EDRIFT, saying both,
+ * when an interrupted consolidate (or a hand edit) left them apart.
+ */
+int state_check_baseline(const struct state *st, const char *text, size_t len);
+
+/* The same for the file on disk (0 when there is none). */
+int state_check_baseline_file(const struct state *st);
+
 /* "production (tracked)" style label of the environment (static buffer). */
 const char *state_env_label(const struct state *st);
 

@@ -27,6 +27,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "fault.h"
 #include "fsutil.h"
 #include "report.h"
 #include "run.h"
@@ -73,6 +74,8 @@ struct consolidate {
 	size_t ntables, nleft;   /* kept; not kept (warned about) */
 	struct buf head, body, tail; /* the new file: header, dump, records */
 	struct scratch_stats replay;
+	struct holds holds; /* what the new file holds */
+	int finishing;      /* an interrupted consolidate: only move, commit */
 	long long replay_us, proof_us;
 	char commit[VCS_ID_HEX + 1];
 };
@@ -88,6 +91,56 @@ now_us(void)
 
 /* ------------------------------------------------------------ checks --- */
 
+/*
+ * A file on its way from applied/ to archive/: still in applied/, or in
+ * archive/ while git still has it in applied/, or its rollback behind.
+ */
+static int
+left_by_consolidate(const struct entry *e)
+{
+	return e->m && e->m->fwd &&
+	    (e->folder == FOLDER_APPLIED || plan_consolidating(e) ||
+		(e->folder == FOLDER_ARCHIVE &&
+		    e->rb_folder == FOLDER_APPLIED));
+}
+
+/*
+ * Was a consolidate interrupted after it wrote the new file?  Then that
+ * file (proved before it was written) says it holds archive/ and applied/
+ * as they are now, and git does not have it yet: this run only finishes
+ * the moves and the commit.  *text receives the file.
+ */
+static int
+interrupted(struct consolidate *c, struct buf *text)
+{
+	struct state *st = &c->st;
+	struct holds file, now;
+	struct buf rel = BUF_INIT;
+	char head[VCS_ID_HEX + 1], sum[VCS_ID_HEX + 1];
+	int yes = 0;
+
+	if (fs_read(text, st->cfg->consolidated) < 0) {
+		mg_error_clear();
+		return 0;
+	}
+	state_read_holds(text->ptr, text->len, &file);
+	state_holds(st, 1u << FOLDER_ARCHIVE | 1u << FOLDER_APPLIED, &now);
+	if (!file.found || file.n != now.n || strcmp(file.digest, now.digest))
+		goto out;
+	/* git has this very file: nothing was interrupted */
+	if (st->vcs && st->cfg->git != CFG_GIT_OFF &&
+	    vcs_relpath(st->vcs, &rel, st->cfg->consolidated) == 0 &&
+	    vcs_head_blob(st->vcs, rel.ptr, head) == 0 &&
+	    vcs_blob_id(sum, text->ptr, text->len) == 0 && !strcmp(head, sum))
+		goto out;
+	/* no git: the file is new when nothing is left in applied/ */
+	yes = 1;
+out:
+	mg_error_clear();
+	buf_release(&rel);
+	return yes;
+}
+
 /* The folders and the tracked database agree, and git too. */
 static int
 check_consistent(struct consolidate *c)
@@ -101,6 +154,9 @@ check_consistent(struct consolidate *c)
 		unsigned b = e->problems & refuse;
 		char why[256];
 
+		/* what an interrupted consolidate left, which this run ends */
+		if (c->finishing && left_by_consolidate(e))
+			b &= ~(PB_UNCOMMITTED | PB_SPLIT_PAIR);
 		if (!b)
 			continue;
 		mg_error_set(MG_EDRIFT, "%s %s", e->version,
@@ -211,6 +267,19 @@ check_file_committed(struct consolidate *c, struct buf *repo_path)
 
 /* ------------------------------------------------------------- build --- */
 
+/* An identifier in double quotes, quotes inside doubled. */
+static void
+quoted(struct buf *out, const char *name)
+{
+	buf_putc(out, '"');
+	for (; *name; name++) {
+		if (*name == '"')
+			buf_putc(out, '"');
+		buf_putc(out, *name);
+	}
+	buf_putc(out, '"');
+}
+
 static void
 write_head(struct consolidate *c)
 {
@@ -231,9 +300,18 @@ write_head(struct consolidate *c)
 	    "-- (%zu, the last %s), written by migdir consolidate.\n"
 	    "-- Load it into an empty database only: migdir apply does so "
 	    "before\n"
-	    "-- the migrations that are not archived; psql -f works too.\n"
-	    "--\n\n",
+	    "-- the migrations that are not archived; psql -f works too.\n",
 	    st->cfg->consolidated, n, last ? last : "none");
+	/* what it holds, for every later load to check against archive/ */
+	state_holds(st, 1u << FOLDER_ARCHIVE | 1u << FOLDER_APPLIED, &c->holds);
+	state_holds_line(&c->head, &c->holds);
+	buf_puts(&c->head, "--\n\n");
+	/* migdir's schema, which pg_dump's text leaves out, first */
+	if (strcmp(st->cfg->schema, "public")) {
+		buf_puts(&c->head, "CREATE SCHEMA IF NOT EXISTS ");
+		quoted(&c->head, st->cfg->schema);
+		buf_puts(&c->head, ";\n\n");
+	}
 }
 
 /* The schema_versions rows of every archived version, for any loader. */
@@ -249,11 +327,12 @@ write_tail(struct consolidate *c)
 	    "-- The archived versions, recorded as applied when this file is "
 	    "loaded.\n"
 	    "--\n\n");
-	if (strcmp(schema, "public"))
-		buf_printf(&c->tail, "CREATE SCHEMA IF NOT EXISTS \"%s\";\n\n",
-		    schema);
-	buf_printf(&c->tail,
-	    "CREATE TABLE IF NOT EXISTS \"%s\".\"%s\" (\n"
+	buf_puts(&c->tail, "CREATE TABLE IF NOT EXISTS ");
+	quoted(&c->tail, schema);
+	buf_putc(&c->tail, '.');
+	quoted(&c->tail, table);
+	buf_puts(&c->tail,
+	    " (\n"
 	    "    id SERIAL PRIMARY KEY,\n"
 	    "    version TEXT NOT NULL UNIQUE,\n"
 	    "    applied_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),\n"
@@ -261,8 +340,11 @@ write_tail(struct consolidate *c)
 	    "    is_active BOOLEAN DEFAULT TRUE,\n"
 	    "    rolled_back_at TIMESTAMP WITH TIME ZONE\n"
 	    ");\n\n"
-	    "INSERT INTO \"%s\".\"%s\" (version, description) VALUES\n",
-	    schema, table, schema, table);
+	    "INSERT INTO ");
+	quoted(&c->tail, schema);
+	buf_putc(&c->tail, '.');
+	quoted(&c->tail, table);
+	buf_puts(&c->tail, " (version, description) VALUES\n");
 	for (i = 0; i < st->n; i++) {
 		const struct entry *e = &st->e[i];
 		char *d;
@@ -400,9 +482,13 @@ build(struct consolidate *c)
 		goto out;
 	if ((error = scratch_replay(db, &c->st, scratch_want_applied, NULL,
 		 &c->replay)) < 0) {
-		mg_error_hint("The tracked state does not replay on an empty "
-			      "database: fix the file, or restore what was "
-			      "applied. Nothing was changed.");
+		if (error == MG_ESQL)
+			mg_error_hint("The tracked state does not replay on an "
+				      "empty database: fix the file, or "
+				      "restore what was applied. Nothing was "
+				      "changed.");
+		else if (error == MG_ECANCEL)
+			mg_error_hint("Nothing was changed.");
 		goto out;
 	}
 	if ((error = db_tables_with_rows(db, &c->tables, &c->ntables)) < 0)
@@ -446,9 +532,9 @@ prove(struct consolidate *c, const char *text, size_t len)
 			run_file_error(&f, &u, NULL, NULL);
 		mg_error_prefix("the new %s does not load",
 		    c->st.cfg->consolidated);
-		mg_error_hint("Nothing was changed: this is a bug in migdir or "
-			      "pg_dump; please report it with the file "
-			      "(migdir consolidate --dry-run shows it).");
+		mg_error_hint("Nothing was changed: pg_dump wrote something "
+			      "that does not load back as it is (the error "
+			      "says what); please report it.");
 		goto out;
 	}
 	db_close(db);
@@ -488,29 +574,38 @@ move_and_commit(struct consolidate *c, const char *text, size_t len,
 	char **paths = xcalloc(4 * c->nfold + 1, sizeof(*paths));
 	struct buf from = BUF_INIT, to = BUF_INIT, msg = BUF_INIT;
 	size_t i, nm = 0, np = 0;
-	int error, kind;
+	int error = 0, kind;
 
-	if ((error = fs_replace(st->cfg->consolidated, text, len)) < 0)
+	if (!c->finishing &&
+	    (error = fs_replace(st->cfg->consolidated, text, len)) < 0)
 		goto out;
+	fault_point("consolidate_after_write");
 	for (i = 0; i < c->nfold; i++) {
 		const struct entry *e = &st->e[c->fold[i]];
 
 		for (kind = 0; kind < 2; kind++) {
 			enum name_kind k = kind ? NAME_ROLLBACK : NAME_FORWARD;
+			int at = kind ? e->rb_folder : e->folder;
+			unsigned head = kind ? e->head_rb : e->head;
 
-			if (kind && e->rb_folder != FOLDER_APPLIED)
+			if (at != FOLDER_APPLIED && at != FOLDER_ARCHIVE)
 				continue;
 			buf_reset(&from);
 			buf_reset(&to);
 			state_path(&from, st, e->version, FOLDER_APPLIED, k);
 			state_path(&to, st, e->version, FOLDER_ARCHIVE, k);
-			if ((error = fs_move(from.ptr, to.ptr)) < 0) {
+			if (at == FOLDER_APPLIED &&
+			    (error = fs_move(from.ptr, to.ptr)) < 0) {
 				mg_error_hint("%s is written and some files "
 					      "moved: run migdir consolidate "
-					      "again to move the rest.",
+					      "again to finish.",
 				    st->cfg->consolidated);
 				goto out;
 			}
+			fault_point("consolidate_between_moves");
+			/* git: only what it still has in applied/ moves */
+			if (head & (1u << FOLDER_ARCHIVE))
+				continue;
 			buf_reset(&from);
 			buf_reset(&to);
 			state_repo_path(&from, st, e->version, FOLDER_APPLIED,
@@ -518,7 +613,8 @@ move_and_commit(struct consolidate *c, const char *text, size_t len,
 			state_repo_path(&to, st, e->version, FOLDER_ARCHIVE, k);
 			paths[np] = buf_detach(&from);
 			paths[np + 1] = buf_detach(&to);
-			moves[nm].from = paths[np];
+			moves[nm].from =
+			    head & (1u << FOLDER_APPLIED) ? paths[np] : NULL;
 			moves[nm].to = paths[np + 1];
 			moves[nm].blob = kind ? e->rb_sum : e->sum;
 			np += 2;
@@ -545,8 +641,9 @@ move_and_commit(struct consolidate *c, const char *text, size_t len,
 	    rp_plural(c->nfold), st->cfg->consolidated);
 	buf_printf(&msg,
 	    "Folded into %s and moved to archive/ by %s; loading the\n"
-	    "new file was proved to give the schema of their replay:\n",
-	    st->cfg->consolidated, st->who);
+	    "new file was proved to give the schema of their replay%s:\n",
+	    st->cfg->consolidated, st->who,
+	    c->finishing ? " (a run\nthat was interrupted, finished)" : "");
 	for (i = 0; i < c->nfold; i++)
 		buf_printf(&msg, "  %s\n", st->e[c->fold[i]].version);
 	buf_puts(&msg, "\nMigdir-Action: consolidate\n");
@@ -704,12 +801,49 @@ cmd_consolidate(struct ctx *ctx, int argc, char **argv)
 		    c.st.cfg->tracked, c.st.env->name);
 		goto out;
 	}
+	c.finishing = !c.dry_run && interrupted(&c, &text);
 	c.fold = xcalloc(c.st.n + 1, sizeof(*c.fold));
 	for (i = 0; i < c.st.n; i++)
-		if (c.st.e[i].m && c.st.e[i].folder == FOLDER_APPLIED)
+		if (c.finishing
+			? left_by_consolidate(&c.st.e[i])
+			: c.st.e[i].m && c.st.e[i].folder == FOLDER_APPLIED)
 			c.fold[c.nfold++] = i;
-	if ((rc = check_consistent(&c)) < 0 || (rc = check_unchanged(&c)) < 0 ||
-	    (rc = check_file_committed(&c, &repo_path)) < 0)
+	if (c.finishing && c.nfold == 0) {
+		/* written and moved, nothing left in between (git = off) */
+		c.finishing = 0;
+	}
+	if (c.st.pctx.fresh) {
+		/* nothing says applied/ ran here: nothing to fold */
+		rc = mg_error_set(MG_EDRIFT,
+		    "the tracked database %s is empty: applied/ says what it "
+		    "ran, and it ran nothing",
+		    db_display(c.st.db));
+		mg_error_hint("Check that this is the tracked database "
+			      "(--database-url, migdir.ini); a new one is "
+			      "built with migdir apply. Nothing was changed.");
+		goto out;
+	}
+	if ((rc = check_consistent(&c)) < 0 || (rc = check_unchanged(&c)) < 0)
+		goto out;
+	if (c.finishing) {
+		if (c.st.vcs &&
+		    (rc = vcs_relpath(c.st.vcs, &repo_path,
+			 c.st.cfg->consolidated)) < 0)
+			goto out;
+		state_read_holds(text.ptr, text.len, &c.holds);
+		rp_out("Finishing an interrupted consolidate: %s holds %zu "
+		       "archived versions, the last %s\n",
+		    c.st.cfg->consolidated, c.holds.n, c.holds.last);
+		if ((rc = move_and_commit(&c, text.ptr, text.len,
+			 repo_path.ptr)) < 0)
+			goto out;
+		rp_out("Moved %zu migration%s to archive/; committed %.12s.\n",
+		    c.nfold, rp_plural(c.nfold),
+		    c.commit[0] ? c.commit : "nothing");
+		goto out;
+	}
+	buf_reset(&text);
+	if ((rc = check_file_committed(&c, &repo_path)) < 0)
 		goto out;
 	if (c.tag && !c.dry_run) {
 		if (!c.st.vcs || c.st.cfg->git != CFG_GIT_COMMIT) {

@@ -27,6 +27,7 @@ cmd_repair(struct ctx *ctx, int argc, char **argv)
 	struct state st;
 	struct steps steps = {0};
 	struct run r = {0};
+	size_t i;
 	int rc;
 
 	if ((rc = cmd_no_args(ctx, "repair", argc, argv)) < 0 ||
@@ -42,7 +43,20 @@ cmd_repair(struct ctx *ctx, int argc, char **argv)
 	if ((rc = plan_repair(&steps, st.e, st.n, &st.pctx)) < 0 ||
 	    (rc = run_prepare(&r, &st, &steps, RUN_REPAIR)) < 0)
 		goto out;
-	if (r.n == 0) {
+	for (i = 0; i < st.n; i++)
+		if (plan_consolidating(&st.e[i]))
+			break;
+	if (i == st.n && state_check_baseline_file(&st) < 0)
+		i = st.n + 1; /* the file is written, nothing moved yet */
+	mg_error_clear();
+	if (i != st.n)
+		rp_warning("a consolidate was interrupted: repair leaves it to "
+			   "migdir consolidate, which finishes the moves and "
+			   "commits them with %s",
+		    st.cfg->consolidated);
+	if (r.n == 0 && i != st.n) {
+		rp_out("Nothing else to repair.\n");
+	} else if (r.n == 0) {
 		rp_out("Nothing to repair: the folders, the database and git "
 		       "agree.\n");
 	} else {

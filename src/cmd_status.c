@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "error.h"
+#include "fsutil.h"
 #include "plan.h"
 #include "report.h"
 #include "risk.h"
@@ -55,6 +56,22 @@ state_word(const struct entry *e)
 		return "applied";
 	}
 	return "?";
+}
+
+/*
+ * What is wrong between consolidated_schema.sql and archive/ (caller
+ * frees), or NULL.
+ */
+static char *
+baseline_problem(const struct state *st)
+{
+	char *problem = NULL;
+
+	if (state_check_baseline_file(st) < 0)
+		problem = xasprintf("%s: %s", mg_error_last()->message,
+		    "migdir consolidate finishes an interrupted one");
+	mg_error_clear();
+	return problem;
 }
 
 static json_t *
@@ -135,6 +152,10 @@ print_entry(const struct entry *e, int width, int risk)
 		    e->failure->sqlstate ? " (SQLSTATE " : "",
 		    e->failure->sqlstate ? e->failure->sqlstate : "",
 		    e->failure->sqlstate ? ")" : "");
+	if (e->in_build)
+		rp_out("  %*s %s!%s not run here yet: building this database "
+		       "stopped before it; apply runs it\n",
+		    8, "", rp_c(RP_YELLOW), rp_c(RP_RESET));
 	for (bit = 1; bit <= PB_UNREADABLE; bit <<= 1)
 		if (e->problems & bit)
 			rp_out("  %*s %s!%s %s\n", 8, "",
@@ -151,9 +172,10 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 	struct risk *risk;
 	struct buf where = BUF_INIT;
 	const char *arg;
-	size_t i, counts[4] = {0}, problems = 0, fixable = 0;
+	size_t i, counts[4] = {0}, problems = 0, fixable = 0, consolidating = 0;
 	int next = 0, rc, exit_code = 0, width = 20, pending = 0;
 	json_t *list, *strays;
+	char *base_problem;
 
 	while ((rc = cmd_options(ctx, cmd_lookup("status"), argc, argv, opts,
 		    &arg, &next)) > 0)
@@ -191,7 +213,9 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 			pending++;
 		if (serious)
 			problems++;
-		if (e->problems & PB_FIXABLE)
+		if (plan_consolidating(e))
+			consolidating++;
+		else if (e->problems & PB_FIXABLE)
 			fixable++;
 		print_entry(e, width, risk[i].fwd);
 		if (ctx->json)
@@ -209,13 +233,22 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 	}
 	if (st.n == 0)
 		rp_out("  (no migrations in %s/)\n", st.dir);
+	if ((base_problem = baseline_problem(&st)) != NULL) {
+		rp_out("  %-8s %s  %s!%s %s\n", "?", st.cfg->consolidated,
+		    rp_c(RP_RED), rp_c(RP_RESET), base_problem);
+		problems++;
+	}
 	rp_out("%zu archived, %zu applied, %d pending; ", counts[ST_ARCHIVED],
 	    counts[ST_APPLIED] + counts[ST_ROW_ONLY], pending);
 	if (problems)
-		rp_out("%s%zu with problems%s%s\n", rp_c(RP_RED), problems,
+		rp_out("%s%zu with problems%s%s%s\n", rp_c(RP_RED), problems,
 		    rp_c(RP_RESET),
 		    fixable ? " (migdir repair finishes interrupted moves)"
-			    : "");
+			    : "",
+		    consolidating || base_problem
+			? " (migdir consolidate finishes the interrupted "
+			  "consolidate)"
+			: "");
 	else
 		rp_out("no problems\n");
 	if (st.pctx.fresh && st.pctx.baseline && st.n)
@@ -223,19 +256,21 @@ cmd_status(struct ctx *ctx, int argc, char **argv)
 		       "archived) first, then the %d others.\n",
 		    st.cfg->consolidated, counts[ST_ARCHIVED], pending);
 	if (ctx->json)
-		rp_json(
-		    json_pack("{s:s,s:b,s:b,s:s,s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
-			"environment", st.env->name, "tracked", st.tracked,
-			"empty_database", st.pctx.fresh, "database", where.ptr,
-			"migrations", list, "strays", strays, "summary",
-			"archived", (int)counts[ST_ARCHIVED], "applied",
-			(int)(counts[ST_APPLIED] + counts[ST_ROW_ONLY]),
-			"pending", pending, "problems", (int)problems));
+		rp_json(json_pack(
+		    "{s:s,s:b,s:b,s:s,s:s?,s:o,s:o,s:{s:i,s:i,s:i,s:i}}",
+		    "environment", st.env->name, "tracked", st.tracked,
+		    "empty_database", st.pctx.fresh, "database", where.ptr,
+		    "consolidated_problem", base_problem, "migrations", list,
+		    "strays", strays, "summary", "archived",
+		    (int)counts[ST_ARCHIVED], "applied",
+		    (int)(counts[ST_APPLIED] + counts[ST_ROW_ONLY]), "pending",
+		    pending, "problems", (int)problems));
 	else {
 		json_decref(list);
 		json_decref(strays);
 	}
 	free(risk);
+	free(base_problem);
 	buf_release(&where);
 	state_close(&st);
 	if (exit_code && (pending || problems))

@@ -152,7 +152,7 @@ static volatile sig_atomic_t interrupted;
  * several: the tracked database, a scratch server, scratch databases on
  * other threads).  The handler stays while any connection is open.
  */
-#define MAX_CANCEL 64
+#define MAX_CANCEL 256
 static struct {
 	const struct db *owner;
 	PGcancel *volatile cancel;
@@ -205,6 +205,14 @@ install_handler(const struct db *db)
 	pthread_mutex_unlock(&cancel_mutex);
 }
 
+/*
+ * A handler running on another thread may still hold a cancel object
+ * taken out of the table: those are freed only once no connection is
+ * left and the handler is gone.
+ */
+static PGcancel *retired[MAX_CANCEL];
+static size_t nretired;
+
 static void
 remove_handler(const struct db *db)
 {
@@ -217,12 +225,17 @@ remove_handler(const struct db *db)
 
 			cancels[i].cancel = NULL;
 			cancels[i].owner = NULL;
-			if (c)
+			if (c && nretired < MAX_CANCEL)
+				retired[nretired++] = c;
+			else if (c)
 				pq.PQfreeCancel(c);
 			break;
 		}
-	if (nopen > 0 && --nopen == 0)
+	if (nopen > 0 && --nopen == 0) {
 		sigaction(SIGINT, &old_sigint, NULL);
+		while (nretired > 0)
+			pq.PQfreeCancel(retired[--nretired]);
+	}
 	pthread_mutex_unlock(&cancel_mutex);
 }
 
@@ -1099,8 +1112,23 @@ count_objects(struct db *db, struct db_probe *out)
 	    " WHERE p.oid NOT IN (SELECT objid FROM ext) "
 	    " UNION ALL SELECT 'type ' || u.nspname || '.' || t.typname, 3 "
 	    " FROM pg_catalog.pg_type t JOIN usr u ON u.oid = t.typnamespace "
-	    " WHERE t.typtype IN ('e', 'd', 'r', 'm') "
+	    " WHERE (t.typtype IN ('e', 'd', 'r', 'm', 'b') "
+	    "  OR (t.typtype = 'c' AND (SELECT c.relkind FROM "
+	    "   pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')) "
+	    " AND t.typcategory <> 'A' "
 	    " AND t.oid NOT IN (SELECT objid FROM ext) "
+	    " UNION ALL SELECT 'collation ' || u.nspname || '.' || o.collname, "
+	    " 3 FROM pg_catalog.pg_collation o JOIN usr u "
+	    " ON u.oid = o.collnamespace "
+	    " WHERE o.oid NOT IN (SELECT objid FROM ext) "
+	    " UNION ALL SELECT 'operator ' || u.nspname || '.' || o.oprname, 3 "
+	    " FROM pg_catalog.pg_operator o JOIN usr u "
+	    " ON u.oid = o.oprnamespace "
+	    " WHERE o.oid NOT IN (SELECT objid FROM ext) "
+	    " UNION ALL SELECT 'text search configuration ' || u.nspname || "
+	    " '.' || o.cfgname, 3 FROM pg_catalog.pg_ts_config o JOIN usr u "
+	    " ON u.oid = o.cfgnamespace "
+	    " WHERE o.oid NOT IN (SELECT objid FROM ext) "
 	    " UNION ALL SELECT 'schema ' || nspname, 4 FROM usr "
 	    " WHERE nspname NOT IN ('public', $1) "
 	    " UNION ALL SELECT 'extension ' || extname, 5 "

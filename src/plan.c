@@ -106,12 +106,17 @@ void
 plan_analyze(struct entry *es, size_t n, const struct plan_ctx *ctx)
 {
 	const char *newest = NULL;
+	int archive_active = 1;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (es[i].row && es[i].row->active && es[i].m &&
 		    (!newest || name_cmp(es[i].version, newest) > 0))
 			newest = es[i].version;
+		if (es[i].m && es[i].folder == FOLDER_ARCHIVE &&
+		    !(es[i].row && es[i].row->active))
+			archive_active = 0;
+	}
 	for (i = 0; i < n; i++) {
 		struct entry *e = &es[i];
 		const struct migration *m = e->m;
@@ -140,9 +145,20 @@ plan_analyze(struct entry *es, size_t n, const struct plan_ctx *ctx)
 		    active && *e->sum && !same_sum(e->sum, e->row->checksum);
 		e->in_baseline =
 		    ctx->fresh && ctx->baseline && e->folder == FOLDER_ARCHIVE;
+		e->in_build = 0;
 		if (ctx->fresh) {
 			/* nothing ran here yet: every migration is to come */
 			e->state = e->in_baseline ? ST_ARCHIVED : ST_PENDING;
+		} else if (ctx->tracked && ctx->have_db &&
+		    e->folder == FOLDER_APPLIED && !e->row && archive_active &&
+		    newest && name_cmp(e->version, newest) > 0) {
+			/*
+			 * A new database whose build stopped inside applied/
+			 * (a failure, --step, a crash): the rest of applied/
+			 * is still to run there, and apply runs it.
+			 */
+			e->state = ST_PENDING;
+			e->in_build = 1;
 		} else if (ctx->tracked) {
 			e->state = folder_state(e->folder);
 			if (ctx->have_db)
@@ -235,6 +251,13 @@ plan_problem_text(const struct entry *e, enum problem p, char *out, size_t size)
 		    "repair finishes the move (apply also applies it again)");
 		break;
 	case PB_SPLIT_PAIR:
+		if (plan_consolidating(e)) {
+			snprintf(out, size,
+			    "rollback file is in applied/, the migration in "
+			    "archive/: an interrupted consolidate; migdir "
+			    "consolidate finishes it");
+			break;
+		}
 		snprintf(out, size,
 		    "rollback file is in %s/, the migration in %s/: repair "
 		    "finishes the move",
@@ -266,6 +289,13 @@ plan_problem_text(const struct entry *e, enum problem p, char *out, size_t size)
 		    e->newest_applied ? e->newest_applied : "an applied one");
 		break;
 	case PB_UNCOMMITTED:
+		if (plan_consolidating(e)) {
+			snprintf(out, size,
+			    "moved to archive/ but not committed: an "
+			    "interrupted consolidate; migdir consolidate "
+			    "finishes it");
+			break;
+		}
 		snprintf(out, size,
 		    "moved to %s/ but not committed: repair commits the move",
 		    fname(e->folder >= 0 && (e->head & (1u << e->folder)) &&
@@ -328,11 +358,26 @@ finishing_moves(struct steps *s, const struct entry *e, size_t n)
 			add_step(s, i, 0, FOLDER_PENDING, FOLDER_APPLIED);
 		else if (p & PB_FINISH_ROLLBACK)
 			add_step(s, i, 0, FOLDER_APPLIED, FOLDER_PENDING);
+		else if (plan_consolidating(&e[i]))
+			continue; /* consolidate's to finish, with its file */
 		else if (p & PB_SPLIT_PAIR)
 			add_step(s, i, 0, e[i].rb_folder, e[i].folder);
 		else if (p & PB_UNCOMMITTED)
 			add_step(s, i, 0, e[i].folder, e[i].folder);
 	}
+}
+
+int
+plan_consolidating(const struct entry *e)
+{
+	if (e->folder != FOLDER_ARCHIVE)
+		return 0;
+	/* its rollback file not moved yet */
+	if ((e->problems & PB_SPLIT_PAIR) && e->rb_folder == FOLDER_APPLIED)
+		return 1;
+	return (e->problems & PB_UNCOMMITTED) &&
+	    (e->head & (1u << FOLDER_APPLIED)) &&
+	    !(e->head & (1u << FOLDER_ARCHIVE));
 }
 
 int
@@ -440,7 +485,7 @@ plan_apply(struct steps *out, const struct entry *e, size_t n,
 		 * run goes on as if the rollback had completed.
 		 */
 		if (ctx->tracked && x->folder != FOLDER_PENDING &&
-		    !(x->problems & PB_FINISH_ROLLBACK))
+		    !(x->problems & PB_FINISH_ROLLBACK) && !x->in_build)
 			continue;
 		if (target >= 0 && name_cmp(x->version, o->to) > 0)
 			break;
@@ -457,8 +502,11 @@ plan_apply(struct steps *out, const struct entry *e, size_t n,
 			steps_release(out);
 			return MG_ERROR;
 		}
-		add_step(out, i, 1, ctx->tracked ? FOLDER_PENDING : -1,
-		    ctx->tracked ? FOLDER_APPLIED : -1);
+		if (x->in_build)
+			add_step(out, i, 1, -1, -1); /* applied/ already */
+		else
+			add_step(out, i, 1, ctx->tracked ? FOLDER_PENDING : -1,
+			    ctx->tracked ? FOLDER_APPLIED : -1);
 		count++;
 	}
 	return 0;

@@ -169,7 +169,9 @@ prepare_base(struct run *r)
 	}
 	if ((error = run_file_load(&r->base, &r->base_unit,
 		 st->cfg->consolidated, st->cfg->consolidated, DB_BASELINE,
-		 st->db ? db_server_version(st->db) : 0)) < 0)
+		 st->db ? db_server_version(st->db) : 0)) < 0 ||
+	    (error = state_check_baseline(st, r->base.text.ptr,
+		 r->base.text.len)) < 0)
 		return error;
 	r->base_unit.records = r->base_records;
 	r->base_unit.nrecords = r->nbase;
@@ -500,11 +502,12 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 			      "EXISTS) or undo them, then run migdir %s again.",
 		    run_verb(r->kind));
 	else if (it->unit->transactional)
-		mg_error_hint("Nothing of %s was %s; it stays in %s. Fix the "
+		mg_error_hint("Nothing of %s was %s; it stays in %s/. Fix the "
 			      "file and run migdir %s again.",
 		    it->e->version,
 		    r->kind == RUN_ROLLBACK ? "rolled back" : "applied",
-		    r->kind == RUN_ROLLBACK ? "applied/" : "pending/",
+		    folder_name[it->e->folder >= 0 ? it->e->folder
+						   : FOLDER_PENDING],
 		    run_verb(r->kind));
 }
 
@@ -686,11 +689,12 @@ run_base(struct run *r)
 	run_file_error(&r->base, &r->base_unit, &location, &statement);
 	error = mg_error_last()->code;
 	if (error == MG_ESQL)
-		mg_error_hint("Nothing was applied: %s loads in one "
-			      "transaction. It is meant for an empty "
-			      "database; fix it, or adopt a database "
-			      "built by hand with migdir baseline.",
-		    st->cfg->consolidated);
+		mg_error_hint("%s It is meant for an empty database; fix it, "
+			      "or adopt a database built by hand with migdir "
+			      "baseline.",
+		    r->base_unit.transactional
+			? "Nothing was applied: it loads in one transaction."
+			: "It runs without a transaction: what ran stays.");
 	rp_print_error(mg_error_last());
 	if (db_record_failure(st->db, &r->base_unit, statement.ptr,
 		location.ptr) < 0)

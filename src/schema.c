@@ -60,6 +60,61 @@ out:
 	return error;
 }
 
+/* Cut the first occurrence of cut (len n) out of b; 1 if it was there. */
+static int
+cut_text(struct buf *b, const char *cut, size_t n)
+{
+	const char *at = n ? strstr(b->ptr, cut) : NULL;
+	size_t off;
+
+	if (!at)
+		return 0;
+	off = (size_t)(at - b->ptr);
+	memmove(b->ptr + off, b->ptr + off + n, b->len - off - n + 1);
+	b->len -= n;
+	return 1;
+}
+
+/*
+ * Leave out the CREATE SCHEMA of migdir's own schema (and its comment):
+ * whether it exists says only whether migdir ran there, and the schema
+ * is created by whoever creates the bookkeeping tables.
+ */
+static void
+drop_schema(struct buf *text, const char *schema)
+{
+	struct buf id = BUF_INIT, block = BUF_INIT;
+	int quoted;
+
+	for (quoted = 0; quoted < 2; quoted++) {
+		buf_reset(&id);
+		if (quoted) {
+			const char *p;
+
+			buf_putc(&id, '"');
+			for (p = schema; *p; p++) {
+				if (*p == '"')
+					buf_putc(&id, '"');
+				buf_putc(&id, *p);
+			}
+			buf_putc(&id, '"');
+		} else
+			buf_puts(&id, schema);
+		buf_reset(&block);
+		buf_printf(&block,
+		    "--\n-- Name: %s; Type: SCHEMA; Schema: -; Owner: "
+		    "-\n--\n\n",
+		    id.ptr);
+		cut_text(text, block.ptr, block.len);
+		buf_reset(&block);
+		buf_printf(&block, "CREATE SCHEMA %s;\n", id.ptr);
+		if (cut_text(text, block.ptr, block.len))
+			break;
+	}
+	buf_release(&id);
+	buf_release(&block);
+}
+
 int
 schema_dump(struct buf *out, const char *conninfo, const char *dbname,
     const struct schema_book *book)
@@ -87,6 +142,8 @@ schema_dump(struct buf *out, const char *conninfo, const char *dbname,
 		}
 	}
 	error = run_dump(&t, out, conninfo, dbname);
+	if (!error && book && strcmp(book->schema, "public"))
+		drop_schema(out, book->schema);
 	for (i = 0; i < 4; i++)
 		free(excl[i]);
 	pgtool_release(&t);

@@ -1,6 +1,7 @@
 /*
  * scratch.c - make, fill and drop throwaway databases.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,20 @@ scratch_open(struct scratch *sc, const struct state *st)
 	return 0;
 }
 
+static unsigned
+random_bits(void)
+{
+	unsigned r = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+			r = 0;
+		close(fd);
+	}
+	return r ^ ((unsigned)getpid() << 16);
+}
+
 int
 scratch_create(struct scratch *sc, const char *template, const char **name)
 {
@@ -82,11 +97,13 @@ scratch_create(struct scratch *sc, const char *template, const char **name)
 	char *n;
 	int error;
 
-	/* unique on this server: our pid, a counter, and a random part */
-	r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8) ^
-	    (sc->seq * 7919u);
-	n = xasprintf(SCRATCH_PREFIX "%ld_%u_%04x", (long)getpid(), ++sc->seq,
-	    (r * 2654435761u) >> 16 & 0xffff);
+	/*
+	 * Unique on this server: our pid, a counter, and a random part
+	 * (two machines, or two containers, may share a pid).
+	 */
+	r = random_bits() ^ (unsigned)time(NULL) ^ (sc->seq * 7919u);
+	n = xasprintf(SCRATCH_PREFIX "%ld_%u_%08x", (long)getpid(), ++sc->seq,
+	    r);
 	if ((error = db_create_database(sc->admin, n, template)) < 0) {
 		free(n);
 		return error;
@@ -205,12 +222,12 @@ replay_release(struct replay *r)
 
 static int
 add_file(struct replay *r, const char *path, const char *version,
-    enum db_action action)
+    enum db_action action, int server_version)
 {
 	size_t i = r->n++;
 
 	return run_file_load(&r->files[i], &r->units[i], path, version, action,
-	    0);
+	    server_version);
 }
 
 static int
@@ -232,10 +249,11 @@ scratch_replay(struct db *db, const struct state *st, scratch_want want,
 	struct buf path = BUF_INIT;
 	struct stat sb;
 	struct timespec t0, t1;
-	int baseline, error = 0;
+	int baseline, sv, error = 0;
 	size_t i;
 
 	memset(stats, 0, sizeof(*stats));
+	sv = db_server_version(db);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	baseline = stat(st->cfg->consolidated, &sb) == 0;
 	r.files = xcalloc(st->n + 1, sizeof(*r.files));
@@ -256,7 +274,9 @@ scratch_replay(struct db *db, const struct state *st, scratch_want want,
 			r.nrecords++;
 		}
 		if ((error = add_file(&r, st->cfg->consolidated,
-			 st->cfg->consolidated, DB_BASELINE)) < 0)
+			 st->cfg->consolidated, DB_BASELINE, sv)) < 0 ||
+		    (error = state_check_baseline(st, r.files[0].text.ptr,
+			 r.files[0].text.len)) < 0)
 			goto out;
 		r.units[0].records = r.records;
 		r.units[0].nrecords = r.nrecords;
@@ -272,7 +292,8 @@ scratch_replay(struct db *db, const struct state *st, scratch_want want,
 			continue;
 		buf_reset(&path);
 		state_path(&path, st, e->version, e->folder, NAME_FORWARD);
-		if ((error = add_file(&r, path.ptr, e->version, DB_APPLY)) < 0)
+		if ((error = add_file(&r, path.ptr, e->version, DB_APPLY, sv)) <
+		    0)
 			goto out;
 		r.units[r.n - 1].rb_checksum = *e->rb_sum ? e->rb_sum : NULL;
 		stats->files++;

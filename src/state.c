@@ -579,3 +579,102 @@ state_close(struct state *st)
 	buf_release(&st->ensured);
 	memset(st, 0, sizeof(*st));
 }
+
+#define HOLDS_TAG "-- migdir-archive: "
+
+void
+state_holds(const struct state *st, unsigned mask, struct holds *out)
+{
+	struct buf list = BUF_INIT;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->found = 1;
+	for (i = 0; i < st->n; i++) {
+		const struct entry *e = &st->e[i];
+
+		if (!e->m || !e->m->fwd || e->folder < 0 ||
+		    !(mask & (1u << e->folder)))
+			continue;
+		buf_printf(&list, "%s\n", e->version);
+		snprintf(out->last, sizeof(out->last), "%s", e->version);
+		out->n++;
+	}
+	if (vcs_blob_id(out->digest, list.ptr, list.len) < 0) {
+		mg_error_clear();
+		out->digest[0] = '\0';
+	}
+	buf_release(&list);
+}
+
+void
+state_read_holds(const char *text, size_t len, struct holds *out)
+{
+	const char *p = text, *end = text + len;
+	size_t tag = strlen(HOLDS_TAG);
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[512];
+
+		if (n > tag && n < sizeof(line) && !memcmp(p, HOLDS_TAG, tag)) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			if (sscanf(line + tag,
+				"%zu versions, the last %255[^,], digest %40s",
+				&out->n, out->last, out->digest) == 3)
+				out->found = 1;
+			return;
+		}
+		/* the line sits in the file's opening comment */
+		if (n >= 2 && strncmp(p, "--", 2))
+			return;
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+void
+state_holds_line(struct buf *out, const struct holds *h)
+{
+	buf_printf(out, HOLDS_TAG "%zu versions, the last %s, digest %s\n",
+	    h->n, h->n ? h->last : "none", h->digest);
+}
+
+int
+state_check_baseline(const struct state *st, const char *text, size_t len)
+{
+	struct holds file, archive;
+
+	state_read_holds(text, len, &file);
+	if (!file.found)
+		return 0;
+	state_holds(st, 1u << FOLDER_ARCHIVE, &archive);
+	if (file.n == archive.n && !strcmp(file.digest, archive.digest))
+		return 0;
+	mg_error_set(MG_EDRIFT,
+	    "%s holds %zu archived versions (the last %s), but archive/ holds "
+	    "%zu (the last %s)",
+	    st->cfg->consolidated, file.n, file.last, archive.n,
+	    archive.n ? archive.last : "none");
+	mg_error_hint("A consolidate was interrupted, or one of them was "
+		      "changed by hand: migdir consolidate finishes an "
+		      "interrupted one; else restore both from git. Nothing "
+		      "was loaded.");
+	return MG_EDRIFT;
+}
+
+int
+state_check_baseline_file(const struct state *st)
+{
+	struct buf text = BUF_INIT;
+	int error = 0;
+
+	if (fs_read(&text, st->cfg->consolidated) == 0)
+		error = state_check_baseline(st, text.ptr, text.len);
+	else
+		mg_error_clear(); /* no file: nothing to hold */
+	buf_release(&text);
+	return error;
+}

@@ -508,6 +508,122 @@ test_consolidate_names_scratch_databases_a_killed_run_left(void **state)
 	sc_free(p);
 }
 
+/* Killed at fault, then: status explains, repair leaves it, consolidate
+ * finishes it; a new database refuses the half-written state meanwhile. */
+static void
+crash_and_finish(const char *fault)
+{
+	struct proj *p = sample("crash", NULL);
+	char *fresh = new_db(fault), *env[] = {NULL, NULL}, *out;
+	struct tu_run *r;
+
+	r = sc_migdir(p, fault, "consolidate", NULL);
+	sc_expect_status(r, 99, fault);
+	sc_run_free(r);
+	r = sc_migdir(p, NULL, "status", NULL);
+	sc_expect_contains(r->out, "migdir consolidate finishes");
+	sc_run_free(r);
+	env[0] = tu_asprintf("STAGING_URL=%s", fresh);
+	r = sc_migdir_env(p, (const char *const *)env, NULL, "-e", "staging",
+	    "apply", NULL);
+	sc_expect_status(r, 1, "a new database before the finish");
+	sc_expect_contains(r->err, "but archive/ holds");
+	sc_run_free(r);
+	r = sc_migdir(p, NULL, "repair", NULL);
+	sc_expect_status(r, 0, "repair");
+	sc_expect_contains(r->err, "a consolidate was interrupted");
+	sc_run_free(r);
+	out = sc_git(p, "log -1 --format=%%s");
+	assert_string_equal(out, "the CRM history");
+	free(out);
+	r = sc_migdir(p, NULL, "consolidate", NULL);
+	sc_expect_status(r, 0, "consolidate finishes");
+	sc_expect_contains(r->out, "Finishing an interrupted consolidate");
+	sc_run_free(r);
+	assert_true(sc_git_clean(p));
+	out = sc_git(p, "show --format=%%s --name-status HEAD");
+	sc_expect_contains(out, "consolidate 3 migrations");
+	sc_expect_contains(out, "M\tconsolidated_schema.sql");
+	sc_expect_contains(out,
+	    "R100\tmigrations/applied/"
+	    "20230601_rollback_add_email_templates.sql");
+	free(out);
+	r = sc_migdir(p, NULL, "status", "--exit-code", NULL);
+	sc_expect_status(r, 3, "status after the finish");
+	sc_expect_contains(r->out,
+	    "6 archived, 0 applied, 4 pending; no "
+	    "problems");
+	sc_run_free(r);
+	r = sc_migdir_env(p, (const char *const *)env, NULL, "-e", "staging",
+	    "apply", NULL);
+	sc_expect_status(r, 0, "a new database after the finish");
+	sc_expect_contains(r->out, "6 archived versions");
+	sc_run_free(r);
+	free(env[0]);
+	free(fresh);
+	sc_free(p);
+}
+
+static void
+test_consolidate_killed_after_writing_the_file_is_finished(void **state)
+{
+	(void)state;
+	crash_and_finish("consolidate_after_write");
+}
+
+static void
+test_consolidate_killed_between_two_moves_is_finished(void **state)
+{
+	(void)state;
+	/* the first pair moved, then the second's forward file only */
+	crash_and_finish("consolidate_between_moves:3");
+}
+
+static void
+test_consolidate_refuses_an_empty_tracked_database(void **state)
+{
+	struct proj *p = sc_project("emptytracked", NULL);
+	struct tu_run *r;
+
+	(void)state;
+	sc_pair(p, "applied", "20230101_t", "CREATE TABLE t (id int);\n",
+	    "DROP TABLE t;\n");
+	sc_commit(p, "t");
+	r = sc_migdir(p, NULL, "consolidate", NULL);
+	sc_expect_status(r, 1, "consolidate of an empty database");
+	sc_expect_contains(r->err, "is empty");
+	sc_run_free(r);
+	assert_string_equal(sc_folder_of(p, "20230101_t"), "applied");
+	assert_false(sc_exists(p, "consolidated_schema.sql"));
+	sc_free(p);
+}
+
+static void
+test_consolidate_with_bookkeeping_in_its_own_schema(void **state)
+{
+	struct proj *p = sample("ownschema", "schema = migdir\n");
+	char *fresh = new_db("ownschema"), *env[] = {NULL, NULL}, *text;
+	struct tu_run *r;
+
+	(void)state;
+	r = sc_migdir(p, NULL, "consolidate", NULL);
+	sc_expect_status(r, 0, "consolidate, schema = migdir");
+	sc_run_free(r);
+	text = sc_read(p, "consolidated_schema.sql");
+	sc_expect_contains(text, "CREATE SCHEMA IF NOT EXISTS \"migdir\";");
+	sc_expect_contains(text, "INSERT INTO \"migdir\".\"schema_versions\"");
+	assert_null(strstr(text, "CREATE SCHEMA migdir;"));
+	free(text);
+	env[0] = tu_asprintf("STAGING_URL=%s", fresh);
+	r = sc_migdir_env(p, (const char *const *)env, NULL, "-e", "staging",
+	    "apply", NULL);
+	sc_expect_status(r, 0, "a new database, schema = migdir");
+	sc_run_free(r);
+	free(env[0]);
+	free(fresh);
+	sc_free(p);
+}
+
 static void
 test_apply_to_a_database_built_by_hand_points_to_baseline(void **state)
 {
@@ -552,6 +668,14 @@ test_a_consolidated_file_that_fails_applies_nothing(void **state)
 	assert_null(sc_psql(p, "SELECT 1 FROM b"));
 	assert_string_equal(sc_folder_of(p, "20230102_b"), "pending");
 	assert_true(sc_git_clean(p));
+	/* migdir's own tables (made before the load) leave it empty */
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM "
+			     "schema_versions_history"),
+	    1);
+	r = sc_migdir(p, NULL, "--json", "status", NULL);
+	sc_expect_contains(r->out, "\"empty_database\": true");
+	sc_run_free(r);
 	sc_free(p);
 }
 
@@ -578,6 +702,14 @@ main(void)
 		test_consolidate_drops_its_scratch_databases_on_ctrl_c),
 	    cmocka_unit_test(
 		test_consolidate_names_scratch_databases_a_killed_run_left),
+	    cmocka_unit_test(
+		test_consolidate_killed_after_writing_the_file_is_finished),
+	    cmocka_unit_test(
+		test_consolidate_killed_between_two_moves_is_finished),
+	    cmocka_unit_test(
+		test_consolidate_refuses_an_empty_tracked_database),
+	    cmocka_unit_test(
+		test_consolidate_with_bookkeeping_in_its_own_schema),
 	    cmocka_unit_test(
 		test_apply_to_a_database_built_by_hand_points_to_baseline),
 	    cmocka_unit_test(

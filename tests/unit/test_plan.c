@@ -792,6 +792,59 @@ test_plan_fresh_refuses_a_target_inside_the_baseline(void **state)
 	fx_release(&fx);
 }
 
+static void
+test_plan_a_build_stopped_inside_applied_goes_on(void **state)
+{
+	static const struct mspec m[] = {
+	    {"20230101_a", R, R, NULL, NULL, 0, 0},
+	    {"20230102_b", A, A, NULL, NULL, 0, 0},
+	    {"20230103_c", A, A, NULL, NULL, 0, 0},
+	    {"20230104_d", A, A, NULL, NULL, 0, 0},
+	    {"20230105_e", P, P, NULL, NULL, 0, 0},
+	};
+	/* the baseline and b ran; c and d did not (a failure, --step) */
+	static const struct rspec r[] = {
+	    {"20230101_a", 1, SUM, RBSUM, 100},
+	    {"20230102_b", 1, SUM, RBSUM, 101},
+	};
+	static const struct want_step want[] = {
+	    {"20230103_c", 1, -1, -1},
+	    {"20230104_d", 1, -1, -1},
+	    {"20230105_e", 1, FOLDER_PENDING, FOLDER_APPLIED},
+	};
+	static const struct rspec hole[] = {
+	    {"20230101_a", 1, SUM, RBSUM, 100},
+	    {"20230103_c", 1, SUM, RBSUM, 101},
+	};
+	struct plan_opts o = {0};
+	struct steps s;
+	struct fixture fx;
+
+	(void)state;
+	fx_build(&fx, m, NCASES(m), r, NCASES(r), &tracked_db);
+	assert_true(fx_entry(&fx, "20230103_c")->in_build);
+	assert_int_equal(fx_entry(&fx, "20230103_c")->problems, 0);
+	assert_int_equal(fx_entry(&fx, "20230103_c")->state, ST_PENDING);
+	assert_int_equal(plan_apply(&s, fx.e, fx.n, &tracked_db, &o), 0);
+	assert_steps(&fx, &s, want, NCASES(want));
+	steps_release(&s);
+	fx_release(&fx);
+	/* a hole below the newest row is no build: the folders are wrong */
+	fx_build(&fx, m, NCASES(m), hole, NCASES(hole), &tracked_db);
+	assert_false(fx_entry(&fx, "20230102_b")->in_build);
+	assert_int_equal(fx_entry(&fx, "20230102_b")->problems, PB_NO_ROW);
+	assert_true(fx_entry(&fx, "20230104_d")->in_build);
+	assert_int_equal(plan_apply(&s, fx.e, fx.n, &tracked_db, &o),
+	    MG_EDRIFT);
+	mg_error_clear();
+	fx_release(&fx);
+	/* nor is an archive without rows */
+	fx_build(&fx, m, NCASES(m), r + 1, 1, &tracked_db);
+	assert_false(fx_entry(&fx, "20230103_c")->in_build);
+	assert_int_equal(fx_entry(&fx, "20230103_c")->problems, PB_NO_ROW);
+	fx_release(&fx);
+}
+
 static const struct mspec apply_m[] = {
     {"20230601_a", A, A, NULL, NULL, 0, 0},
     {"20230602_b", P, P, NULL, NULL, 0, 0},
@@ -993,13 +1046,15 @@ test_plan_blockers_lists_every_blocking_entry(void **state)
 	    {"20230603_c", A, A, NULL, NULL, 0, 0},     /* no row */
 	    {"20230604_d", P, P, NULL, NULL, 0, 0},     /* fine */
 	    {"20230605_e", P | R, P, NULL, NULL, 0, 0}, /* duplicate */
+	    {"20230606_f", A, A, NULL, NULL, 0, 0},     /* after c */
 	};
 	static const struct rspec r[] = {
 	    {"20230601_a", 1, SUM, RBSUM, 100},
 	    {"20230602_b", 1, SUM, NULL, 100},
+	    {"20230606_f", 1, SUM, RBSUM, 100},
 	};
 	struct fixture fx;
-	size_t idx[5];
+	size_t idx[6];
 
 	(void)state;
 	fx_build(&fx, m, NCASES(m), r, NCASES(r), &tracked_db);
@@ -1535,6 +1590,7 @@ main(void)
 		test_plan_fresh_without_baseline_replays_the_archive),
 	    cmocka_unit_test(
 		test_plan_fresh_refuses_a_target_inside_the_baseline),
+	    cmocka_unit_test(test_plan_a_build_stopped_inside_applied_goes_on),
 	    cmocka_unit_test(
 		test_plan_repair_of_a_consistent_state_does_nothing),
 	};
