@@ -226,10 +226,12 @@ cmd_options(struct ctx *ctx, const struct cmd *self, int argc, char **argv,
 		}
 		if (c == '?' || c == ':') {
 			char shortname[3] = {'-', (char)optopt, '\0'};
-			/* a long option's id is no letter: name it as typed */
-			const char *bad = optopt > ' ' && optopt < 127
-			    ? shortname
-			    : argv[optind - 1];
+			const char *typed = argv[optind - 1];
+			/* a long option is named as typed (not as its letter) */
+			const char *bad = !strncmp(typed, "--", 2) ||
+				!(optopt > ' ' && optopt < 127)
+			    ? typed
+			    : shortname;
 
 			found = cmd_usage_error(self ? self->name : NULL,
 			    c == ':' ? "option \"%s\" needs a value"

@@ -55,3 +55,6 @@ sh_ "psql -X -At -c \"SELECT to_regclass('schema_versions') IS NULL\" $TEST_DB"
 say "outside a repository"
 rm -rf .git
 run apply
+say "a long option that needs a value is named as typed"
+run rehearse --jobs
+run rehearse -j
