@@ -68,4 +68,10 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 /* Remove trailing whitespace (spaces, tabs, newlines). */
 void buf_rtrim(struct buf *b);
 
+/*
+ * Append s as a double-quoted SQL identifier, quotes inside doubled: taken
+ * literally by PostgreSQL and by pg_dump's --table patterns alike.
+ */
+void buf_put_ident(struct buf *b, const char *s);
+
 #endif

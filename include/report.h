@@ -84,6 +84,9 @@ const char *rp_plural(size_t n);
 /* Format a duration in microseconds for humans: "842 ms", "3.2 s", "4 min 12 s". */
 const char *rp_duration(char out[32], long long usec);
 
+/* A monotonic clock in microseconds, for the durations rp_duration shows. */
+long long rp_now_us(void);
+
 /* Format a size for humans: "3508 bytes", "42 kB", "17 MB", "3 GB". */
 const char *rp_size(char out[32], long long bytes);
 

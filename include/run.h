@@ -124,6 +124,17 @@ const char *run_verb(enum run_kind k);
 /* Steps that only moved files (finishing an interrupted run). */
 size_t run_moved_only(const struct run *r);
 
+/* Fill a record of e (what a DB_BASELINE unit records; description allocated). */
+void run_record(struct db_record *out, const struct entry *e);
+
+/*
+ * The records of the migrations whose forward file is in a folder of mask
+ * (1 << FOLDER_x), in order; *n their count.  Free with run_records_free.
+ */
+struct db_record *run_records(const struct state *st, unsigned mask, size_t *n);
+
+void run_records_free(struct db_record *r, size_t n);
+
 /* "Add email templates" from "20230601_add_email_templates" (caller frees). */
 char *run_description(const char *version);
 

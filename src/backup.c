@@ -46,19 +46,6 @@ is_table_rule(const char *name)
 	return 0;
 }
 
-/* One identifier of a pg_dump pattern, double-quoted: taken literally. */
-static void
-quote_ident(struct buf *out, const char *s)
-{
-	buf_putc(out, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_putc(out, '"');
-		buf_putc(out, *s);
-	}
-	buf_putc(out, '"');
-}
-
 /*
  * The table of a finding: its schema and name as the parser read them
  * (a dot inside a quoted name stays part of the name).
@@ -70,10 +57,10 @@ add_table(struct backup *b, const struct lint_finding *f)
 	size_t i;
 
 	if (*f->schema) {
-		quote_ident(&pat, f->schema);
+		buf_put_ident(&pat, f->schema);
 		buf_putc(&pat, '.');
 	}
-	quote_ident(&pat, f->rel);
+	buf_put_ident(&pat, f->rel);
 	for (i = 0; i < b->n; i++)
 		if (!strcmp(b->patterns[i], pat.ptr)) {
 			buf_release(&pat);

@@ -134,3 +134,15 @@ buf_rtrim(struct buf *b)
 	if (b->cap)
 		b->ptr[b->len] = '\0';
 }
+
+void
+buf_put_ident(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_putc(b, '"');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}

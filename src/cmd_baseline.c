@@ -103,15 +103,6 @@ struct baseline {
 	char *note;   /* for the commit message */
 };
 
-static long long
-now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
-}
-
 /* ----------------------------------------------------------- choose --- */
 
 /* The newest entry with its forward file in folder, or -1. */
@@ -423,12 +414,7 @@ plan(struct baseline *b)
 		if (b->todo[i] == TODO_KEEP)
 			b->nkeep++;
 		if (b->todo[i] == TODO_RECORD) {
-			struct db_record *r = &b->records[b->nrecord++];
-
-			r->version = e->version;
-			r->description = run_description(e->version);
-			r->checksum = e->sum;
-			r->rb_checksum = *e->rb_sum ? e->rb_sum : NULL;
+			run_record(&b->records[b->nrecord++], e);
 		}
 		if (b->todo[i] != TODO_NONE && st->tracked &&
 		    e->folder == FOLDER_PENDING) {
@@ -468,7 +454,7 @@ compare(struct baseline *b)
 	long long t;
 	int error;
 
-	t = now_us();
+	t = rp_now_us();
 	if ((error = scratch_open(&b->sc, st)) < 0 ||
 	    (error = scratch_create(&b->sc, NULL, &name)) < 0 ||
 	    (error = scratch_connect(&b->sc, name, &db)) < 0)
@@ -483,8 +469,8 @@ compare(struct baseline *b)
 	db = NULL;
 	if ((error = scratch_dump(&b->sc, name, &want)) < 0)
 		goto out;
-	b->replay_us = now_us() - t;
-	t = now_us();
+	b->replay_us = rp_now_us() - t;
+	t = rp_now_us();
 	if ((error = schema_dump(&have, st->conninfo, NULL, &book)) < 0) {
 		mg_error_prefix("could not dump the schema of %s",
 		    b->where.ptr);
@@ -495,7 +481,7 @@ compare(struct baseline *b)
 	    (error = schema_diff(&b->diff, want.ptr, "replay of the folders",
 		 have.ptr, "the database")) < 0)
 		goto out;
-	b->compare_us = now_us() - t;
+	b->compare_us = rp_now_us() - t;
 	b->compared = 1;
 out:
 	db_close(db);
@@ -579,7 +565,7 @@ record(struct baseline *b)
 	struct state *st = &b->st;
 	struct db_unit u;
 	const char *p, *q;
-	long long t = now_us();
+	long long t = rp_now_us();
 	int error;
 
 	if ((error = state_ensure(st)) < 0)
@@ -608,7 +594,7 @@ record(struct baseline *b)
 	if (error < 0)
 		return error;
 	b->recorded = 1;
-	b->record_us = now_us() - t;
+	b->record_us = rp_now_us() - t;
 	return 0;
 }
 
@@ -752,7 +738,7 @@ report_json(const struct baseline *b, int rc)
 	    b->run.commit[0] ? json_string(b->run.commit) : json_null());
 	json_object_set_new(o, "staged", json_boolean(b->run.staged));
 	json_object_set_new(o, "duration_ms",
-	    json_integer((json_int_t)((now_us() - b->t0) / 1000)));
+	    json_integer((json_int_t)((rp_now_us() - b->t0) / 1000)));
 	if (rc < 0 && mg_error_last()->message) {
 		json_t *e = rp_error_json(mg_error_last());
 
@@ -784,7 +770,7 @@ closing_line(const struct baseline *b)
 	    b->nrecord, rp_plural(b->nrecord));
 	if (b->nkeep)
 		rp_out(" (%zu already recorded)", b->nkeep);
-	rp_out(" in %s", rp_duration(dur, now_us() - b->t0));
+	rp_out(" in %s", rp_duration(dur, rp_now_us() - b->t0));
 	if (!verdict_ok(b->verdict))
 		rp_out(", despite the differences (--force)");
 	if (moved)
@@ -858,14 +844,10 @@ preflight(struct baseline *b)
 static void
 baseline_release(struct baseline *b)
 {
-	size_t i;
-
 	scratch_close(&b->sc);
 	run_release(&b->run);
 	state_close(&b->st);
-	for (i = 0; i < b->nrecord; i++)
-		free((char *)b->records[i].description);
-	free(b->records);
+	run_records_free(b->records, b->nrecord);
 	free(b->todo);
 	free(b->note);
 	steps_release(&b->moves);
@@ -882,7 +864,7 @@ cmd_baseline(struct ctx *ctx, int argc, char **argv)
 	memset(&b, 0, sizeof(b));
 	buf_init(&b.diff);
 	buf_init(&b.where);
-	b.t0 = now_us();
+	b.t0 = rp_now_us();
 	if ((rc = parse_options(&b, ctx, argc, argv)) < 0 ||
 	    (rc = ctx_config(ctx)) < 0 ||
 	    (rc = state_open(&b.st, ctx,

@@ -74,20 +74,15 @@ struct consolidate {
 	size_t ntables, nleft;   /* kept; not kept (warned about) */
 	struct buf head, body, tail; /* the new file: header, dump, records */
 	struct scratch_stats replay;
-	struct holds holds; /* what the new file holds */
-	int finishing;      /* an interrupted consolidate: only move, commit */
+	struct holds holds;  /* what the new file holds */
+	int finishing;       /* an interrupted consolidate: only move, commit */
+	int file_exists;     /* consolidated_schema.sql is there */
+	int file_in_head;    /* HEAD has it (some version) */
+	int file_as_in_head; /* ... with these very bytes */
+	int file_holds_all;  /* it holds archive/ and applied/ as they are */
 	long long replay_us, proof_us;
 	char commit[VCS_ID_HEX + 1];
 };
-
-static long long
-now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
-}
 
 /* ------------------------------------------------------------ checks --- */
 
@@ -105,40 +100,35 @@ left_by_consolidate(const struct entry *e)
 }
 
 /*
- * Was a consolidate interrupted after it wrote the new file?  Then that
- * file (proved before it was written) says it holds archive/ and applied/
- * as they are now, and git does not have it yet: this run only finishes
- * the moves and the commit.  *text receives the file.
+ * Look once at consolidated_schema.sql: its text, its path in git, whether
+ * HEAD has it (and these very bytes), and whether it says it holds what
+ * archive/ and applied/ hold now.
  */
-static int
-interrupted(struct consolidate *c, struct buf *text)
+static void
+look_at_file(struct consolidate *c, struct buf *text, struct buf *repo_path)
 {
 	struct state *st = &c->st;
 	struct holds file, now;
-	struct buf rel = BUF_INIT;
 	char head[VCS_ID_HEX + 1], sum[VCS_ID_HEX + 1];
-	int yes = 0;
+	int git = st->vcs && st->cfg->git != CFG_GIT_OFF;
 
-	if (fs_read(text, st->cfg->consolidated) < 0) {
-		mg_error_clear();
-		return 0;
+	if (git && vcs_relpath(st->vcs, repo_path, st->cfg->consolidated) < 0)
+		git = 0;
+	if (fs_read(text, st->cfg->consolidated) == 0) {
+		c->file_exists = 1;
+		state_read_holds(text->ptr, text->len, &file);
+		state_holds(st, 1u << FOLDER_ARCHIVE | 1u << FOLDER_APPLIED,
+		    &now);
+		c->file_holds_all = file.found && file.n == now.n &&
+		    !strcmp(file.digest, now.digest);
+		if (git && vcs_head_blob(st->vcs, repo_path->ptr, head) == 0) {
+			c->file_in_head = 1;
+			c->file_as_in_head =
+			    vcs_blob_id(sum, text->ptr, text->len) == 0 &&
+			    !strcmp(head, sum);
+		}
 	}
-	state_read_holds(text->ptr, text->len, &file);
-	state_holds(st, 1u << FOLDER_ARCHIVE | 1u << FOLDER_APPLIED, &now);
-	if (!file.found || file.n != now.n || strcmp(file.digest, now.digest))
-		goto out;
-	/* git has this very file: nothing was interrupted */
-	if (st->vcs && st->cfg->git != CFG_GIT_OFF &&
-	    vcs_relpath(st->vcs, &rel, st->cfg->consolidated) == 0 &&
-	    vcs_head_blob(st->vcs, rel.ptr, head) == 0 &&
-	    vcs_blob_id(sum, text->ptr, text->len) == 0 && !strcmp(head, sum))
-		goto out;
-	/* no git: the file is new when nothing is left in applied/ */
-	yes = 1;
-out:
 	mg_error_clear();
-	buf_release(&rel);
-	return yes;
 }
 
 /* The folders and the tracked database agree, and git too. */
@@ -224,61 +214,29 @@ out:
 
 /* The consolidated file has no edits git does not have. */
 static int
-check_file_committed(struct consolidate *c, struct buf *repo_path)
+check_file_committed(struct consolidate *c)
 {
 	struct state *st = &c->st;
-	struct buf text = BUF_INIT;
-	char head[VCS_ID_HEX + 1], now[VCS_ID_HEX + 1];
-	int error;
+	int error = 0;
 
-	if (!st->vcs || st->cfg->git == CFG_GIT_OFF)
+	if (!st->vcs || st->cfg->git == CFG_GIT_OFF || !c->file_exists ||
+	    c->file_as_in_head)
 		return 0;
-	if ((error = vcs_relpath(st->vcs, repo_path, st->cfg->consolidated)) <
-	    0)
-		return error;
-	if (fs_read(&text, st->cfg->consolidated) < 0) {
-		mg_error_clear(); /* no file yet: nothing to lose */
-		buf_release(&text);
-		return 0;
-	}
-	error = vcs_blob_id(now, text.ptr, text.len);
-	buf_release(&text);
-	if (error < 0)
-		return error;
-	if ((error = vcs_head_blob(st->vcs, repo_path->ptr, head)) ==
-	    MG_ENOTFOUND) {
-		mg_error_clear();
+	if (!c->file_in_head)
 		error = mg_error_set(MG_ERROR,
 		    "%s is not committed to git: consolidate would replace "
 		    "it",
 		    st->cfg->consolidated);
-	} else if (error == 0 && strcmp(head, now))
+	else
 		error = mg_error_set(MG_ERROR,
 		    "%s has changes git does not have: consolidate would "
 		    "replace them",
 		    st->cfg->consolidated);
-	if (error < 0)
-		mg_error_hint("Commit or undo them first (after an interrupted "
-			      "consolidate: git checkout -- %s, then run it "
-			      "again). Nothing was changed.",
-		    st->cfg->consolidated);
+	mg_error_hint("Commit or undo them first. Nothing was changed.");
 	return error;
 }
 
 /* ------------------------------------------------------------- build --- */
-
-/* An identifier in double quotes, quotes inside doubled. */
-static void
-quoted(struct buf *out, const char *name)
-{
-	buf_putc(out, '"');
-	for (; *name; name++) {
-		if (*name == '"')
-			buf_putc(out, '"');
-		buf_putc(out, *name);
-	}
-	buf_putc(out, '"');
-}
 
 static void
 write_head(struct consolidate *c)
@@ -309,7 +267,7 @@ write_head(struct consolidate *c)
 	/* migdir's schema, which pg_dump's text leaves out, first */
 	if (strcmp(st->cfg->schema, "public")) {
 		buf_puts(&c->head, "CREATE SCHEMA IF NOT EXISTS ");
-		quoted(&c->head, st->cfg->schema);
+		buf_put_ident(&c->head, st->cfg->schema);
 		buf_puts(&c->head, ";\n\n");
 	}
 }
@@ -328,9 +286,9 @@ write_tail(struct consolidate *c)
 	    "loaded.\n"
 	    "--\n\n");
 	buf_puts(&c->tail, "CREATE TABLE IF NOT EXISTS ");
-	quoted(&c->tail, schema);
+	buf_put_ident(&c->tail, schema);
 	buf_putc(&c->tail, '.');
-	quoted(&c->tail, table);
+	buf_put_ident(&c->tail, table);
 	buf_puts(&c->tail,
 	    " (\n"
 	    "    id SERIAL PRIMARY KEY,\n"
@@ -341,9 +299,9 @@ write_tail(struct consolidate *c)
 	    "    rolled_back_at TIMESTAMP WITH TIME ZONE\n"
 	    ");\n\n"
 	    "INSERT INTO ");
-	quoted(&c->tail, schema);
+	buf_put_ident(&c->tail, schema);
 	buf_putc(&c->tail, '.');
-	quoted(&c->tail, table);
+	buf_put_ident(&c->tail, table);
 	buf_puts(&c->tail, " (version, description) VALUES\n");
 	for (i = 0; i < st->n; i++) {
 		const struct entry *e = &st->e[i];
@@ -360,41 +318,6 @@ write_tail(struct consolidate *c)
 		free(d);
 	}
 	buf_puts(&c->tail, "\nON CONFLICT (version) DO NOTHING;\n");
-}
-
-/* The records a load of the new file makes: every archived version. */
-static struct db_record *
-new_records(const struct consolidate *c, size_t *n)
-{
-	const struct state *st = &c->st;
-	struct db_record *r = xcalloc(st->n + 1, sizeof(*r));
-	size_t i;
-
-	*n = 0;
-	for (i = 0; i < st->n; i++) {
-		const struct entry *e = &st->e[i];
-
-		if (!e->m ||
-		    (e->folder != FOLDER_ARCHIVE &&
-			e->folder != FOLDER_APPLIED))
-			continue;
-		r[*n].version = e->version;
-		r[*n].description = run_description(e->version);
-		r[*n].checksum = e->sum;
-		r[*n].rb_checksum = *e->rb_sum ? e->rb_sum : NULL;
-		(*n)++;
-	}
-	return r;
-}
-
-static void
-free_records(struct db_record *r, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free((char *)r[i].description);
-	free(r);
 }
 
 /* The schema and rows of scratch database name. */
@@ -474,7 +397,7 @@ build(struct consolidate *c)
 {
 	const char *name;
 	struct db *db = NULL;
-	long long t0 = now_us();
+	long long t0 = rp_now_us();
 	int error;
 
 	if ((error = scratch_create(&c->sc, NULL, &name)) < 0 ||
@@ -497,7 +420,7 @@ build(struct consolidate *c)
 	db_close(db);
 	db = NULL;
 	error = dump_body(c, name, &c->body);
-	c->replay_us = now_us() - t0;
+	c->replay_us = rp_now_us() - t0;
 out:
 	db_close(db);
 	return error;
@@ -513,11 +436,12 @@ prove(struct consolidate *c, const char *text, size_t len)
 	struct buf again = BUF_INIT, diff = BUF_INIT;
 	const char *name;
 	struct db *db = NULL;
-	long long t0 = now_us();
+	long long t0 = rp_now_us();
 	size_t nrec;
 	int error;
 
-	rec = new_records(c, &nrec);
+	rec = run_records(&c->st, 1u << FOLDER_ARCHIVE | 1u << FOLDER_APPLIED,
+	    &nrec);
 	buf_put(&f.text, text, len);
 	if ((error = run_file_parse(&f, &u, c->st.cfg->consolidated,
 		 c->st.cfg->consolidated, DB_BASELINE, 0)) < 0)
@@ -541,7 +465,7 @@ prove(struct consolidate *c, const char *text, size_t len)
 	db = NULL;
 	if ((error = dump_body(c, name, &again)) < 0)
 		goto out;
-	c->proof_us = now_us() - t0;
+	c->proof_us = rp_now_us() - t0;
 	if (again.len != c->body.len ||
 	    memcmp(again.ptr, c->body.ptr, again.len)) {
 		schema_diff(&diff, c->body.ptr, "replay", again.ptr, "loaded");
@@ -557,7 +481,7 @@ out:
 	db_close(db);
 	run_file_release(&f);
 	db_failure_release(&u.fail);
-	free_records(rec, nrec);
+	run_records_free(rec, nrec);
 	buf_release(&again);
 	buf_release(&diff);
 	return error;
@@ -801,7 +725,15 @@ cmd_consolidate(struct ctx *ctx, int argc, char **argv)
 		    c.st.cfg->tracked, c.st.env->name);
 		goto out;
 	}
-	c.finishing = !c.dry_run && interrupted(&c, &text);
+	look_at_file(&c, &text, &repo_path);
+	/*
+	 * A consolidate interrupted after it wrote the file (proved before
+	 * it was written): git does not have it yet, and it holds archive/
+	 * and applied/ as they are now.  This run only finishes the moves
+	 * and the commit.
+	 */
+	c.finishing = !c.dry_run && c.file_exists && c.file_holds_all &&
+	    !c.file_as_in_head;
 	c.fold = xcalloc(c.st.n + 1, sizeof(*c.fold));
 	for (i = 0; i < c.st.n; i++)
 		if (c.finishing
@@ -826,10 +758,6 @@ cmd_consolidate(struct ctx *ctx, int argc, char **argv)
 	if ((rc = check_consistent(&c)) < 0 || (rc = check_unchanged(&c)) < 0)
 		goto out;
 	if (c.finishing) {
-		if (c.st.vcs &&
-		    (rc = vcs_relpath(c.st.vcs, &repo_path,
-			 c.st.cfg->consolidated)) < 0)
-			goto out;
 		state_read_holds(text.ptr, text.len, &c.holds);
 		rp_out("Finishing an interrupted consolidate: %s holds %zu "
 		       "archived versions, the last %s\n",
@@ -843,7 +771,7 @@ cmd_consolidate(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	buf_reset(&text);
-	if ((rc = check_file_committed(&c, &repo_path)) < 0)
+	if ((rc = check_file_committed(&c)) < 0)
 		goto out;
 	if (c.tag && !c.dry_run) {
 		if (!c.st.vcs || c.st.cfg->git != CFG_GIT_COMMIT) {

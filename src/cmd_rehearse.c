@@ -184,15 +184,6 @@ struct rehearse {
 	long long t0, total_us;
 };
 
-static long long
-now_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
-}
-
 static int
 passes(const struct rehearse *r, enum verdict v)
 {
@@ -629,13 +620,13 @@ run_step(struct job *j, struct db **db, struct item *it, enum rstep s,
 static int
 dump(struct job *j, struct item *it, struct buf *out)
 {
-	long long t0 = now_us();
+	long long t0 = rp_now_us();
 	int error;
 
 	buf_reset(out);
 	error = scratch_dump(&j->r->sc, j->dbname, out);
 	if (it)
-		it->total_us += now_us() - t0;
+		it->total_us += rp_now_us() - t0;
 	if (error < 0 && db_interrupted()) {
 		mg_error_clear();
 		error = mg_error_set(MG_ECANCEL, "interrupted by Ctrl-C");
@@ -673,7 +664,7 @@ static int
 rehearse_one(struct job *j, struct db **db, struct item *it, struct buf *s0)
 {
 	struct buf s1 = BUF_INIT, s2 = BUF_INIT, s3 = BUF_INIT;
-	long long t0 = now_us();
+	long long t0 = rp_now_us();
 	int rc = R_NEXT, partial = 0, error;
 
 	if ((error = run_step(j, db, it, S_APPLY, &partial)) == MG_ESQL) {
@@ -718,7 +709,7 @@ done:
 
 		it->verdict = a > b ? a : b;
 	}
-	it->total_us += now_us() - t0;
+	it->total_us += rp_now_us() - t0;
 	error = rc;
 fail:
 	buf_release(&s1);
@@ -1227,7 +1218,7 @@ cmd_rehearse(struct ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	r.njobs = (size_t)r.jobs < r.nsel ? (size_t)r.jobs : r.nsel;
-	r.t0 = now_us();
+	r.t0 = rp_now_us();
 	if ((rc = scratch_open(&r.sc, &r.st)) < 0 || (rc = load_files(&r)) < 0)
 		goto out;
 	name_server(&r);
@@ -1240,7 +1231,7 @@ cmd_rehearse(struct ctx *ctx, int argc, char **argv)
 	if ((rc = run_jobs(&r)) < 0)
 		goto out;
 	print_ready(&r, 1);
-	r.total_us = now_us() - r.t0;
+	r.total_us = rp_now_us() - r.t0;
 	scratch_close(&r.sc);
 	if (ctx->json)
 		report_json(&r);

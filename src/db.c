@@ -262,15 +262,6 @@ db_interrupted(void)
 
 /* ------------------------------------------------------------ helpers --- */
 
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
 static char *
 quote_ident(PGconn *conn, const char *s)
 {
@@ -650,7 +641,7 @@ wait_socket(struct db *db, int want_write, long long since,
 	if (rc < 0 && errno != EINTR)
 		return mg_error_os(MG_ERROR, "poll failed");
 	if (rc == 0) {
-		long long waited = (now_us() - since) / 1000;
+		long long waited = (rp_now_us() - since) / 1000;
 
 		if (waited >= *next_report) {
 			report_wait(db, waited);
@@ -699,7 +690,7 @@ static PGresult *
 collect(struct db *db)
 {
 	PGresult *keep = NULL, *r;
-	long long since = now_us(), next_report = WAIT_REPORT_MS;
+	long long since = rp_now_us(), next_report = WAIT_REPORT_MS;
 
 	for (;;) {
 		while (pq.PQisBusy(db->conn)) {
@@ -1019,7 +1010,7 @@ db_lock(struct db *db, long wait_ms)
 	static const char *const sql = "SELECT pg_catalog.pg_try_advisory_lock("
 				       "pg_catalog.hashtextextended($1, 0))";
 	const char *params[1] = {db->lock_key};
-	long long start = now_us();
+	long long start = rp_now_us();
 	long sleep_ms = 20;
 	int said = 0;
 
@@ -1039,7 +1030,7 @@ db_lock(struct db *db, long wait_ms)
 		if (interrupted)
 			return mg_error_set(MG_ECANCEL,
 			    "interrupted while waiting for the migration lock");
-		if ((now_us() - start) / 1000 >= wait_ms) {
+		if ((rp_now_us() - start) / 1000 >= wait_ms) {
 			mg_error_set(MG_ELOCKED,
 			    "could not get the migration lock on %s within %ld "
 			    "ms",
@@ -1764,7 +1755,7 @@ run_pipeline(struct db *db, struct db_unit *units, size_t from, size_t to,
 {
 	struct queue q = {0};
 	size_t next = from, inflight = 0;
-	long long mark = now_us(), next_report = WAIT_REPORT_MS;
+	long long mark = rp_now_us(), next_report = WAIT_REPORT_MS;
 	int synced = 0, stop = 0, done = 0, error = 0, flush = 0;
 
 	if (!pq.PQenterPipelineMode(db->conn) ||
@@ -1780,7 +1771,7 @@ run_pipeline(struct db *db, struct db_unit *units, size_t from, size_t to,
 				break;
 			}
 			if (inflight == 0)
-				mark = now_us();
+				mark = rp_now_us();
 			next++;
 			inflight++;
 		}
@@ -1818,7 +1809,7 @@ run_pipeline(struct db *db, struct db_unit *units, size_t from, size_t to,
 			} else if (c->kind == CMD_COMMIT &&
 			    st == PGRES_COMMAND_OK) {
 				struct db_unit *u = &units[c->unit];
-				long long t = now_us();
+				long long t = rp_now_us();
 
 				u->done = 1;
 				u->stmts_done = u->nstmts;
@@ -1891,7 +1882,7 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
     void *payload)
 {
 	const char *params[8];
-	long long t0 = now_us();
+	long long t0 = rp_now_us();
 	char dur[32];
 	size_t i;
 	int n, error = 0;
@@ -1917,7 +1908,7 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 			u->stmts_done = i + 1;
 	}
 	/* no transaction: the server's now() is not the unit's start */
-	snprintf(dur, sizeof(dur), "%lld", (now_us() - t0) / 1000);
+	snprintf(dur, sizeof(dur), "%lld", (rp_now_us() - t0) / 1000);
 	n = book_params(db, u, params, dur);
 	error =
 	    sync_cmd(db, u, CMD_BOOK, 0, NULL, book_statement(u), n, params);
@@ -1929,13 +1920,13 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 		 NULL)) < 0)
 		goto out;
 	u->done = 1;
-	u->usec = now_us() - t0;
+	u->usec = rp_now_us() - t0;
 	if (cb && cb(payload, u, idx) < 0)
 		error = MG_ERROR;
 out:
 	rollback_open_xact(db);
 	if (!u->done)
-		u->usec = now_us() - t0;
+		u->usec = rp_now_us() - t0;
 	db->tag = NULL;
 	if (error == MG_ESQL && interrupted)
 		return MG_ECANCEL;

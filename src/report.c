@@ -324,6 +324,15 @@ rp_plural(size_t n)
 	return n == 1 ? "" : "s";
 }
 
+long long
+rp_now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+}
+
 const char *
 rp_duration(char out[32], long long usec)
 {

@@ -145,28 +145,52 @@ prepare_item(struct run *r, struct run_item *it)
 	return 0;
 }
 
+void
+run_record(struct db_record *out, const struct entry *e)
+{
+	out->version = e->version;
+	out->description = run_description(e->version);
+	out->checksum = e->sum;
+	out->rb_checksum = *e->rb_sum ? e->rb_sum : NULL;
+}
+
+struct db_record *
+run_records(const struct state *st, unsigned mask, size_t *n)
+{
+	struct db_record *r = xcalloc(st->n + 1, sizeof(*r));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < st->n; i++) {
+		const struct entry *e = &st->e[i];
+
+		if (e->m && e->m->fwd && e->folder >= 0 &&
+		    (mask & (1u << e->folder)))
+			run_record(&r[(*n)++], e);
+	}
+	return r;
+}
+
+void
+run_records_free(struct db_record *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free((char *)r[i].description);
+	free(r);
+}
+
 /* consolidated_schema.sql, recording every archived version. */
 static int
 prepare_base(struct run *r)
 {
 	struct state *st = r->st;
-	size_t i;
 	int error;
 
 	r->has_base = 1;
-	r->base_records = xcalloc(st->n + 1, sizeof(*r->base_records));
-	for (i = 0; i < st->n; i++) {
-		const struct entry *e = &st->e[i];
-		struct db_record *rec = &r->base_records[r->nbase];
-
-		if (!e->in_baseline)
-			continue;
-		rec->version = e->version;
-		rec->description = run_description(e->version);
-		rec->checksum = e->sum;
-		rec->rb_checksum = *e->rb_sum ? e->rb_sum : NULL;
-		r->nbase++;
-	}
+	/* what it holds: archive/ (the entries in_baseline) */
+	r->base_records = run_records(st, 1u << FOLDER_ARCHIVE, &r->nbase);
 	if ((error = run_file_load(&r->base, &r->base_unit,
 		 st->cfg->consolidated, st->cfg->consolidated, DB_BASELINE,
 		 st->db ? db_server_version(st->db) : 0)) < 0 ||
@@ -793,9 +817,7 @@ run_release(struct run *r)
 
 	run_file_release(&r->base);
 	db_failure_release(&r->base_unit.fail);
-	for (i = 0; i < r->nbase; i++)
-		free((char *)r->base_records[i].description);
-	free(r->base_records);
+	run_records_free(r->base_records, r->nbase);
 
 	for (i = 0; i < r->n; i++) {
 		struct run_item *it = &r->items[i];

@@ -24,21 +24,10 @@ static char *
 pattern(const char *schema, const char *name)
 {
 	struct buf b = BUF_INIT;
-	const char *parts[2] = {schema, name};
-	const char *p;
-	int i;
 
-	for (i = 0; i < 2; i++) {
-		if (i)
-			buf_putc(&b, '.');
-		buf_putc(&b, '"');
-		for (p = parts[i]; *p; p++) {
-			if (*p == '"')
-				buf_putc(&b, '"');
-			buf_putc(&b, *p);
-		}
-		buf_putc(&b, '"');
-	}
+	buf_put_ident(&b, schema);
+	buf_putc(&b, '.');
+	buf_put_ident(&b, name);
 	return buf_detach(&b);
 }
 
@@ -88,17 +77,9 @@ drop_schema(struct buf *text, const char *schema)
 
 	for (quoted = 0; quoted < 2; quoted++) {
 		buf_reset(&id);
-		if (quoted) {
-			const char *p;
-
-			buf_putc(&id, '"');
-			for (p = schema; *p; p++) {
-				if (*p == '"')
-					buf_putc(&id, '"');
-				buf_putc(&id, *p);
-			}
-			buf_putc(&id, '"');
-		} else
+		if (quoted)
+			buf_put_ident(&id, schema);
+		else
 			buf_puts(&id, schema);
 		buf_reset(&block);
 		buf_printf(&block,

@@ -213,11 +213,9 @@ replay_release(struct replay *r)
 		run_file_release(&r->files[i]);
 		db_failure_release(&r->units[i].fail);
 	}
-	for (i = 0; i < r->nrecords; i++)
-		free((char *)r->records[i].description);
+	run_records_free(r->records, r->nrecords);
 	free(r->files);
 	free(r->units);
-	free(r->records);
 }
 
 static int
@@ -248,31 +246,18 @@ scratch_replay(struct db *db, const struct state *st, scratch_want want,
 	struct replay r = {0};
 	struct buf path = BUF_INIT;
 	struct stat sb;
-	struct timespec t0, t1;
+	long long t0;
 	int baseline, sv, error = 0;
 	size_t i;
 
 	memset(stats, 0, sizeof(*stats));
 	sv = db_server_version(db);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = rp_now_us();
 	baseline = stat(st->cfg->consolidated, &sb) == 0;
 	r.files = xcalloc(st->n + 1, sizeof(*r.files));
 	r.units = xcalloc(st->n + 1, sizeof(*r.units));
-	r.records = xcalloc(st->n + 1, sizeof(*r.records));
 	if (baseline) {
-		for (i = 0; i < st->n; i++) {
-			const struct entry *e = &st->e[i];
-
-			if (!e->m || e->folder != FOLDER_ARCHIVE)
-				continue;
-			r.records[r.nrecords].version = e->version;
-			r.records[r.nrecords].description =
-			    run_description(e->version);
-			r.records[r.nrecords].checksum = e->sum;
-			r.records[r.nrecords].rb_checksum =
-			    *e->rb_sum ? e->rb_sum : NULL;
-			r.nrecords++;
-		}
+		r.records = run_records(st, 1u << FOLDER_ARCHIVE, &r.nrecords);
 		if ((error = add_file(&r, st->cfg->consolidated,
 			 st->cfg->consolidated, DB_BASELINE, sv)) < 0 ||
 		    (error = state_check_baseline(st, r.files[0].text.ptr,
@@ -308,9 +293,7 @@ scratch_replay(struct db *db, const struct state *st, scratch_want want,
 			}
 	}
 out:
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	stats->usec = (t1.tv_sec - t0.tv_sec) * 1000000LL +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000;
+	stats->usec = rp_now_us() - t0;
 	buf_release(&path);
 	replay_release(&r);
 	return error;

@@ -344,3 +344,42 @@ sc_wait_for_query(struct proj *p, const char *pattern)
 	}
 	fail_msg("no query like %s started", pattern);
 }
+
+struct proj *
+sc_sample(const char *name, const char *ini_extra)
+{
+	struct proj *p = sc_project(name, ini_extra);
+	char *src = tu_asprintf("%s/migrations", getenv("MIGDIR_SOURCE"));
+	char *dst = tu_path(p->dir, "migrations");
+	char *file =
+	    tu_asprintf("%s/consolidated_schema.sql", getenv("MIGDIR_SOURCE"));
+	char *text = tu_read_file(file);
+
+	assert_non_null(text);
+	assert_int_equal(tu_copy_tree(src, dst), 0);
+	sc_write(p, "consolidated_schema.sql", text);
+	sc_commit(p, "the CRM history");
+	free(src);
+	free(dst);
+	free(file);
+	free(text);
+	return p;
+}
+
+long
+sc_scratch_dbs(struct proj *p)
+{
+	return sc_psql_long(p,
+	    "SELECT count(*) FROM pg_database WHERE "
+	    "datname LIKE 'migdir\\_scratch\\_%%'");
+}
+
+char *
+sc_schema_of(const char *url, const char *then)
+{
+	return tu_sh(NULL,
+	    "%s/pg_dump --schema-only --no-owner -T 'public.schema_versions*' "
+	    "'%s' | grep -vE '^(-- Dumped (from database|by pg_dump) "
+	    "version|\\\\(un)?restrict )'%s",
+	    sc_cluster->bindir, url, then);
+}

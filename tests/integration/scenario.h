@@ -107,6 +107,23 @@ const char *sc_folder_of(struct proj *p, const char *version);
 /* Wait (up to 10 s) until another session runs a query LIKE pattern. */
 void sc_wait_for_query(struct proj *p, const char *pattern);
 
+/*
+ * A project holding a copy of the sample CRM history of the source tree
+ * (migrations/ and consolidated_schema.sql), committed; its database is
+ * left as it is (empty).
+ */
+struct proj *sc_sample(const char *name, const char *ini_extra);
+
+/* How many scratch databases (migdir_scratch_*) the cluster holds. */
+long sc_scratch_dbs(struct proj *p);
+
+/*
+ * The schema of the database at url as pg_dump --schema-only --no-owner
+ * writes it, without migdir's tables, version and \restrict lines (the
+ * corpora's fingerprint), piped through the shell text then ("" for none).
+ */
+char *sc_schema_of(const char *url, const char *then);
+
 /* `git status --porcelain` is empty? */
 int sc_git_clean(struct proj *p);
 

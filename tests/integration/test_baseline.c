@@ -48,28 +48,6 @@ static const char *const pending[] = {
 	"20230315_create_support_tickets 20230512_add_ringcentral_tokens "     \
 	"20230601_add_email_templates"
 
-/* A project holding a copy of the sample's folders and consolidated file. */
-static struct proj *
-sample(const char *name, const char *ini_extra)
-{
-	struct proj *p = sc_project(name, ini_extra);
-	char *src = tu_asprintf("%s/migrations", getenv("MIGDIR_SOURCE"));
-	char *dst = tu_path(p->dir, "migrations");
-	char *file =
-	    tu_asprintf("%s/consolidated_schema.sql", getenv("MIGDIR_SOURCE"));
-	char *text = tu_read_file(file);
-
-	assert_non_null(text);
-	assert_int_equal(tu_copy_tree(src, dst), 0);
-	sc_write(p, "consolidated_schema.sql", text);
-	sc_commit(p, "the CRM history");
-	free(src);
-	free(dst);
-	free(file);
-	free(text);
-	return p;
-}
-
 /* Run a file of the project with psql in database db, as a DBA would. */
 static void
 psql_file(struct proj *p, const char *db, const char *rel)
@@ -174,7 +152,7 @@ expect_lacks(const char *haystack, const char *needle)
 static void
 test_baseline_adopts_a_hand_migrated_copy_of_the_sample(void **state)
 {
-	struct proj *p = sample("adopt", NULL);
+	struct proj *p = sc_sample("adopt", NULL);
 	struct tu_run *r;
 	char *head, *now, *sum, *recorded;
 	size_t i;
@@ -259,7 +237,7 @@ test_baseline_adopts_a_hand_migrated_copy_of_the_sample(void **state)
 static void
 test_baseline_to_into_pending_moves_the_files_and_commits(void **state)
 {
-	struct proj *p = sample("into_pending", NULL);
+	struct proj *p = sc_sample("into_pending", NULL);
 	struct tu_run *r;
 	char *s;
 
@@ -336,7 +314,7 @@ static void
 test_baseline_refuses_a_different_schema_with_its_diff_unless_forced(
     void **state)
 {
-	struct proj *p = sample("differs", NULL);
+	struct proj *p = sc_sample("differs", NULL);
 	struct tu_run *r;
 
 	(void)state;
@@ -381,7 +359,7 @@ test_baseline_refuses_a_different_schema_with_its_diff_unless_forced(
 static void
 test_baseline_says_when_only_the_column_order_differs(void **state)
 {
-	struct proj *p = sample("column_order", NULL);
+	struct proj *p = sc_sample("column_order", NULL);
 	struct tu_run *r;
 
 	(void)state;
@@ -430,7 +408,7 @@ test_baseline_says_when_only_the_column_order_differs(void **state)
 static void
 test_baseline_dry_run_changes_nothing(void **state)
 {
-	struct proj *p = sample("dry", NULL);
+	struct proj *p = sc_sample("dry", NULL);
 	struct tu_run *r;
 	char *head, *now;
 
@@ -472,7 +450,7 @@ test_baseline_dry_run_changes_nothing(void **state)
 static void
 test_baseline_refuses_an_empty_database(void **state)
 {
-	struct proj *p = sample("empty", NULL);
+	struct proj *p = sc_sample("empty", NULL);
 	struct tu_run *r;
 
 	(void)state;
@@ -499,7 +477,7 @@ test_baseline_refuses_an_empty_database(void **state)
 static void
 test_baseline_on_an_untracked_environment_moves_nothing(void **state)
 {
-	struct proj *p = sample("untracked", NULL);
+	struct proj *p = sc_sample("untracked", NULL);
 	char *db = tu_asprintf("%s_staging", p->db);
 	char *url = pgcluster_createdb(sc_cluster, db);
 	char *env_url = tu_asprintf("STAGING_URL=%s", url);
@@ -567,7 +545,7 @@ static void
 test_baseline_keeps_recorded_rows_and_refuses_a_database_further_along(
     void **state)
 {
-	struct proj *p = sample("further", NULL);
+	struct proj *p = sc_sample("further", NULL);
 	struct tu_run *r;
 	char *s;
 
@@ -644,7 +622,7 @@ test_baseline_keeps_recorded_rows_and_refuses_a_database_further_along(
 static void
 test_baseline_killed_after_recording_is_finished_by_repair(void **state)
 {
-	struct proj *p = sample("crash", NULL);
+	struct proj *p = sc_sample("crash", NULL);
 	struct tu_run *r;
 	char *s;
 
@@ -893,7 +871,7 @@ test_baseline_usage_errors(void **state)
 	    {"--to", NULL, "option \"--to\" needs a value",
 		"Try \"migdir help baseline\""},
 	};
-	struct proj *p = sample("usage", NULL);
+	struct proj *p = sc_sample("usage", NULL);
 	size_t i;
 
 	(void)state;
@@ -916,7 +894,7 @@ test_baseline_usage_errors(void **state)
 static void
 test_baseline_takes_the_locks_apply_takes(void **state)
 {
-	struct proj *p = sample("locks", "lock_wait = 200ms\n");
+	struct proj *p = sc_sample("locks", "lock_wait = 200ms\n");
 	struct fs_lock *lock = NULL;
 	struct db_target t;
 	struct db *db = NULL;

@@ -25,43 +25,15 @@
 static struct proj *
 sample(const char *name, const char *ini_extra)
 {
-	struct proj *p = sc_project(name, ini_extra);
-	const char *src = getenv("MIGDIR_SOURCE");
-	char *out;
+	struct proj *p = sc_sample(name, ini_extra);
 	struct tu_run *r;
 
-	out = tu_sh(p->dir,
-	    "rm -rf migrations && cp -r '%s/migrations' "
-	    "'%s/consolidated_schema.sql' . && echo ok",
-	    src, src);
-	assert_string_equal(out, "ok");
-	free(out);
-	sc_commit(p, "the CRM history");
 	r = sc_migdir(p, NULL, "apply", "--to", LAST_APPLIED, NULL);
 	sc_expect_status(r, 0, "apply to the tracked state");
 	sc_expect_contains(r->out, "consolidated_schema.sql");
 	sc_run_free(r);
 	assert_true(sc_git_clean(p));
 	return p;
-}
-
-static long
-scratch_left(struct proj *p)
-{
-	return sc_psql_long(p,
-	    "SELECT count(*) FROM pg_database "
-	    "WHERE datname LIKE 'migdir\\_scratch\\_%%'");
-}
-
-/* The schema of database url without migdir's tables, as pg_dump has it. */
-static char *
-schema_of(const char *url)
-{
-	return tu_sh(NULL,
-	    "%s/pg_dump --schema-only --no-owner -T 'public.schema_versions*' "
-	    "'%s' | grep -vE '^(-- Dumped (from database|by pg_dump) "
-	    "version|\\\\(un)?restrict )'",
-	    sc_cluster->bindir, url);
 }
 
 static char *
@@ -130,7 +102,7 @@ test_consolidate_sample_twice(void **state)
 	    "6 archived, 0 applied, 4 pending; no "
 	    "problems");
 	sc_run_free(r);
-	assert_int_equal(scratch_left(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 
 	/* again: nothing to do, nothing changes */
 	before = sc_read(p, "consolidated_schema.sql");
@@ -180,7 +152,7 @@ test_consolidate_gives_the_same_bytes_on_two_machines(void **state)
 	b = sc_read(q, "consolidated_schema.sql");
 	assert_non_null(a);
 	assert_string_equal(a, b);
-	assert_int_equal(scratch_left(q), 0);
+	assert_int_equal(sc_scratch_dbs(q), 0);
 	free(a);
 	free(b);
 	free(extra);
@@ -221,8 +193,8 @@ test_new_database_from_the_consolidated_file_equals_a_full_replay(void **state)
 	sc_expect_status(r, 0, "apply every migration");
 	sc_expect_contains(r->out, "[10/10]");
 	sc_run_free(r);
-	a = schema_of(fresh);
-	b = schema_of(full);
+	a = sc_schema_of(fresh, "");
+	b = sc_schema_of(full, "");
 	assert_non_null(a);
 	assert_true(strlen(a) > 1000);
 	assert_string_equal(a, b);
@@ -298,7 +270,7 @@ test_consolidate_refuses_a_rollback_file_changed_since(void **state)
 	sc_expect_contains(r->err, "git show ");
 	sc_run_free(r);
 	assert_string_equal(sc_folder_of(p, LAST_APPLIED), "applied");
-	assert_int_equal(scratch_left(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	sc_free(p);
 }
 
@@ -326,7 +298,7 @@ test_consolidate_refuses_a_move_left_half_done(void **state)
 	sc_expect_contains(r->err, "migdir repair");
 	sc_run_free(r);
 	assert_string_equal(sc_folder_of(p, LAST_APPLIED), "applied");
-	assert_int_equal(scratch_left(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	sc_free(p);
 }
 
@@ -439,7 +411,7 @@ test_consolidate_aborts_when_the_file_does_not_load_back_the_same(void **state)
 	now = sc_git(p, "rev-parse HEAD");
 	assert_string_equal(head, now);
 	assert_string_equal(sc_folder_of(p, "20230801_stamped"), "applied");
-	assert_int_equal(scratch_left(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	free(now);
 	free(before);
 	free(head);
@@ -471,13 +443,13 @@ test_consolidate_drops_its_scratch_databases_on_ctrl_c(void **state)
 	pid = tu_spawn(p->dir, env, argv, out, err);
 	assert_true(pid > 0);
 	sc_wait_for_query(p, "SELECT pg_sleep(CASE%%");
-	assert_int_equal(scratch_left(p), 1);
+	assert_int_equal(sc_scratch_dbs(p), 1);
 	kill(pid, SIGINT);
 	assert_int_equal(tu_wait(pid), 1);
 	e = tu_read_file(err);
 	sc_expect_contains(e, "canceled by Ctrl-C");
 	free(e);
-	assert_int_equal(scratch_left(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	assert_string_equal(sc_folder_of(p, "20230801_slow"), "applied");
 	assert_true(sc_git_clean(p));
 	free(out);
@@ -502,7 +474,7 @@ test_consolidate_names_scratch_databases_a_killed_run_left(void **state)
 	    "an interrupted migdir");
 	sc_run_free(r);
 	/* named, not dropped: it might be another run's */
-	assert_int_equal(scratch_left(p), 1);
+	assert_int_equal(sc_scratch_dbs(p), 1);
 	out = sc_psql(p, "DROP DATABASE migdir_scratch_999_1_dead");
 	free(out);
 	sc_free(p);

@@ -22,11 +22,7 @@
 static char *
 fingerprint_of(const char *url)
 {
-	return tu_sh(NULL,
-	    "%s/pg_dump --schema-only --no-owner -T 'public.schema_versions*' "
-	    "'%s' | grep -vE '^(-- Dumped (from database|by pg_dump) "
-	    "version|\\\\(un)?restrict )' | sha256sum | cut -d' ' -f1",
-	    sc_cluster->bindir, url);
+	return sc_schema_of(url, " | sha256sum | cut -d' ' -f1");
 }
 
 static char *

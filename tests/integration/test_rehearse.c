@@ -27,15 +27,6 @@
 
 /* ---------------------------------------------------------- helpers --- */
 
-/* Scratch databases on the cluster (any test's). */
-static long
-scratch_dbs(struct proj *p)
-{
-	return sc_psql_long(p,
-	    "SELECT count(*) FROM pg_database WHERE "
-	    "datname LIKE 'migdir\\_scratch\\_%%'");
-}
-
 /* What must not change: git, the files, the tracked database's rows. */
 struct snap {
 	char *head, *status, *files, *rows, *history, *tables;
@@ -95,7 +86,7 @@ unchanged(struct proj *p, struct snap *before)
 		assert_null(now.rows);
 	assert_string_equal(now.tables ? now.tables : "",
 	    before->tables ? before->tables : "");
-	assert_int_equal(scratch_dbs(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	release(&now);
 	release(before);
 }
@@ -169,18 +160,13 @@ verdicts(const struct tu_run *r)
 static void
 test_rehearse_passes_on_the_sample(void **state)
 {
-	struct proj *p = sc_project("sample", NULL);
+	struct proj *p = sc_sample("sample", NULL);
 	const char *src = getenv("MIGDIR_SOURCE");
-	char *from = tu_path(src, "migrations"),
-	     *to = tu_path(p->dir, "migrations");
-	char *ini, *cp, *cs, *var;
+	char *ini, *cs, *var;
 	struct snap before;
 	struct tu_run *r;
 
 	(void)state;
-	assert_int_equal(tu_copy_tree(from, to), 0);
-	cp = tu_sh(p->dir, "cp '%s/consolidated_schema.sql' .", src);
-	assert_non_null(cp);
 	cs = tu_asprintf("%s/migdir.ini", src);
 	ini = tu_read_file(cs);
 	assert_non_null(ini);
@@ -190,7 +176,7 @@ test_rehearse_passes_on_the_sample(void **state)
 	cs = tu_asprintf("%s%s%s", ini, p->url,
 	    var + strlen("${CRM_DATABASE_URL}"));
 	sc_write(p, "migdir.ini", cs);
-	sc_commit(p, "the sample");
+	sc_commit(p, "the sample's migdir.ini");
 	take(p, &before);
 	r = rehearse(p, 0, NULL, NULL, NULL);
 	sc_expect_contains(r->out,
@@ -205,9 +191,6 @@ test_rehearse_passes_on_the_sample(void **state)
 	sc_run_free(r);
 	/* the tracked database was never touched: not even its table */
 	unchanged(p, &before);
-	free(from);
-	free(to);
-	free(cp);
 	free(cs);
 	free(ini);
 	sc_free(p);
@@ -475,7 +458,7 @@ test_rehearse_each_migration_meets_the_forward_state(void **state)
 	    "      applied again, the schema is not what the first apply made "
 	    "(differs):\n");
 	sc_run_free(r);
-	assert_int_equal(scratch_dbs(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	sc_free(p);
 }
 
@@ -664,7 +647,7 @@ test_rehearse_versions_limit_it(void **state)
 	r = rehearse(p, 2, "20230301_nothing", NULL, NULL);
 	sc_expect_contains(r->err, "no pending migration \"20230301_nothing\"");
 	sc_run_free(r);
-	assert_int_equal(scratch_dbs(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	sc_free(p);
 }
 
@@ -830,7 +813,7 @@ test_rehearse_needs_only_the_scratch_server(void **state)
 	    "the server for scratch databases "
 	    "(scratch_url): could not connect to");
 	sc_run_free(r);
-	assert_int_equal(scratch_dbs(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	free(url);
 	free(ini);
 	free(server);
@@ -857,7 +840,7 @@ test_rehearse_stops_when_the_tracked_state_does_not_replay(void **state)
 	sc_expect_contains(r->err,
 	    "The tracked state does not replay on an empty database");
 	sc_run_free(r);
-	assert_int_equal(scratch_dbs(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	sc_free(p);
 }
 
@@ -1123,7 +1106,7 @@ corpus_agrees(const char *name, size_t pairs, const char *jobs)
 	    pairs);
 	json_decref(j);
 	sc_run_free(r);
-	assert_int_equal(scratch_dbs(p), 0);
+	assert_int_equal(sc_scratch_dbs(p), 0);
 	assert_true(sc_git_clean(p));
 	free(src);
 	free(pending);
