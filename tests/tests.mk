@@ -44,16 +44,29 @@ TEST_ENV = MIGDIR_BIN=$(abspath $(BIN)) MIGDIR_FAULT_BIN=$(abspath $(FAULT_BIN))
 # the suite in a fresh make, so that pkg-config sees the new packages.
 check:
 	@scripts/deps.sh
-	@$(MAKE) --no-print-directory check-unit check-integration check-cli
+	@$(MAKE) --no-print-directory check-unit check-slow
+
+# The integration binaries and the CLI scripts each start their own
+# cluster in their own directory, so they run side by side, one per core
+# (scripts/run-tests.sh; TEST_JOBS=1 runs them one at a time), the
+# longest first.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SLOW_FIRST := rehearse baseline consolidate crash apply corpora rollback db
+INTEG_ORDER := $(addprefix $(BUILD)/tests/test_,$(SLOW_FIRST)) \
+	       $(filter-out $(addprefix $(BUILD)/tests/test_,$(SLOW_FIRST)),$(INTEG_BINS))
 
 check-unit: $(UNIT_BINS)
 	@scripts/check-includes.sh
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(TEST_ENV) ./$$t; done
 
 check-integration: $(BIN) $(FAULT_BIN) $(INTEG_BINS)
-	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; $(TEST_ENV) ./$$t; done
+	@$(TEST_ENV) scripts/run-tests.sh -j $(TEST_JOBS) $(INTEG_ORDER)
 
 check-cli: $(BIN) $(FAULT_BIN)
 	@$(TEST_ENV) tests/cli/run.sh
 
-.PHONY: check check-unit check-integration check-cli
+check-slow: $(BIN) $(FAULT_BIN) $(INTEG_BINS)
+	@$(TEST_ENV) scripts/run-tests.sh -j $(TEST_JOBS) $(firstword $(INTEG_ORDER)) \
+	    tests/cli/run.sh $(wordlist 2,100,$(INTEG_ORDER))
+
+.PHONY: check check-unit check-integration check-cli check-slow
