@@ -78,8 +78,10 @@ $(BUILD)/main.o: src/main.c | $(BUILD)
 $(BIN): $(BUILD)/main.o $(CMD_OBJS) $(LIB_OBJS) $(BUILD)/fault.o
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(MG_LDLIBS)
 
-$(FAULT_BIN): $(BUILD)/main.o $(CMD_OBJS) $(LIB_OBJS) $(BUILD)/fault-on.o
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(MG_LDLIBS)
+# A fault point without a row in tests/faults.tbl fails the build.
+$(FAULT_BIN): $(BUILD)/main.o $(CMD_OBJS) $(LIB_OBJS) $(BUILD)/fault-on.o tests/faults.tbl
+	@scripts/check-faults.sh
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(MG_LDLIBS)
 
 $(BUILD):
 	mkdir -p $(BUILD)

@@ -140,6 +140,9 @@ int vcs_cached_blob(struct vcs *v, const char *path, const struct stat *st,
 /* Free the strings of a vcs_change. */
 void vcs_change_release(struct vcs_change *c);
 
+/* HEAD's commit, described as vcs_find_change does (id "" when unborn). */
+int vcs_head_commit(struct vcs *v, struct vcs_change *out);
+
 /* libgit2's version, "1.5.1" (static). */
 const char *vcs_library_version(void);
 

@@ -902,7 +902,7 @@ cmd_baseline(struct ctx *ctx, int argc, char **argv)
 		       "transaction\n",
 		    b.nrecord, rp_plural(b.nrecord));
 	/* the point of no return: repair finishes the moves from the rows */
-	fault_point("baseline_after_commit");
+	fault_point(FAULT_baseline_after_commit);
 	rc = move_and_commit(&b);
 out:
 	if (rc >= 0 && report && !ctx->json)

@@ -503,7 +503,7 @@ move_and_commit(struct consolidate *c, const char *text, size_t len,
 	if (!c->finishing &&
 	    (error = fs_replace(st->cfg->consolidated, text, len)) < 0)
 		goto out;
-	fault_point("consolidate_after_write");
+	fault_point(FAULT_consolidate_after_write);
 	for (i = 0; i < c->nfold; i++) {
 		const struct entry *e = &st->e[c->fold[i]];
 
@@ -526,7 +526,7 @@ move_and_commit(struct consolidate *c, const char *text, size_t len,
 				    st->cfg->consolidated);
 				goto out;
 			}
-			fault_point("consolidate_between_moves");
+			fault_point(FAULT_consolidate_between_moves);
 			/* git: only what it still has in applied/ moves */
 			if (head & (1u << FOLDER_ARCHIVE))
 				continue;
@@ -584,6 +584,7 @@ move_and_commit(struct consolidate *c, const char *text, size_t len,
 		goto out;
 	}
 	if (c->tag && c->commit[0]) {
+		fault_point(FAULT_consolidate_before_tag);
 		buf_reset(&msg);
 		buf_printf(&msg, "consolidated_schema after %s\n",
 		    st->e[c->fold[c->nfold - 1]].version);
@@ -692,6 +693,54 @@ consolidate_release(struct consolidate *c)
 	buf_release(&c->tail);
 }
 
+/*
+ * consolidate --tag with nothing left to fold: a run killed between its
+ * commit and its tag is finished by tagging that commit while it is still
+ * HEAD.  Anything else is refused, so that a release tag never lands on a
+ * commit that is not a consolidate.
+ */
+static int
+tag_last(struct consolidate *c, int json)
+{
+	struct vcs_change head;
+	struct buf msg = BUF_INIT;
+	const char *last = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = vcs_head_commit(c->st.vcs, &head)) < 0)
+		return rc;
+	for (i = 0; i < c->st.n; i++)
+		if (c->st.e[i].folder == FOLDER_ARCHIVE)
+			last = c->st.e[i].version;
+	if (!head.id[0] || !last || strncmp(head.summary, "consolidate ", 12)) {
+		rc = mg_error_set(MG_ERROR,
+		    "nothing to consolidate, and HEAD is not a consolidate "
+		    "commit to tag as %s",
+		    c->tag);
+		mg_error_hint("applied/ is empty. To tag an earlier release, "
+			      "tag its consolidate commit by hand: git tag -a "
+			      "%s COMMIT.",
+		    c->tag);
+		goto out;
+	}
+	buf_printf(&msg, "consolidated_schema after %s\n", last);
+	if ((rc = vcs_tag(c->st.vcs, c->tag, head.id, msg.ptr)) < 0)
+		goto out;
+	if (json)
+		rp_json(json_pack("{s:s, s:[], s:s, s:s}", "file",
+		    c->st.cfg->consolidated, "archived", "tag", c->tag,
+		    "commit", head.id));
+	else
+		rp_out("Nothing to consolidate; tagged %s on %.12s (%s), the "
+		       "last consolidate, which was not tagged yet.\n",
+		    c->tag, head.id, head.summary);
+out:
+	vcs_change_release(&head);
+	buf_release(&msg);
+	return rc;
+}
+
 int
 cmd_consolidate(struct ctx *ctx, int argc, char **argv)
 {
@@ -781,6 +830,10 @@ cmd_consolidate(struct ctx *ctx, int argc, char **argv)
 		}
 		if ((rc = vcs_tag_check(c.st.vcs, c.tag)) < 0)
 			goto out;
+	}
+	if (c.nfold == 0 && c.tag && !c.dry_run) {
+		rc = tag_last(&c, ctx->json);
+		goto out;
 	}
 	if (c.nfold == 0) {
 		if (ctx->json)

@@ -1895,7 +1895,7 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 			goto out;
 	}
 	for (i = 0; i < u->nstmts; i++) {
-		fault_point("before_statement");
+		fault_point(FAULT_before_statement);
 		if (interrupted) {
 			error = mark_canceled(u, i);
 			goto out;

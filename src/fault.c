@@ -18,11 +18,14 @@
 #include "banned.h"
 
 #if MIGDIR_FAULTS
+#define FAULT_NAME(name) #name,
+static const char *const fault_names[FAULT_N] = {FAULT_POINTS(FAULT_NAME)};
+
 void
-fault_point(const char *name)
+fault_point(enum fault f)
 {
 	static int hits;
-	const char *want = getenv("MIGDIR_FAULT"), *p;
+	const char *want = getenv("MIGDIR_FAULT"), *name = fault_names[f], *p;
 	size_t n = strlen(name);
 	int nth = 1, sigint;
 
@@ -48,8 +51,8 @@ fault_point(const char *name)
 }
 #else
 void
-fault_point(const char *name)
+fault_point(enum fault f)
 {
-	(void)name;
+	(void)f;
 }
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fault.h"
 #include "fsutil.h"
 #include "report.h"
 #include "xalloc.h"
@@ -272,7 +273,9 @@ fs_replace(const char *path, const void *data, size_t len)
 	int error;
 
 	unlink(tmp); /* left by a crash: ours, and incomplete */
-	if ((error = fs_create(tmp, data, len)) == 0 && rename(tmp, path) < 0) {
+	if ((error = fs_create(tmp, data, len)) == 0)
+		fault_point(FAULT_file_after_temp_write);
+	if (error == 0 && rename(tmp, path) < 0) {
 		error = mg_error_os(MG_ERROR, "could not replace \"%s\"", path);
 		unlink(tmp);
 	}

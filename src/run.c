@@ -339,9 +339,23 @@ record_moves(struct run *r)
 	free(last);
 }
 
+/* Where each kind of run can be killed (include/fault.h). */
+static const enum fault between_renames[] = {
+    [RUN_APPLY] = FAULT_apply_between_renames,
+    [RUN_ROLLBACK] = FAULT_rollback_between_renames,
+    [RUN_REPAIR] = FAULT_repair_between_renames,
+    [RUN_BASELINE] = FAULT_baseline_between_renames,
+};
+static const enum fault after_renames[] = {
+    [RUN_APPLY] = FAULT_apply_after_renames,
+    [RUN_ROLLBACK] = FAULT_rollback_after_renames,
+    [RUN_REPAIR] = FAULT_repair_after_renames,
+    [RUN_BASELINE] = FAULT_baseline_after_renames,
+};
+
 /* The moves of a step: forward first, then the rollback file. */
 static int
-move_step(struct run *r, struct run_item *it, const char *between)
+move_step(struct run *r, struct run_item *it)
 {
 	const struct step *s = it->step;
 	const char *v = it->e->version;
@@ -352,8 +366,7 @@ move_step(struct run *r, struct run_item *it, const char *between)
 	if (s->from != s->to) {
 		if ((error = move_file(r, v, s->from, s->to, NAME_FORWARD)) < 0)
 			return error;
-		if (between)
-			fault_point(between);
+		fault_point(between_renames[r->kind]);
 		if ((error = move_file(r, v, s->from, s->to, NAME_ROLLBACK)) <
 		    0)
 			return error;
@@ -386,12 +399,10 @@ unit_done(void *payload, struct db_unit *u, size_t index)
 
 	it->usec = u->usec;
 	r->ndone++;
-	fault_point(r->kind == RUN_ROLLBACK ? "rollback_after_commit"
-					    : "apply_after_commit");
+	fault_point(r->kind == RUN_ROLLBACK ? FAULT_rollback_after_commit
+					    : FAULT_apply_after_commit);
 	if (r->st->tracked) {
-		error = move_step(r, it,
-		    r->kind == RUN_ROLLBACK ? "rollback_between_renames"
-					    : "apply_between_renames");
+		error = move_step(r, it);
 		if (error < 0) {
 			rp_print_error(mg_error_last());
 			rp_hint("The database has the change: run migdir "
@@ -746,7 +757,7 @@ run_execute(struct run *r)
 
 		if (it->step->run)
 			continue;
-		if ((error = move_step(r, it, NULL)) < 0)
+		if ((error = move_step(r, it)) < 0)
 			goto finish;
 		if (it->step->from != it->step->to)
 			rp_out("  moved %s: %s/ -> %s/\n", it->e->version,
@@ -793,8 +804,7 @@ finish:
 
 		if ((gerr = sync_folders(r)) < 0 && !error)
 			error = gerr;
-		fault_point(r->kind == RUN_ROLLBACK ? "rollback_after_renames"
-						    : "apply_after_renames");
+		fault_point(after_renames[r->kind]);
 		/* the failure stays the run's error; git's is printed */
 		if (error)
 			mg_error_take(&failure);

@@ -105,7 +105,13 @@
 	X(git_tag_create) \
 	X(git_object_lookup) \
 	X(git_object_free) \
-	X(git_reference_name_is_valid)
+	X(git_reference_name_is_valid) \
+	X(git_reference_lookup) \
+	X(git_reference_type) \
+	X(git_reference_symbolic_target) \
+	X(git_reference_create) \
+	X(git_reference_create_matching) \
+	X(git_reference_free)
 /* clang-format on */
 
 static struct {
@@ -631,6 +637,8 @@ write_blob(struct vcs *v, const char *abs, git_oid *out)
 	    g.git_blob_create_from_buffer(out, v->repo, b.ptr, b.len) < 0)
 		error = git_fail("could not store a file in git");
 	buf_release(&b);
+	if (!error)
+		fault_point(FAULT_git_after_blob_write);
 	return error;
 }
 
@@ -675,6 +683,41 @@ index_entry(struct vcs *v, git_odb *odb, const struct vcs_move *m,
 out:
 	buf_release(&abs);
 	return error;
+}
+
+/*
+ * Point HEAD's branch (or a detached HEAD) at the new commit, as git
+ * commit does, with the reflog line it writes.  The commit object is
+ * written first, the ref after it, so a crash between the two leaves a
+ * dangling commit and the moves staged, never a ref to a missing object.
+ * Refused when another process moved the branch since we read it.
+ */
+static int
+advance_head(struct vcs *v, const git_oid *id, git_commit *parent,
+    const char *message)
+{
+	git_reference *head = NULL, *ref = NULL;
+	const char *name = "HEAD";
+	char *log;
+	int rc;
+
+	if (g.git_reference_lookup(&head, v->repo, "HEAD") < 0)
+		return git_fail("could not read HEAD");
+	if (g.git_reference_type(head) == GIT_REFERENCE_SYMBOLIC)
+		name = g.git_reference_symbolic_target(head);
+	log = xasprintf("commit%s: %.*s", parent ? "" : " (initial)",
+	    (int)strcspn(message, "\n"), message);
+	if (parent)
+		rc = g.git_reference_create_matching(&ref, v->repo, name, id, 1,
+		    g.git_commit_id(parent), log);
+	else
+		rc = g.git_reference_create(&ref, v->repo, name, id, 0, log);
+	free(log);
+	g.git_reference_free(ref);
+	g.git_reference_free(head);
+	if (rc < 0)
+		return git_fail("could not move the branch to the new commit");
+	return 0;
 }
 
 int
@@ -722,7 +765,7 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 		error = git_fail("could not write the git index");
 		goto out;
 	}
-	fault_point("after_index_write");
+	fault_point(FAULT_git_after_index_write);
 	if (!commit)
 		goto out;
 	if ((error = head_tree(v, &parent, &tree)) < 0)
@@ -753,6 +796,7 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 		error = git_fail("could not build the commit's tree");
 		goto out;
 	}
+	fault_point(FAULT_git_after_tree_write);
 	if (tree && g.git_oid_equal(&tree_id, g.git_tree_id(tree)))
 		goto out; /* the files are back where HEAD has them */
 	if (g.git_tree_lookup(&new_tree, v->repo, &tree_id) < 0) {
@@ -765,13 +809,17 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 	{
 		const git_commit *parents[1] = {parent};
 
-		if (g.git_commit_create(&commit_id, v->repo, "HEAD", author,
+		if (g.git_commit_create(&commit_id, v->repo, NULL, author,
 			committer, NULL, message, new_tree, parent ? 1 : 0,
 			parents) < 0) {
 			error = git_fail("could not commit the moves");
 			goto out;
 		}
 	}
+	fault_point(FAULT_git_after_commit_object);
+	if ((error = advance_head(v, &commit_id, parent, message)) < 0)
+		goto out;
+	fault_point(FAULT_git_after_ref_update);
 	if (out_id)
 		hex(out_id, &commit_id);
 out:
@@ -810,6 +858,19 @@ blob_in(git_commit *c, const char *const *paths, size_t npaths, git_oid *out)
 	return found;
 }
 
+/* Fill out with commit c's id, author, summary and time. */
+static void
+describe(struct vcs_change *out, git_commit *c)
+{
+	const git_signature *a = g.git_commit_author(c);
+	const char *s = g.git_commit_summary(c);
+
+	hex(out->id, g.git_commit_id(c));
+	out->author = xasprintf("%s <%s>", a->name, a->email);
+	out->summary = xstrdup(s ? s : "");
+	out->when = (long long)g.git_commit_time(c);
+}
+
 int
 vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
     const char *was, struct vcs_change *out)
@@ -846,18 +907,26 @@ vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
 		g.git_commit_free(cand);
 		cand = c;
 	}
-	if (cand) {
-		const git_signature *a = g.git_commit_author(cand);
-		const char *s = g.git_commit_summary(cand);
-
-		hex(out->id, g.git_commit_id(cand));
-		out->author = xasprintf("%s <%s>", a->name, a->email);
-		out->summary = xstrdup(s ? s : "");
-		out->when = (long long)g.git_commit_time(cand);
-	}
+	if (cand)
+		describe(out, cand);
 	g.git_commit_free(cand);
 	g.git_revwalk_free(walk);
 	return 0;
+}
+
+int
+vcs_head_commit(struct vcs *v, struct vcs_change *out)
+{
+	git_commit *head;
+	git_tree *tree;
+	int error = head_tree(v, &head, &tree);
+
+	memset(out, 0, sizeof(*out));
+	if (!error && head)
+		describe(out, head);
+	g.git_tree_free(tree);
+	g.git_commit_free(head);
+	return error;
 }
 
 /* The folder dir of a commit's tree (dir "" is the root), or NULL. */

@@ -13,7 +13,7 @@
 include tests/lib/lib.mk
 
 UNIT_TESTS  := buf name scan config sql plan fsutil lint risk proc backup schema
-INTEG_TESTS := db vcs apply rollback crash concurrency corpora consolidate baseline \
+INTEG_TESTS := db vcs apply rollback crash faults concurrency corpora consolidate baseline \
                rehearse
 
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)

@@ -1,219 +1,185 @@
 /*
- * test_crash.c - a process killed at each step of an apply and of a
- * rollback (DESIGN §4).
+ * test_crash.c - real kills and Ctrl-C (DESIGN §4).  The fault points
+ * themselves are the matrix of test_faults.c (tests/faults.tbl).
  *
- * The test build migdir-faults exits with status 99 at a named fault
- * point: after the database commit, between the two renames of a pair,
- * after the renames, after the git index is written.  For each point the
- * next `status` must explain the state, and the next `apply` (or `repair`)
- * must finish it without running any migration's SQL a second time: every
- * migration here records each run in a table `ran`, counted afterwards.
- * A migdir killed with SIGKILL in the middle of a statement is covered too,
- * and a Ctrl-C (SIGINT raised at a fault point) between two statements
- * and between two migrations.
+ * A migdir killed with SIGKILL in the middle of a statement commits
+ * nothing; a Ctrl-C (SIGINT raised at a fault point) between two
+ * statements and between two migrations stops cleanly; and a real
+ * kill -9 at random moments of long apply, rollback and consolidate runs,
+ * again and again until each completes, loses nothing: after each kill
+ * `status` explains the state, the next run goes on, and in the end every
+ * migration ran exactly once per run asked for and git fsck is clean.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "scenario.h"
 #include "../../include/banned.h"
 
+/* NMIG pending migrations that count their runs and take a while. */
+#define NMIG 30
+
 static struct proj *
-two_pending(const char *name)
+long_run(const char *name)
 {
 	struct proj *p = sc_project(name, NULL);
+	int i;
 
-	free(sc_psql(p,
-	    "CREATE TABLE ran (version text, at timestamptz "
-	    "DEFAULT clock_timestamp())"));
-	sc_pair(p, "pending", "20230101_m1",
-	    "CREATE TABLE t1 (id int);\nINSERT INTO ran VALUES ('m1');\n",
-	    "DROP TABLE t1;\nINSERT INTO ran VALUES ('undo m1');\n");
-	sc_pair(p, "pending", "20230102_m2",
-	    "CREATE TABLE t2 (id int);\nINSERT INTO ran VALUES ('m2');\n",
-	    "DROP TABLE t2;\nINSERT INTO ran VALUES ('undo m2');\n");
-	sc_commit(p, "two migrations");
+	for (i = 1; i <= NMIG; i++) {
+		char v[32], *fwd, *rb;
+
+		snprintf(v, sizeof(v), "202301%02d_m%d", i, i);
+		fwd = tu_asprintf("%sCREATE TABLE t%d (id int);\n"
+				  "INSERT INTO ran VALUES ('m%d');\n"
+				  "SELECT pg_sleep(0.02);\n",
+		    i == 1 ? "CREATE TABLE IF NOT EXISTS ran (what text);\n"
+			   : "",
+		    i, i);
+		rb = tu_asprintf("DROP TABLE t%d;\n"
+				 "INSERT INTO ran VALUES ('undo m%d');\n",
+		    i, i);
+		sc_pair(p, "pending", v, fwd, rb);
+		free(fwd);
+		free(rb);
+	}
+	sc_commit(p, "a long run");
 	return p;
 }
 
-static void
-expect_runs(struct proj *p, const char *version, long want)
+/*
+ * Run migdir ARGV and kill -9 it at a random moment, again and again
+ * (running `then` after each kill, when not NULL) until a run ends by
+ * itself.  After each kill, `status` must explain the state without an
+ * error.  Returns the number of kills.
+ */
+static int
+kill_until_done(struct proj *p, const char *const *argv, const char *then,
+    unsigned *seed)
 {
-	long n = sc_psql_long(p,
-	    "SELECT count(*) FROM ran WHERE version = "
-	    "'%s'",
-	    version);
+	const char *env[] = {"-DATABASE_URL", "-PGHOST", "-PGPORT",
+	    "-PGDATABASE", "-PGUSER", "TZ=UTC", "NO_COLOR=1", NULL};
+	const char *full[8] = {getenv("MIGDIR_BIN")};
+	char *out = tu_path(p->tmp, "out"), *err = tu_path(p->tmp, "err");
+	int kills = 0, rc, i;
 
-	if (n != want)
-		fail_msg("%s ran %ld times, expected %ld", version, n, want);
-}
-
-static void
-expect_all_applied_and_committed(struct proj *p)
-{
-	assert_string_equal(sc_folder_of(p, "20230101_m1"), "applied");
-	assert_string_equal(sc_folder_of(p, "20230102_m2"), "applied");
-	assert_true(
-	    sc_exists(p, "migrations/applied/20230101_rollback_m1.sql"));
-	assert_true(
-	    sc_exists(p, "migrations/applied/20230102_rollback_m2.sql"));
-	assert_true(sc_git_clean(p));
-	expect_runs(p, "m1", 1);
-	expect_runs(p, "m2", 1);
-	assert_int_equal(sc_psql_long(p,
-			     "SELECT count(*) FROM schema_versions "
-			     "WHERE is_active"),
-	    2);
-}
-
-static const struct {
-	const char *fault;  /* where migdir-faults dies during apply */
-	const char *status; /* what the next status says */
-	const char *finish; /* the command that finishes it */
-} apply_cases[] = {
-    {"apply_after_commit",
-	"applied in the database, but not moved to "
-	"applied/",
-	"apply"},
-    {"apply_after_commit",
-	"applied in the database, but not moved to "
-	"applied/",
-	"repair"},
-    {"apply_between_renames",
-	"rollback file is in pending/, the "
-	"migration in applied/",
-	"apply"},
-    {"apply_between_renames",
-	"rollback file is in pending/, the "
-	"migration in applied/",
-	"repair"},
-    {"apply_after_renames", "moved to applied/ but not committed", "apply"},
-    {"apply_after_renames", "moved to applied/ but not committed", "repair"},
-    {"after_index_write", "moved to applied/ but not committed", "apply"},
-    {"after_index_write", "moved to applied/ but not committed", "repair"},
-};
-
-static void
-test_apply_killed_at_each_step_is_explained_and_finished(void **state)
-{
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(apply_cases) / sizeof(apply_cases[0]); i++) {
-		struct proj *p = two_pending("crash_apply");
+	for (i = 0; argv[i] && i < 6; i++)
+		full[i + 1] = argv[i];
+	for (;;) {
+		pid_t pid = tu_spawn(p->dir, env, full, out, err);
+		struct timespec ts = {0, (long)(rand_r(seed) % 900) * 1000000L};
 		struct tu_run *r;
 
-		r = sc_migdir(p, apply_cases[i].fault, "apply", NULL);
-		sc_expect_status(r, 99, apply_cases[i].fault);
-		sc_run_free(r);
-		expect_runs(p, "m1", 1);
-		r = sc_migdir(p, NULL, "status", "--exit-code", NULL);
-		sc_expect_status(r, 3, "status after the crash");
-		sc_expect_contains(r->out, apply_cases[i].status);
-		sc_run_free(r);
-		r = sc_migdir(p, NULL, apply_cases[i].finish, NULL);
-		sc_expect_status(r, 0, apply_cases[i].finish);
-		sc_run_free(r);
-		if (!strcmp(apply_cases[i].finish, "repair")) {
-			r = sc_migdir(p, NULL, "apply", NULL);
-			sc_expect_status(r, 0, "apply after repair");
-			sc_run_free(r);
+		assert_true(pid > 0);
+		if (kills < 12) {
+			nanosleep(&ts, NULL);
+			kill(pid, SIGKILL);
 		}
-		expect_all_applied_and_committed(p);
-		r = sc_migdir(p, NULL, "status", "--exit-code", NULL);
-		sc_expect_status(r, 0, "status once finished");
-		sc_run_free(r);
-		sc_free(p);
-	}
-}
+		rc = tu_wait(pid);
+		if (rc == 0)
+			break;
+		if (rc != 128 + SIGKILL) {
+			char *e = tu_read_file(err);
 
-static const struct {
-	const char *fault;
-	const char *status;
-	const char *finish; /* repair, or apply straight away */
-} rollback_cases[] = {
-    {"rollback_after_commit",
-	"rolled back in the database, but not "
-	"moved to pending/",
-	"repair"},
-    {"rollback_after_commit",
-	"rolled back in the database, but not "
-	"moved to pending/",
-	"apply"},
-    {"rollback_between_renames",
-	"rollback file is in applied/, the "
-	"migration in pending/",
-	"repair"},
-    {"rollback_between_renames",
-	"rollback file is in applied/, the "
-	"migration in pending/",
-	"apply"},
-    {"rollback_after_renames", "moved to pending/ but not committed", "repair"},
-    {"rollback_after_renames", "moved to pending/ but not committed", "apply"},
-    {"after_index_write", "moved to pending/ but not committed", "repair"},
-    {"after_index_write", "moved to pending/ but not committed", "apply"},
-};
-
-static void
-test_rollback_killed_at_each_step_is_explained_and_finished(void **state)
-{
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(rollback_cases) / sizeof(rollback_cases[0]);
-	     i++) {
-		struct proj *p = two_pending("crash_rollback");
-		struct tu_run *r;
-
-		r = sc_migdir(p, NULL, "apply", NULL);
-		sc_expect_status(r, 0, "apply");
-		sc_run_free(r);
-		r = sc_migdir(p, rollback_cases[i].fault, "rollback", "--force",
-		    NULL);
-		sc_expect_status(r, 99, rollback_cases[i].fault);
-		sc_run_free(r);
-		expect_runs(p, "undo m2", 1);
+			fail_msg("migdir %s: exit %d\n%s", argv[0], rc, e);
+		}
+		kills++;
 		r = sc_migdir(p, NULL, "status", NULL);
-		sc_expect_contains(r->out, rollback_cases[i].status);
+		sc_expect_status(r, 0, "status after a kill -9");
+		assert_string_equal(r->err, "");
 		sc_run_free(r);
-		if (!strcmp(rollback_cases[i].finish, "repair")) {
-			r = sc_migdir(p, NULL, "repair", NULL);
-			sc_expect_status(r, 0, "repair");
+		if (then) {
+			r = sc_migdir(p, NULL, then, NULL);
+			sc_expect_status(r, 0, then);
 			sc_run_free(r);
-			assert_string_equal(sc_folder_of(p, "20230102_m2"),
-			    "pending");
-			assert_true(sc_exists(p,
-			    "migrations/pending/"
-			    "20230102_rollback_m2.sql"));
-			assert_string_equal(sc_folder_of(p, "20230101_m1"),
-			    "applied");
-			assert_true(sc_git_clean(p));
-			expect_runs(p, "undo m2", 1);
 		}
-		/*
-		 * and it applies again, once; straight after the crash, the
-		 * same run finishes the rollback's move and then applies it,
-		 * as if the rollback had completed: git gets one record of
-		 * where the files end up
-		 */
-		r = sc_migdir(p, NULL, "apply", NULL);
-		sc_expect_status(r, 0, "apply again");
-		sc_run_free(r);
-		expect_runs(p, "m2", 2);
-		expect_runs(p, "m1", 1);
-		expect_runs(p, "undo m2", 1);
-		assert_string_equal(sc_folder_of(p, "20230102_m2"), "applied");
-		assert_true(sc_exists(p,
-		    "migrations/applied/20230102_rollback_m2.sql"));
-		assert_true(sc_git_clean(p));
-		r = sc_migdir(p, NULL, "status", "--exit-code", NULL);
-		sc_expect_status(r, 0, "status once finished");
-		sc_run_free(r);
-		sc_free(p);
 	}
+	free(out);
+	free(err);
+	return kills;
+}
+
+/* Each migration's runs and undos, as "m1=2/1,m2=..." in one query. */
+static void
+expect_counts(struct proj *p, int runs, int undos)
+{
+	char *got = sc_psql(p,
+	    "SELECT count(*) FILTER (WHERE n <> %d) || '/' || count(*) "
+	    "FROM (SELECT what, count(*) n FROM ran WHERE what LIKE 'm%%' "
+	    "GROUP BY what) x",
+	    runs);
+	char *want = tu_asprintf("0/%d", NMIG);
+
+	assert_non_null(got);
+	if (strcmp(got, want))
+		fail_msg("migrations that did not run %d times / all: %s", runs,
+		    got);
+	free(got);
+	free(want);
+	got = sc_psql(p,
+	    "SELECT count(*) FILTER (WHERE n <> %d) FROM (SELECT what, "
+	    "count(*) n FROM ran WHERE what LIKE 'undo %%' GROUP BY what) x",
+	    undos);
+	assert_string_equal(got, "0");
+	free(got);
+	if (undos)
+		assert_int_equal(sc_psql_long(p,
+				     "SELECT count(DISTINCT what) FROM ran "
+				     "WHERE what LIKE 'undo %%'"),
+		    NMIG);
+}
+
+static void
+expect_whole(struct proj *p, const char *folder)
+{
+	char *s;
+	int i;
+
+	for (i = 1; i <= NMIG; i++) {
+		char v[32];
+
+		snprintf(v, sizeof(v), "202301%02d_m%d", i, i);
+		assert_string_equal(sc_folder_of(p, v), folder);
+	}
+	assert_true(sc_git_clean(p));
+	s = tu_sh(p->dir, "git fsck --strict --no-dangling 2>&1 && echo ok");
+	assert_string_equal(s, "ok");
+	free(s);
+}
+
+static void
+test_kill_9_at_random_moments_loses_nothing(void **state)
+{
+	struct proj *p = long_run("kill9");
+	const char *seed_env = getenv("MIGDIR_TEST_SEED");
+	unsigned seed = seed_env ? (unsigned)strtoul(seed_env, NULL, 10)
+				 : (unsigned)time(NULL) ^ (unsigned)getpid();
+	const char *apply[] = {"apply", NULL};
+	const char *rollback[] = {"rollback", "--all", "--force", "--yes",
+	    NULL};
+	const char *consolidate[] = {"consolidate", NULL};
+	int k1, k2, k3, k4;
+
+	(void)state;
+	print_message("kill -9 seed %u (MIGDIR_TEST_SEED replays it)\n", seed);
+	k1 = kill_until_done(p, apply, NULL, &seed);
+	expect_counts(p, 1, 0);
+	expect_whole(p, "applied");
+	k2 = kill_until_done(p, rollback, "repair", &seed);
+	expect_counts(p, 1, 1);
+	expect_whole(p, "pending");
+	k3 = kill_until_done(p, apply, NULL, &seed);
+	expect_counts(p, 2, 1);
+	k4 = kill_until_done(p, consolidate, NULL, &seed);
+	expect_counts(p, 2, 1);
+	expect_whole(p, "archive");
+	print_message("kill -9: %d kills during apply, %d during rollback, %d "
+		      "during apply, %d during consolidate; nothing lost\n",
+	    k1, k2, k3, k4);
+	sc_free(p);
 }
 
 static void
@@ -249,7 +215,10 @@ test_an_apply_killed_mid_statement_commits_nothing(void **state)
 	r = sc_migdir(p, NULL, "apply", NULL);
 	sc_expect_status(r, 0, "apply after kill -9");
 	sc_run_free(r);
-	expect_runs(p, "slow", 1);
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM ran WHERE version = "
+			     "'slow'"),
+	    1);
 	assert_string_equal(sc_folder_of(p, "20230101_slow"), "applied");
 	assert_true(sc_git_clean(p));
 	sc_free(p);
@@ -339,15 +308,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
-		test_apply_killed_at_each_step_is_explained_and_finished),
-	    cmocka_unit_test(
 		test_ctrl_c_between_statements_stops_before_the_next),
 	    cmocka_unit_test(
 		test_ctrl_c_between_migrations_keeps_what_committed),
 	    cmocka_unit_test(
-		test_rollback_killed_at_each_step_is_explained_and_finished),
-	    cmocka_unit_test(
 		test_an_apply_killed_mid_statement_commits_nothing),
+	    cmocka_unit_test(test_kill_9_at_random_moments_loses_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);
