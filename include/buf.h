@@ -74,4 +74,22 @@ void buf_rtrim(struct buf *b);
  */
 void buf_put_ident(struct buf *b, const char *s);
 
+/*
+ * The length of the longest prefix of the n bytes at s that is valid
+ * UTF-8 (no overlong forms, surrogates or code points past U+10FFFF);
+ * n when all of it is.
+ */
+size_t utf8_valid_len(const char *s, size_t n);
+
+/*
+ * Append s so that it is safe to show on a terminal and in JSON: control
+ * characters (C0 but those in keep, DEL, C1) and bytes that are not valid
+ * UTF-8 become \xHH; the rest is copied as it is.  keep may be "" or, for
+ * a text of several lines, "\n\t".
+ */
+void buf_put_shown(struct buf *b, const char *s, const char *keep);
+
+/* buf_put_shown(.., "") into a new string (caller frees). */
+char *buf_shown(const char *s);
+
 #endif

@@ -70,6 +70,14 @@ int vcs_relpath(const struct vcs *v, struct buf *out, const char *path);
 int vcs_check_ready(struct vcs *v, int commit);
 
 /*
+ * Append, comma-separated, the commit hooks (pre-commit,
+ * prepare-commit-msg, commit-msg, post-commit) that git would run for a
+ * commit here, in core.hooksPath or the hooks folder: libgit2 runs none
+ * of them, so migdir's commits skip them.
+ */
+void vcs_commit_hooks(struct vcs *v, struct buf *out);
+
+/*
  * The names of the files HEAD holds in directory dir (repository-relative,
  * no trailing slash): a sorted array of malloc'd strings.  A directory
  * HEAD lacks gives none.

@@ -146,3 +146,97 @@ buf_put_ident(struct buf *b, const char *s)
 	}
 	buf_putc(b, '"');
 }
+
+/* The length of the UTF-8 sequence at p (n bytes left), or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		len = 2, cp = p[0] & 0x1F;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		len = 3, cp = p[0] & 0x0F;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return len;
+}
+
+size_t
+utf8_valid_len(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (!(k = utf8_seq(p + i, n - i)))
+			break;
+		i += k;
+	}
+	return i;
+}
+
+void
+buf_put_shown(struct buf *b, const char *s, const char *keep)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, k;
+
+	while (i < n) {
+		int c1;
+
+		if (p[i] >= 0x20 && p[i] < 0x7F) {
+			buf_putc(b, p[i++]);
+			continue;
+		}
+		if (p[i] < 0x80) {
+			if (strchr(keep, p[i]))
+				buf_putc(b, p[i]);
+			else
+				buf_printf(b, "\\x%02x", p[i]);
+			i++;
+			continue;
+		}
+		k = utf8_seq(p + i, n - i);
+		c1 = k == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0;
+		if (!k || c1) {
+			/* not UTF-8, or a C1 control: show every byte */
+			size_t j, m = k ? k : 1;
+
+			for (j = 0; j < m; j++)
+				buf_printf(b, "\\x%02x", p[i + j]);
+			i += m;
+			continue;
+		}
+		buf_put(b, p + i, k);
+		i += k;
+	}
+}
+
+char *
+buf_shown(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_put_shown(&b, s, "");
+	return buf_detach(&b);
+}

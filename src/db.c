@@ -1139,6 +1139,129 @@ count_objects(struct db *db, struct db_probe *out)
 	return 0;
 }
 
+/*
+ * The types migdir reads each column as (a hand-kept table may differ in
+ * length or time zone, not in kind); a column of another type would make
+ * every query fail, or worse, compare wrongly.
+ */
+static const struct {
+	const char *name;
+	const char *types; /* ",type,type," as format_type spells them */
+	const char *want;  /* what to ALTER it to */
+} column_types[] = {
+    {"version", ",text,character varying,", "text"},
+    {"applied_at", ",timestamp with time zone,timestamp without time zone,",
+	"timestamp with time zone"},
+    {"description", ",text,character varying,", "text"},
+    {"is_active", ",boolean,", "boolean"},
+    {"rolled_back_at", ",timestamp with time zone,timestamp without time zone,",
+	"timestamp with time zone"},
+    {"checksum", ",text,character varying,", "text"},
+    {"rollback_checksum", ",text,character varying,", "text"},
+    {"applied_by", ",text,character varying,", "text"},
+    {"duration_ms", ",bigint,integer,smallint,", "bigint"},
+    {"migdir_version", ",text,character varying,", "text"},
+};
+
+/* cols: "name:type,name:type" for the table's columns. */
+static int
+check_types(struct db *db, const char *cols)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(column_types) / sizeof(column_types[0]); i++) {
+		const char *p = cols, *type, *end;
+		size_t n = strlen(column_types[i].name);
+		char *t;
+		int ok;
+
+		while (
+		    p && !(!strncmp(p, column_types[i].name, n) && p[n] == ':'))
+			p = (p = strchr(p, ',')) ? p + 1 : NULL;
+		if (!p) {
+			if (i > 0) /* migdir adds the others */
+				continue;
+			mg_error_set(MG_ERROR,
+			    "%s has no column \"version\": migdir cannot tell "
+			    "which migrations it records",
+			    db->qtable);
+			mg_error_hint(
+			    "Restore the column (version TEXT NOT NULL "
+			    "UNIQUE), or set table in migdir.ini to "
+			    "migdir's own table; nothing has run.");
+			return MG_ERROR;
+		}
+		type = p + n + 1;
+		end = strchr(type, ',');
+		t = xasprintf(",%.*s,",
+		    (int)(end ? (size_t)(end - type) : strlen(type)), type);
+		ok = strstr(column_types[i].types, t) != NULL;
+		if (!ok) {
+			mg_error_set(MG_ERROR,
+			    "%s: column \"%s\" is %.*s, migdir needs %s",
+			    db->qtable, column_types[i].name,
+			    (int)strlen(t) - 2, t + 1, column_types[i].want);
+			mg_error_hint("ALTER TABLE %s ALTER COLUMN %s TYPE %s "
+				      "USING %s::%s, or restore it as it "
+				      "was; nothing has run.",
+			    db->qtable, column_types[i].name,
+			    column_types[i].want, column_types[i].name,
+			    column_types[i].want);
+		}
+		free(t);
+		if (!ok)
+			return MG_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * Rows no command can read one meaning from: a NULL version, a version
+ * held twice (a table kept by hand has no unique index to stop either).
+ */
+static int
+check_rows(struct db *db)
+{
+	struct buf sql = BUF_INIT;
+	PGresult *r;
+	long nulls;
+	int error = 0;
+
+	buf_printf(&sql,
+	    "SELECT (SELECT count(*) FROM %s WHERE version IS NULL), "
+	    "(SELECT string_agg(version || ' (' || n || ' rows)', ', ') FROM "
+	    " (SELECT version, count(*) AS n FROM %s WHERE version IS NOT "
+	    "  NULL GROUP BY version HAVING count(*) > 1 ORDER BY version "
+	    "  LIMIT 5) d)",
+	    db->qtable, db->qtable);
+	r = query_ok(db, sql.ptr, 0, NULL,
+	    "could not read the bookkeeping table");
+	buf_release(&sql);
+	if (!r)
+		return MG_ERROR;
+	nulls = atol(pq.PQgetvalue(r, 0, 0));
+	if (nulls > 0) {
+		error = mg_error_set(MG_ERROR,
+		    "%s has %ld row%s with a NULL version: migdir cannot "
+		    "tell which migration %s",
+		    db->qtable, nulls, nulls == 1 ? "" : "s",
+		    nulls == 1 ? "it records" : "they record");
+		mg_error_hint("Give each its version, or delete it (DELETE "
+			      "FROM %s WHERE version IS NULL); nothing has "
+			      "run.",
+		    db->qtable);
+	} else if (!pq.PQgetisnull(r, 0, 1)) {
+		error = mg_error_set(MG_ERROR,
+		    "%s holds versions in more than one row: %s", db->qtable,
+		    pq.PQgetvalue(r, 0, 1));
+		mg_error_hint("Keep one row per version (the one whose "
+			      "checksum matches the file) and delete the "
+			      "others; nothing has run.");
+	}
+	pq.PQclear(r);
+	return error;
+}
+
 int
 db_probe(struct db *db, struct db_probe *out)
 {
@@ -1152,7 +1275,12 @@ db_probe(struct db *db, struct db_probe *out)
 	    " JOIN pg_catalog.pg_attribute a "
 	    "  ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
 	    " WHERE i.indrelid = c.oid AND i.indisunique AND i.indnatts = 1 "
-	    " AND i.indpred IS NULL AND a.attname = 'version') "
+	    " AND i.indpred IS NULL AND a.attname = 'version'), "
+	    "coalesce((SELECT string_agg(attname || ':' || "
+	    " pg_catalog.format_type(atttypid, NULL), ',') "
+	    " FROM pg_catalog.pg_attribute "
+	    " WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped "
+	    " AND attname ~ '^[a-z_]+$'), '') "
 	    "FROM (SELECT (SELECT oid FROM pg_catalog.pg_namespace "
 	    "  WHERE nspname = $1) AS oid) n "
 	    "LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid "
@@ -1179,7 +1307,16 @@ db_probe(struct db *db, struct db_probe *out)
 			if (!strcmp(tok, columns[i].name))
 				out->columns |= columns[i].bit;
 	free(cols);
+	cols = xstrdup(pq.PQgetvalue(r, 0, 5));
 	pq.PQclear(r);
+	if (out->table_exists) {
+		int error = check_types(db, cols);
+
+		free(cols);
+		if (error < 0 || (error = check_rows(db)) < 0)
+			return error;
+	} else
+		free(cols);
 	return count_objects(db, out);
 }
 

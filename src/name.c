@@ -215,6 +215,9 @@ name_normalize_description(struct buf *out, const char *typed)
 	}
 	if (out->len == 0)
 		return mg_error_set(MG_ERROR, "the description is empty");
+	if (strspn(out->ptr, "_") == out->len)
+		return mg_error_set(MG_ERROR,
+		    "the description \"%s\" has no letter or digit", typed);
 	if (!strncmp(out->ptr, "rollback_", 9) || !strcmp(out->ptr, "rollback"))
 		return mg_error_set(MG_ERROR,
 		    "a description may not start with \"rollback\"");

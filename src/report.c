@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "report.h"
+#include "xalloc.h"
 #include "banned.h"
 
 static int verbosity;
@@ -86,11 +87,17 @@ static void vdiag(const char *level, enum rp_color color, const char *fmt,
 static void
 vdiag(const char *level, enum rp_color color, const char *fmt, va_list ap)
 {
+	struct buf raw = BUF_INIT, safe = BUF_INIT;
+
+	/* a file name or a server message may hold anything: never let it
+	 * reach the terminal raw */
+	buf_vprintf(&raw, fmt, ap);
+	buf_put_shown(&safe, raw.ptr, "\n\t");
 	fflush(stdout);
-	fprintf(stderr, "migdir: %s%s%s:%s ", ec(RP_BOLD), ec(color), level,
-	    ec(RP_RESET));
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "migdir: %s%s%s:%s %s\n", ec(RP_BOLD), ec(color), level,
+	    ec(RP_RESET), safe.ptr);
+	buf_release(&raw);
+	buf_release(&safe);
 }
 
 static void diag(const char *level, enum rp_color color, const char *fmt, ...)
@@ -214,7 +221,7 @@ caret_line(struct buf *out, const char *src, int col)
 void
 rp_print_error(const struct mg_error *e)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, src = BUF_INIT;
 
 	if (!e->message)
 		return;
@@ -233,9 +240,18 @@ rp_print_error(const struct mg_error *e)
 		int w = snprintf(num, sizeof(num), "%d", e->line);
 
 		buf_reset(&b);
-		if (e->col > 0)
-			caret_line(&b, e->src_line, e->col);
-		fprintf(stderr, " %*s | %s\n", w < 4 ? 4 : w, num, e->src_line);
+		if (e->col > 0) {
+			/* the caret under the line as shown, escapes and all */
+			char *head =
+			    xstrndup(e->src_line, (size_t)(e->col - 1));
+
+			buf_put_shown(&src, head, "\t");
+			free(head);
+			caret_line(&b, src.ptr, (int)src.len + 1);
+			buf_reset(&src);
+		}
+		buf_put_shown(&src, e->src_line, "\t");
+		fprintf(stderr, " %*s | %s\n", w < 4 ? 4 : w, num, src.ptr);
 		if (e->col > 0)
 			fprintf(stderr, " %*s | %s%s%s%s\n", w < 4 ? 4 : w, "",
 			    ec(RP_BOLD), ec(RP_RED), b.ptr, ec(RP_RESET));
@@ -247,6 +263,7 @@ rp_print_error(const struct mg_error *e)
 	if (e->context)
 		diag("context", RP_RESET, "%s", e->context);
 	buf_release(&b);
+	buf_release(&src);
 }
 
 void
@@ -286,27 +303,42 @@ rp_json(void *json)
 	json_decref(j);
 }
 
+/* A JSON string even for text that is not UTF-8 (escaped, then). */
+static json_t *
+jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	char *t;
+
+	if (j)
+		return j;
+	t = buf_shown(s);
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
 void *
 rp_error_json(const struct mg_error *e)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "message",
-	    json_string(e->message ? e->message : "unknown error"));
+	    jstr(e->message ? e->message : "unknown error"));
 	if (e->sqlstate)
 		json_object_set_new(o, "sqlstate", json_string(e->sqlstate));
 	if (e->file)
-		json_object_set_new(o, "file", json_string(e->file));
+		json_object_set_new(o, "file", jstr(e->file));
 	if (e->line > 0)
 		json_object_set_new(o, "line", json_integer(e->line));
 	if (e->col > 0)
 		json_object_set_new(o, "column", json_integer(e->col));
 	if (e->detail)
-		json_object_set_new(o, "detail", json_string(e->detail));
+		json_object_set_new(o, "detail", jstr(e->detail));
 	if (e->hint)
-		json_object_set_new(o, "hint", json_string(e->hint));
+		json_object_set_new(o, "hint", jstr(e->hint));
 	if (e->context)
-		json_object_set_new(o, "context", json_string(e->context));
+		json_object_set_new(o, "context", jstr(e->context));
 	return json_pack("{s:o}", "error", o);
 }
 

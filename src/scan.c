@@ -10,9 +10,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "scan.h"
@@ -40,11 +42,40 @@ cmp_found(const void *a, const void *b)
 static void
 add_stray(struct scan *s, int folder, const char *file, const char *reason)
 {
+	struct buf path = BUF_INIT;
+
+	/* a name is shown, never used: escape what a terminal would obey */
+	buf_printf(&path, "%s/", folder_name[folder]);
+	buf_put_shown(&path, file, "");
 	XGROW(s->strays, s->strays_cap, s->nstrays + 1);
-	s->strays[s->nstrays].path =
-	    xasprintf("%s/%s", folder_name[folder], file);
+	s->strays[s->nstrays].path = buf_detach(&path);
 	s->strays[s->nstrays].reason = xstrdup(reason);
 	s->nstrays++;
+}
+
+/*
+ * Refuse a symbolic link where migdir reads, moves and commits files:
+ * rename(2) would move the link, not the SQL, and git would record the
+ * link (or, for a folder, a tree outside the repository).
+ */
+static int
+refuse_link(const char *shown_path, const char *what)
+{
+	mg_error_set(MG_ERROR,
+	    "%s is a symbolic link: migdir moves and commits %s, not links",
+	    shown_path, what);
+	mg_error_hint("Replace the link with the %s it points to (or remove "
+		      "it); nothing has run.",
+	    !strcmp(what, "files") ? "file" : "directory");
+	return MG_ERROR;
+}
+
+static int
+is_link(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 static int
@@ -53,10 +84,18 @@ read_folder(struct scan *s, int folder, struct found **found, size_t *n,
 {
 	struct buf path = BUF_INIT;
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 	int error = 0;
 
 	buf_printf(&path, "%s/%s", s->dir, folder_name[folder]);
+	if (is_link(path.ptr)) {
+		char *p = buf_shown(path.ptr);
+
+		error = refuse_link(p, "directories");
+		free(p);
+		goto out;
+	}
 	if (!(d = opendir(path.ptr))) {
 		if (errno != ENOENT)
 			error = mg_error_os(MG_ERROR,
@@ -70,6 +109,17 @@ read_folder(struct scan *s, int folder, struct found **found, size_t *n,
 
 		if (rc == MG_ENOTFOUND)
 			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			0 &&
+		    S_ISLNK(st.st_mode)) {
+			struct buf p = BUF_INIT;
+
+			buf_printf(&p, "%s/", path.ptr);
+			buf_put_shown(&p, de->d_name, "");
+			error = refuse_link(p.ptr, "files");
+			buf_release(&p);
+			break;
+		}
 		if (rc < 0) {
 			add_stray(s, folder, de->d_name,
 			    mg_error_last()->message);
@@ -83,7 +133,7 @@ read_folder(struct scan *s, int folder, struct found **found, size_t *n,
 		(*found)[*n].kind = nm.kind;
 		(*n)++;
 	}
-	if (errno)
+	if (!error && errno)
 		error = mg_error_os(MG_ERROR, "could not read directory \"%s\"",
 		    path.ptr);
 	closedir(d);
@@ -110,6 +160,13 @@ scan_dir(struct scan *out, const char *dir)
 		    dir);
 	}
 	closedir(d);
+	if (is_link(dir)) {
+		char *p = buf_shown(dir);
+
+		refuse_link(p, "directories");
+		free(p);
+		return MG_ERROR;
+	}
 	for (folder = 0; folder < FOLDER_COUNT; folder++)
 		if ((error = read_folder(out, folder, &found, &n, &cap)) < 0)
 			goto out;

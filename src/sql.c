@@ -1384,6 +1384,7 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	PgQueryParseResult r;
 	json_t *tree = NULL, *stmts;
 	json_error_t jerr;
+	size_t valid;
 	int error = 0;
 
 	*out = NULL;
@@ -1393,6 +1394,21 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	if (strlen(text) != len) {
 		mg_error_set(MG_ERROR, "the file holds a NUL byte");
 		sql_error_at(s, strlen(text));
+		mg_error_hint("A NUL byte cannot be sent to PostgreSQL: remove "
+			      "it (the file may be UTF-16, or binary); "
+			      "nothing has run.");
+		sql_script_free(s);
+		return MG_ERROR;
+	}
+	if ((valid = utf8_valid_len(text, len)) != len) {
+		mg_error_set(MG_ERROR,
+		    "invalid UTF-8: byte 0x%02x cannot start or continue a "
+		    "character",
+		    (unsigned char)text[valid]);
+		sql_error_at(s, valid);
+		mg_error_hint("migdir sends SQL as UTF-8: convert the file "
+			      "(iconv -f LATIN1 -t UTF-8, for a Latin-1 "
+			      "file); nothing has run.");
 		sql_script_free(s);
 		return MG_ERROR;
 	}

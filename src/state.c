@@ -307,6 +307,14 @@ open_git(struct state *st, unsigned need)
 	    (error = vcs_check_ready(st->vcs, st->cfg->git == CFG_GIT_COMMIT)) <
 		0)
 		goto out;
+	if ((need & NEED_GIT) && st->cfg->git == CFG_GIT_COMMIT) {
+		buf_reset(&rel);
+		vcs_commit_hooks(st->vcs, &rel);
+		if (rel.len)
+			rp_warning("migdir's git commits do not run hooks "
+				   "(libgit2 runs none): %s will not run",
+			    rel.ptr);
+	}
 	st->pctx.have_git = 1;
 out:
 	buf_release(&rel);

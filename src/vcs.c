@@ -45,6 +45,7 @@
 	X(git_repository_free) \
 	X(git_repository_workdir) \
 	X(git_repository_path) \
+	X(git_repository_commondir) \
 	X(git_repository_state) \
 	X(git_repository_head_unborn) \
 	X(git_repository_head_detached) \
@@ -376,6 +377,33 @@ signature(git_signature **out, git_repository *repo, const char *who)
 	return rc < 0 ? git_fail("could not make a git signature") : 0;
 }
 
+/* The git command that finishes or abandons an operation in progress. */
+static const char *
+state_fix(int state)
+{
+	switch (state) {
+	case GIT_REPOSITORY_STATE_MERGE:
+		return "git commit, or git merge --abort";
+	case GIT_REPOSITORY_STATE_REVERT:
+	case GIT_REPOSITORY_STATE_REVERT_SEQUENCE:
+		return "git revert --continue, or git revert --abort";
+	case GIT_REPOSITORY_STATE_CHERRYPICK:
+	case GIT_REPOSITORY_STATE_CHERRYPICK_SEQUENCE:
+		return "git cherry-pick --continue, or git cherry-pick --abort";
+	case GIT_REPOSITORY_STATE_BISECT:
+		return "git bisect reset";
+	case GIT_REPOSITORY_STATE_REBASE:
+	case GIT_REPOSITORY_STATE_REBASE_INTERACTIVE:
+	case GIT_REPOSITORY_STATE_REBASE_MERGE:
+		return "git rebase --continue, or git rebase --abort";
+	case GIT_REPOSITORY_STATE_APPLY_MAILBOX:
+	case GIT_REPOSITORY_STATE_APPLY_MAILBOX_OR_REBASE:
+		return "git am --continue, or git am --abort";
+	default:
+		return "git status says how";
+	}
+}
+
 static const char *
 state_name(int state)
 {
@@ -412,8 +440,10 @@ vcs_check_ready(struct vcs *v, int commit)
 	if (state != GIT_REPOSITORY_STATE_NONE) {
 		mg_error_set(MG_ERROR, "%s is in progress in the repository",
 		    state_name(state));
-		mg_error_hint("Finish it or abort it first: migdir commits its "
-			      "moves and will not mix them into it.");
+		mg_error_hint("Finish it or abort it first (%s): migdir "
+			      "commits its moves and will not mix them into "
+			      "it; nothing has run.",
+		    state_fix(state));
 		return MG_ERROR;
 	}
 	buf_printf(&lock, "%sindex.lock", g.git_repository_path(v->repo));
@@ -421,7 +451,8 @@ vcs_check_ready(struct vcs *v, int commit)
 		mg_error_set(MG_ERROR,
 		    "the git index is locked (\"%s\" exists)", lock.ptr);
 		mg_error_hint("Another git process is running; if none is, "
-			      "remove the file.");
+			      "remove the file (rm %s); nothing has run.",
+		    lock.ptr);
 		buf_release(&lock);
 		return MG_ERROR;
 	}
@@ -455,6 +486,41 @@ vcs_check_ready(struct vcs *v, int commit)
 		g.git_signature_free(sig);
 		return error;
 	}
+}
+
+void
+vcs_commit_hooks(struct vcs *v, struct buf *out)
+{
+	static const char *const hooks[] = {"pre-commit", "prepare-commit-msg",
+	    "commit-msg", "post-commit"};
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	git_config *cfg = NULL;
+	const char *hp = NULL, *home = getenv("HOME");
+	size_t i;
+
+	if (g.git_repository_config_snapshot(&cfg, v->repo) == 0 &&
+	    g.git_config_get_string(&hp, cfg, "core.hooksPath") == 0 && hp &&
+	    *hp) {
+		/* as git resolves it: ~/, absolute, or from the top */
+		if (!strncmp(hp, "~/", 2) && home)
+			buf_printf(&dir, "%s/%s", home, hp + 2);
+		else if (hp[0] == '/')
+			buf_puts(&dir, hp);
+		else
+			buf_printf(&dir, "%s%s",
+			    g.git_repository_workdir(v->repo), hp);
+	} else
+		buf_printf(&dir, "%shooks",
+		    g.git_repository_commondir(v->repo));
+	g.git_config_free(cfg);
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", dir.ptr, hooks[i]);
+		if (access(path.ptr, X_OK) == 0)
+			buf_printf(out, "%s%s", out->len ? ", " : "", path.ptr);
+	}
+	buf_release(&dir);
+	buf_release(&path);
 }
 
 static int
