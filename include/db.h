@@ -234,6 +234,13 @@ int db_tables_with_rows(struct db *db, struct db_table **out, size_t *n);
 void db_tables_release(struct db_table *t, size_t n);
 
 /*
+ * The indexes marked invalid (pg_index.indisvalid false), by schema and
+ * name: what a CREATE INDEX CONCURRENTLY that failed or was cut leaves.
+ * Free with db_tables_release.
+ */
+int db_invalid_indexes(struct db *db, struct db_table **out, size_t *n);
+
+/*
  * The databases whose names start with prefix and that no session uses
  * (scratch databases a killed migdir left behind), sorted; caller frees
  * each and the array.

@@ -5,8 +5,8 @@
  * MIGDIR_FAULTS=1) exits with status 99 at the named point when the
  * environment says MIGDIR_FAULT=NAME (or NAME:N for the Nth time the
  * point is reached); with a "+sigint" suffix it raises SIGINT there
- * instead, a Ctrl-C at that instant.  In migdir itself fault_point does
- * nothing.
+ * instead, a Ctrl-C at that instant; with "+stop" it stops (SIGSTOP)
+ * until sent SIGCONT.  In migdir itself fault_point does nothing.
  *
  * Every point is listed here, once.  tests/faults.tbl holds a row per
  * point and command that reaches it, and test_faults kills migdir-faults

@@ -512,13 +512,24 @@ set_server_error(const PGresult *r, const char *what)
 	return MG_ERROR;
 }
 
+/*
+ * The session is gone (server restarted or crashed, network cut, backend
+ * terminated): one line with libpq's first line of why, and what it means
+ * for the run.
+ */
 static int
 lost_connection(struct db *db)
 {
 	char *m = conn_message(db->conn);
 
-	mg_error_set(MG_ERROR, "lost the connection to %s: %s", db->display,
+	m[strcspn(m, "\n")] = '\0';
+	mg_error_set(MG_ERROR, "lost the connection to %s%s%s: %s", db->display,
+	    db->tag ? " while running " : "", db->tag ? db->tag : "",
 	    *m ? m : "no reason given");
+	mg_error_hint("The server rolled back whatever transaction was open; "
+		      "what was reported done is committed and recorded. When "
+		      "the server is back, run the same command again: it "
+		      "goes on from there.");
 	free(m);
 	return MG_ERROR;
 }
@@ -869,6 +880,14 @@ db_connect(struct db **out, const struct db_target *t)
 	}
 	add_option(&opts, "lock_timeout", t->lock_timeout);
 	add_option(&opts, "statement_timeout", t->statement_timeout);
+	/*
+	 * The database commit is the point of no return: files move and git
+	 * records them once it returns.  Under synchronous_commit = off a
+	 * server crash loses commits that already returned, so migdir's own
+	 * session always waits for its commits to be durable (last, to win
+	 * over a setting in the URL or PGOPTIONS).
+	 */
+	add_option(&opts, "synchronous_commit", "on");
 	db->conn = open_conn(db, "fallback_application_name", "migdir",
 	    opts.len ? opts.ptr : "");
 	buf_release(&opts);
@@ -2109,6 +2128,32 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 			error = MG_ECANCEL;
 	}
 	return error;
+}
+
+int
+db_invalid_indexes(struct db *db, struct db_table **out, size_t *n)
+{
+	static const char *const sql =
+	    "SELECT n.nspname, c.relname FROM pg_catalog.pg_index i "
+	    "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE NOT i.indisvalid ORDER BY 1, 2";
+	PGresult *r = query_ok(db, sql, 0, NULL, "could not list the indexes");
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	if (!r)
+		return MG_ERROR;
+	if (pq.PQntuples(r) > 0)
+		*out = xcalloc((size_t)pq.PQntuples(r), sizeof(**out));
+	for (i = 0; i < pq.PQntuples(r); i++) {
+		(*out)[i].schema = xstrdup(pq.PQgetvalue(r, i, 0));
+		(*out)[i].name = xstrdup(pq.PQgetvalue(r, i, 1));
+	}
+	*n = (size_t)pq.PQntuples(r);
+	pq.PQclear(r);
+	return 0;
 }
 
 int

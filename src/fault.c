@@ -6,7 +6,9 @@
  * it calls _exit(99) -- no atexit handlers, no flushing, like a kill -9
  * at that instant (stdout is flushed first so that tests can see how far
  * the run got); or, asked for NAME+sigint, raises SIGINT there, as a
- * Ctrl-C would at that instant.
+ * Ctrl-C would at that instant; or, asked for NAME+stop, stops there
+ * (SIGSTOP) until the test, having changed something (a disk filled),
+ * sends SIGCONT.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +40,13 @@ fault_point(enum fault f)
 	sigint = !strcmp(p, "+sigint");
 	if (++hits != nth)
 		return;
+	if (!strcmp(p, "+stop")) {
+		/* frozen here until SIGCONT: the test changes the world */
+		fprintf(stderr, "migdir: fault point %s reached: stopped\n",
+		    name);
+		raise(SIGSTOP);
+		return;
+	}
 	if (sigint) {
 		/* a Ctrl-C at this instant, instead of a crash */
 		fprintf(stderr, "migdir: fault point %s reached: SIGINT\n",

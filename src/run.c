@@ -531,6 +531,17 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 		    "The statement ran longer than statement_timeout: "
 		    "raise it in migdir.ini for this environment, "
 		    "or make the migration cheaper.");
+	else if (f->sqlstate &&
+	    (!strncmp(f->sqlstate, "57P", 3) || !strncmp(f->sqlstate, "08", 2)))
+		mg_error_hint("The session was ended from outside (a server "
+			      "shutdown or restart, pg_terminate_backend, the "
+			      "network), not by the file: %s When the server "
+			      "is back, run migdir %s again.",
+		    it->unit->transactional
+			? "its transaction was rolled back."
+			: "the statements that ran stay done; make them safe "
+			  "to repeat (IF NOT EXISTS) or undo them.",
+		    run_verb(r->kind));
 	else if (!it->unit->transactional && it->unit->stmts_done > 0)
 		mg_error_hint("A new run starts again at statement 1: make the "
 			      "statements that ran safe to repeat (IF NOT "
@@ -742,6 +753,63 @@ run_base(struct run *r)
 	return error;
 }
 
+/*
+ * A CREATE INDEX in a file to run names an index the database has but
+ * marks invalid: an earlier CREATE INDEX CONCURRENTLY was cut (a lost
+ * connection, a restart, a cancel).  IF NOT EXISTS would skip it and keep
+ * the broken index for good; without it the statement fails.  Refuse
+ * before anything runs, naming the statement and the fix.
+ */
+static int
+refuse_invalid_indexes(struct run *r)
+{
+	struct db_table *bad = NULL;
+	size_t nbad = 0, i, k, b;
+	int error = 0, want = 0;
+
+	for (i = 0; i < r->nrun && !want; i++) {
+		const struct sql_script *s = r->items[r->owner[i]].file.script;
+
+		for (k = 0; s && k < s->nacts; k++)
+			want |= s->acts[k].kind == SA_CREATE_INDEX &&
+			    s->acts[k].name[0];
+	}
+	if (!want || (error = db_invalid_indexes(r->st->db, &bad, &nbad)) < 0)
+		return error;
+	for (i = 0; i < r->nrun && !error; i++) {
+		const struct run_item *it = &r->items[r->owner[i]];
+		const struct sql_script *s = it->file.script;
+
+		for (k = 0; k < s->nacts && !error; k++) {
+			const struct sql_action *a = &s->acts[k];
+			const struct sql_stmt *st;
+
+			if (a->kind != SA_CREATE_INDEX || !a->name[0])
+				continue;
+			for (b = 0; b < nbad; b++)
+				if (!strcmp(bad[b].name, a->name) &&
+				    (!a->schema[0] ||
+					!strcmp(bad[b].schema, a->schema)))
+					break;
+			if (b == nbad)
+				continue;
+			st = sql_script_stmt(s, a->stmt);
+			error = mg_error_set(MG_ERROR,
+			    "index %s.%s exists but is INVALID: a CREATE INDEX "
+			    "CONCURRENTLY that was cut left it; this statement "
+			    "would keep it (IF NOT EXISTS) or fail",
+			    bad[b].schema, bad[b].name);
+			mg_error_locus(s->path, st->line, st->col, NULL);
+			mg_error_hint("Drop it first (DROP INDEX CONCURRENTLY "
+				      "%s.%s), then run migdir %s again. "
+				      "Nothing was run.",
+			    bad[b].schema, bad[b].name, run_verb(r->kind));
+		}
+	}
+	db_tables_release(bad, nbad);
+	return error;
+}
+
 int
 run_execute(struct run *r)
 {
@@ -752,6 +820,8 @@ run_execute(struct run *r)
 
 	if (st->db)
 		r->location = xstrdup(db_location(st->db));
+	if (st->db && (error = refuse_invalid_indexes(r)) < 0)
+		return error;
 	for (i = 0; i < r->n; i++) {
 		struct run_item *it = &r->items[i];
 

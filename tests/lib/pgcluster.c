@@ -281,10 +281,11 @@ report_run(const char *what, const struct tu_run *r)
 	    r->out, r->err);
 }
 
+/* pg_ctl -m immediate ACTION (stop, restart), waiting for it. */
 static int
-pg_ctl_stop(struct pgc *c, int quiet)
+pg_ctl_immediate(struct pgc *c, const char *action, int quiet)
 {
-	const char *args[10];
+	const char *args[12];
 	struct tu_run r;
 	char *pg_ctl;
 	int rc;
@@ -298,12 +299,14 @@ pg_ctl_stop(struct pgc *c, int quiet)
 	args[5] = "-w";
 	args[6] = "-t";
 	args[7] = "60";
-	args[8] = "stop";
-	args[9] = NULL;
+	args[8] = "-l"; /* a restarted server logs where the first did */
+	args[9] = c->logfile;
+	args[10] = action;
+	args[11] = NULL;
 	rc = run_pg(c, &r, args);
 	if (rc == 0 && r.status != 0) {
 		if (!quiet)
-			report_run("pg_ctl stop", &r);
+			report_run(action, &r);
 		rc = -1;
 	}
 	tu_run_free(&r);
@@ -458,7 +461,7 @@ static void
 abandon(struct pgc *c, int server_may_run)
 {
 	if (server_may_run)
-		pg_ctl_stop(c, 1);
+		pg_ctl_immediate(c, "stop", 1);
 	if (tu_keep_requested())
 		fprintf(stderr, "pgcluster: kept %s\n", c->pub.dir);
 	else
@@ -699,7 +702,7 @@ pgcluster_stop(struct pgcluster *pub)
 		return;
 	c = (struct pgc *)pub;
 	stop_watchdog(c);
-	pg_ctl_stop(c, 0);
+	pg_ctl_immediate(c, "stop", 0);
 	if (tu_keep_requested())
 		fprintf(stderr,
 		    "pgcluster: kept %s (log: %s; restart with "
@@ -890,4 +893,10 @@ pgcluster_wait_sessions(struct pgcluster *c, const char *dbname, int want,
 			return n;
 		nanosleep(&pause, NULL);
 	}
+}
+
+int
+pgcluster_restart(struct pgcluster *c)
+{
+	return pg_ctl_immediate((struct pgc *)c, "restart", 0);
 }

@@ -84,4 +84,11 @@ int pgcluster_count_sessions(struct pgcluster *c, const char *dbname);
 int pgcluster_wait_sessions(struct pgcluster *c, const char *dbname, int want,
     int timeout_ms);
 
+/*
+ * Restart the server as a crash would leave it: pg_ctl -m immediate
+ * restart (every session is cut, no checkpoint), waiting until it accepts
+ * connections again.  Returns 0, or -1 with the reason on stderr.
+ */
+int pgcluster_restart(struct pgcluster *c);
+
 #endif
