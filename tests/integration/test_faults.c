@@ -418,11 +418,44 @@ test_every_fault_point_is_explained_and_finished(void **state)
 	assert_true(rows > 0);
 }
 
+/*
+ * consolidate --tag with nothing to fold tags HEAD only when HEAD is the
+ * consolidation an interrupted run left untagged; else it is refused.
+ */
+static void
+test_a_late_tag_lands_only_on_a_consolidation(void **state)
+{
+	struct proj *p = sc_project("late_tag", NULL);
+	const char *const consolidate[] = {"consolidate", NULL, NULL, NULL};
+	struct tu_run *r;
+	char *head, *before;
+
+	(void)state;
+	setup_applied(p);
+	migdir_ok(p, "consolidate", consolidate);
+	sc_write(p, "README", "unrelated\n");
+	sc_commit(p, "an unrelated commit");
+	before = sc_git(p, "rev-parse HEAD");
+	r = sc_migdir(p, NULL, "consolidate", "--tag", "v2", NULL);
+	sc_expect_status(r, 1, "a tag with nothing to consolidate");
+	sc_expect_contains(r->err,
+	    "nothing to consolidate, and HEAD is not a "
+	    "consolidate commit to tag as v2");
+	sc_run_free(r);
+	assert_null(sc_git(p, "rev-parse -q --verify refs/tags/v2"));
+	head = sc_git(p, "rev-parse HEAD");
+	assert_string_equal(head, before);
+	free(head);
+	free(before);
+	sc_free(p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_every_fault_point_is_explained_and_finished),
+	    cmocka_unit_test(test_a_late_tag_lands_only_on_a_consolidation),
 	};
 
 	return cmocka_run_group_tests(tests, sc_group_setup, sc_group_teardown);
