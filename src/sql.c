@@ -1376,6 +1376,136 @@ copy_stdin_before(const char *text, size_t err, size_t *at)
 	return found;
 }
 
+/* An ALTER TYPE ... ADD VALUE seen so far, and where its value is used. */
+struct enum_add {
+	size_t add, use; /* statements; use 0: not used (yet) */
+	char *val;
+};
+
+/* Is t[from, upto) only blanks, comments and semicolons? */
+static int
+only_gaps(const char *t, size_t from, size_t upto)
+{
+	for (;;) {
+		from = skip_blank(t, upto, from);
+		if (from < upto && t[from] == ';')
+			from++;
+		else
+			return from >= upto;
+	}
+}
+
+/* Parse one statement's text alone; its JSON item, or NULL. */
+static json_t *
+parse_alone(const char *text, size_t len, json_t **tree)
+{
+	char *piece = xstrndup(text, len);
+	PgQueryParseResult r = pg_query_parse(piece);
+	json_t *stmts;
+
+	*tree = NULL;
+	if (!r.error)
+		*tree = json_loads(r.parse_tree, 0, NULL);
+	pg_query_free_parse_result(r);
+	free(piece);
+	stmts = *tree ? json_object_get(*tree, "stmts") : NULL;
+	return json_array_size(stmts) == 1 ? json_array_get(stmts, 0) : NULL;
+}
+
+/*
+ * The file statement by statement: the scanner splits it, and each piece
+ * is parsed alone, its JSON tree read, used and freed, so that memory
+ * stays near the file's size (a whole file's JSON tree takes about a
+ * hundred times that: a data migration of a few hundred megabytes would
+ * not fit).  Returns 1 when done; 0 when a piece does not parse alone (a
+ * syntax error, or a body the scanner split, such as BEGIN ATOMIC): the
+ * caller then parses the file whole, which also places an error.
+ */
+static int
+parse_pieces(struct sql_script *s)
+{
+	PgQuerySplitResult sp = pg_query_split_with_scanner(s->text);
+	struct cursor c = {0, 1, 1};
+	struct enum_add *adds = NULL;
+	size_t i, k, nadds = 0, addcap = 0, cap = 0, acap = 0, prev = 0;
+	int ok = !sp.error;
+
+	for (i = 0; ok && i < (size_t)sp.n_stmts; i++) {
+		size_t loc = (size_t)sp.stmts[i]->stmt_location;
+		size_t slen = sp.stmts[i]->stmt_len > 0
+		    ? (size_t)sp.stmts[i]->stmt_len
+		    : 0;
+		size_t end =
+		    slen > 0 && loc + slen <= s->len ? loc + slen : s->len;
+		json_t *tree, *one, *stmt;
+		struct sql_stmt *st;
+
+		if (loc > s->len || skip_blank(s->text, end, loc) == end)
+			continue; /* only blanks and comments */
+		if (!(one = parse_alone(s->text + loc, end - loc, &tree))) {
+			json_decref(tree);
+			ok = 0;
+			break;
+		}
+		XGROW(s->stmts, cap, s->n + 1);
+		st = &s->stmts[s->n];
+		memset(st, 0, sizeof(*st));
+		place(s, st, loc, slen, &c);
+		if (!only_gaps(s->text, prev, st->off)) {
+			json_decref(tree);
+			ok = 0; /* the scanner gave up on some bytes, quietly */
+			break;
+		}
+		prev = st->off + st->len;
+		stmt = json_object_get(one, "stmt");
+		classify(stmt, st);
+		statement_actions(s, &acap, s->n, stmt);
+		for (k = 0; k < nadds; k++)
+			if (!adds[k].use && uses_string(one, adds[k].val))
+				adds[k].use = s->n;
+		if (st->flags & SQL_ENUM_ADD) {
+			const char *v = json_string_value(
+			    json_object_get(json_object_get(stmt,
+						"AlterEnumStmt"),
+				"newVal"));
+
+			if (v) {
+				XGROW(adds, addcap, nadds + 1);
+				adds[nadds].add = s->n;
+				adds[nadds].use = 0;
+				adds[nadds++].val = xstrdup(v);
+			}
+		}
+		s->n++;
+		json_decref(tree);
+	}
+	pg_query_free_split_result(sp);
+	if (ok && !only_gaps(s->text, prev, s->len))
+		ok = 0;
+	for (k = 0; ok && k < nadds; k++)
+		if (adds[k].use) {
+			s->enum_used = 1;
+			s->enum_add = adds[k].add;
+			s->enum_use = adds[k].use;
+			break;
+		}
+	for (k = 0; k < nadds; k++)
+		free(adds[k].val);
+	free(adds);
+	if (!ok) {
+		free(s->stmts);
+		free(s->acts);
+		s->stmts = NULL;
+		s->acts = NULL;
+		s->n = s->nacts = 0;
+		s->enum_used = 0;
+		return 0;
+	}
+	if (!s->stmts)
+		s->stmts = xcalloc(1, sizeof(*s->stmts));
+	return 1;
+}
+
 int
 sql_parse_script(struct sql_script **out, const char *path, const char *text,
     size_t len)
@@ -1411,6 +1541,13 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 			      "file); nothing has run.");
 		sql_script_free(s);
 		return MG_ERROR;
+	}
+	if (parse_pieces(s)) {
+		s->parsed = 1;
+		if ((error = shape(s, NULL)) < 0)
+			goto fail;
+		*out = s;
+		return 0;
 	}
 	r = pg_query_parse(text);
 	if (r.error) {

@@ -265,6 +265,42 @@ test_sql_inner_blocks_are_merged_too(void **state)
 	sql_script_free(s);
 }
 
+/*
+ * Files are parsed statement by statement (memory near the file's size);
+ * a body the scanner splits wrongly (BEGIN ATOMIC ... END) and comments
+ * between and after statements give the same statements as a whole-file
+ * parse, and an ADD VALUE used later is still found.
+ */
+static void
+test_sql_piecewise_parse_keeps_every_statement(void **state)
+{
+	static const char atomic[] =
+	    "CREATE FUNCTION f() RETURNS int LANGUAGE sql\n"
+	    "BEGIN ATOMIC SELECT 1; SELECT 2; END;\n"
+	    "-- between\n"
+	    "SELECT f();\n"
+	    "/* after */\n";
+	static const char enums[] = "ALTER TYPE mood ADD VALUE 'meh';\n"
+				    "-- x\n"
+				    "SELECT 1;;\n"
+				    "UPDATE t SET m = 'meh';\n";
+	struct sql_script *s;
+
+	(void)state;
+	s = parse_ok(atomic);
+	assert_int_equal(s->n, 2);
+	assert_int_equal(s->stmts[1].line, 4);
+	assert_int_equal(s->stmts[1].len, strlen("SELECT f()"));
+	sql_script_free(s);
+	s = parse_ok(enums);
+	assert_int_equal(s->n, 3);
+	assert_int_equal(s->enum_used, 1);
+	assert_int_equal(s->enum_add, 0);
+	assert_int_equal(s->enum_use, 2);
+	assert_int_equal(s->stmts[2].line, 4);
+	sql_script_free(s);
+}
+
 static void
 test_sql_refuses_what_can_never_run_with_a_locus(void **state)
 {
@@ -924,6 +960,7 @@ main(void)
 	    cmocka_unit_test(
 		test_sql_whole_file_wrapper_is_merged_into_migdirs_transaction),
 	    cmocka_unit_test(test_sql_inner_blocks_are_merged_too),
+	    cmocka_unit_test(test_sql_piecewise_parse_keeps_every_statement),
 	    cmocka_unit_test(test_sql_refuses_what_can_never_run_with_a_locus),
 	    cmocka_unit_test(test_sql_refuses_a_nul_byte_where_it_is),
 	    cmocka_unit_test(
