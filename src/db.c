@@ -44,6 +44,12 @@
 #define MIN_SERVER     120000 /* PostgreSQL 12 */
 #define WAIT_REPORT_MS 1000   /* say what a statement waits on after this */
 #define WAIT_REPEAT_MS 10000  /* and again this often */
+/*
+ * The longest pause between two tries for the migration lock.  Eight
+ * waiters each missing the release by half a second made the last of
+ * them wait seconds for a lock that was free; a try is one cheap query.
+ */
+#define LOCK_POLL_MAX_MS 100
 
 /* clang-format off */
 #define PQ_FUNCS(X) \
@@ -1045,8 +1051,8 @@ db_lock(struct db *db, long wait_ms)
 
 			nanosleep(&ts, NULL);
 		}
-		if (sleep_ms < 500)
-			sleep_ms *= 2;
+		if ((sleep_ms *= 2) > LOCK_POLL_MAX_MS)
+			sleep_ms = LOCK_POLL_MAX_MS;
 	}
 }
 
