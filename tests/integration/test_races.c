@@ -373,6 +373,217 @@ test_eight_clones_apply_the_same_folder_at_once(void **state)
 	sc_free(p);
 }
 
+/* ------------------------------------------ CREATE INDEX CONCURRENTLY --- */
+
+/* Add a line to the production environment of migdir.ini. */
+static void
+env_option(struct proj *p, const char *line)
+{
+	char *ini = sc_read(p, "migdir.ini");
+	char *at = strstr(ini, "[env production]\n");
+	char *eol, *out;
+
+	assert_non_null(at);
+	eol = strchr(strstr(at, "url = "), '\n');
+	out = tu_asprintf("%.*s\n%s\n%s", (int)(eol - ini), ini, line, eol + 1);
+	sc_write(p, "migdir.ini", out);
+	free(out);
+	free(ini);
+}
+
+/* Wait until the session named app waits for a lock (up to 10 s). */
+static void
+wait_lock_wait(struct proj *p, const char *app)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (sc_psql_long(p,
+			"SELECT count(*) FROM pg_stat_activity WHERE "
+			"application_name = '%s' AND wait_event_type = 'Lock'",
+			app) > 0)
+			return;
+		nap_ms(50);
+	}
+	fail_msg("%s never waited for a lock", app);
+}
+
+/*
+ * A CREATE INDEX CONCURRENTLY on t whose build takes about two seconds
+ * (an index on an expression that sleeps 50 ms a row, 40 rows).
+ */
+static pid_t
+slow_cic(struct proj *p, const char *app, const char *out)
+{
+	pid_t pid = psql_bg(p, app,
+	    "CREATE INDEX CONCURRENTLY t_slow ON t (slow(id))", out);
+
+	sc_wait_for_query(p, "CREATE INDEX CONCURRENTLY t_slow%");
+	return pid;
+}
+
+static void
+test_create_index_concurrently_in_another_session(void **state)
+{
+	struct proj *p = sc_project("cic", NULL);
+	char *cic_out = tu_path(p->tmp, "cic.out"), *s;
+	struct tu_run *r;
+	pid_t cic;
+
+	(void)state;
+	free(sc_psql(p,
+	    "CREATE TABLE t (id int); "
+	    "INSERT INTO t SELECT generate_series(1, 40); "
+	    "CREATE FUNCTION slow(i int) RETURNS int LANGUAGE plpgsql "
+	    "IMMUTABLE AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN i; "
+	    "END $$"));
+	sc_pair(p, "pending", "20230101_add_x",
+	    "ALTER TABLE t ADD COLUMN x int;\n",
+	    "ALTER TABLE t DROP COLUMN x;\n");
+	sc_commit(p, "add x");
+
+	/*
+	 * 1. No lock_timeout: migdir's ALTER waits for the build and says
+	 * for what, held by whom, doing what.  When the build ends it waits
+	 * for migdir's snapshot: PostgreSQL finds the cycle a second later
+	 * and fails the index build, not the migration (whose wait began
+	 * first).  No hang; the migration is whole.
+	 */
+	cic = slow_cic(p, "cic-one", cic_out);
+	r = sc_migdir(p, NULL, "apply", NULL);
+	sc_expect_status(r, 0, "apply waiting for a CREATE INDEX CONCURRENTLY");
+	sc_expect_contains(r->err,
+	    "20230101_add_x: waiting 1 s for "
+	    "AccessExclusiveLock on t, held by pid ");
+	sc_expect_contains(r->err,
+	    "(postgres, cic-one, active for 1 s: CREATE INDEX "
+	    "CONCURRENTLY t_slow ON t (slow(id)))");
+	sc_run_free(r);
+	assert_int_not_equal(tu_wait(cic), 0);
+	s = tu_read_file(cic_out);
+	sc_expect_contains(s, "deadlock detected");
+	free(s);
+	assert_string_equal(sc_folder_of(p, "20230101_add_x"), "applied");
+	s = sc_psql(p,
+	    "SELECT indisvalid FROM pg_index "
+	    "WHERE indexrelid = 't_slow'::regclass");
+	assert_string_equal(s, "f"); /* the build's leftover, invalid */
+	free(s);
+	free(sc_psql(p, "DROP INDEX t_slow"));
+
+	/*
+	 * 2. The other way: migdir's transaction holds a lock on t; a
+	 * CREATE INDEX CONCURRENTLY waits for it, and both finish.
+	 */
+	sc_pair(p, "pending", "20230102_fill",
+	    "INSERT INTO t VALUES (0);\nSELECT pg_sleep(1.5);\n",
+	    "DELETE FROM t WHERE id = 0;\n");
+	sc_commit(p, "fill");
+	{
+		const char *argv[] = {getenv("MIGDIR_BIN"), "apply", NULL};
+		char *o = tu_path(p->tmp, "apply.out");
+		char *e = tu_path(p->tmp, "apply.err");
+		pid_t m = tu_spawn(p->dir, run_env, argv, o, e);
+
+		assert_true(m > 0);
+		sc_wait_for_query(p, "SELECT pg_sleep(1.5)%");
+		cic = psql_bg(p, "cic-two",
+		    "CREATE INDEX CONCURRENTLY t_id ON t (id)", cic_out);
+		wait_lock_wait(p, "cic-two");
+		assert_int_equal(tu_wait(m), 0);
+		assert_int_equal(tu_wait(cic), 0);
+		free(o);
+		free(e);
+	}
+	s = sc_psql(p,
+	    "SELECT indisvalid FROM pg_index "
+	    "WHERE indexrelid = 't_id'::regclass; "
+	    "SELECT count(*) FROM t WHERE id = 0");
+	assert_string_equal(s, "t\n1");
+	free(s);
+
+	/*
+	 * 3. A migration that needs t after the build started waiting for
+	 * it: a real deadlock, which PostgreSQL breaks by failing the
+	 * migration.  migdir says so; nothing of it stays.
+	 */
+	sc_pair(p, "pending", "20230103_fill_and_alter",
+	    "INSERT INTO t VALUES (-1);\nSELECT pg_sleep(1.5);\n"
+	    "ALTER TABLE t ADD COLUMN z int;\n",
+	    "ALTER TABLE t DROP COLUMN z;\nDELETE FROM t WHERE id = -1;\n");
+	sc_commit(p, "fill and alter");
+	{
+		const char *argv[] = {getenv("MIGDIR_BIN"), "apply", NULL};
+		char *o = tu_path(p->tmp, "apply.out");
+		char *e = tu_path(p->tmp, "apply.err");
+		pid_t m = tu_spawn(p->dir, run_env, argv, o, e);
+
+		assert_true(m > 0);
+		sc_wait_for_query(p, "SELECT pg_sleep(1.5)%");
+		cic = psql_bg(p, "cic-three",
+		    "CREATE INDEX CONCURRENTLY t_id2 ON t (id)", cic_out);
+		wait_lock_wait(p, "cic-three");
+		assert_int_equal(tu_wait(m), 1);
+		s = tu_read_file(e);
+		sc_expect_contains(s, "deadlock detected (SQLSTATE 40P01)");
+		sc_expect_contains(s,
+		    "PostgreSQL broke a deadlock between "
+		    "20230103_fill_and_alter and another "
+		    "session");
+		sc_expect_contains(s,
+		    "Nothing of 20230103_fill_and_alter "
+		    "was applied.");
+		free(s);
+		assert_int_equal(tu_wait(cic), 0);
+		free(o);
+		free(e);
+	}
+	s = sc_psql(p,
+	    "SELECT count(*) FROM t WHERE id = -1; "
+	    "SELECT count(*) FROM pg_attribute WHERE attrelid = "
+	    "'t'::regclass AND attname = 'z'");
+	assert_string_equal(s, "0\n0");
+	free(s);
+	assert_string_equal(sc_folder_of(p, "20230103_fill_and_alter"),
+	    "pending");
+	assert_true(sc_git_clean(p));
+
+	/*
+	 * 4. With lock_timeout: the migration fails at once, cleanly, and
+	 * says what it waited on (the waiting line comes early, at half the
+	 * lock_timeout); once the build is done, the next apply succeeds.
+	 */
+	env_option(p, "lock_timeout = 400ms");
+	sc_commit(p, "lock_timeout");
+	cic = slow_cic(p, "cic-four", cic_out);
+	r = sc_migdir(p, NULL, "apply", NULL);
+	sc_expect_status(r, 1, "apply with lock_timeout");
+	sc_expect_contains(r->err, "canceling statement due to lock timeout");
+	sc_expect_contains(r->err,
+	    "migdir: detail: It waited for AccessExclusiveLock on t, held "
+	    "by pid ");
+	sc_expect_contains(r->err, "cic-four");
+	sc_expect_contains(r->err, "CREATE INDEX CONCURRENTLY t_slow ON t");
+	sc_run_free(r);
+	assert_string_equal(sc_folder_of(p, "20230103_fill_and_alter"),
+	    "pending");
+	assert_int_equal(tu_wait(cic), 0); /* the build was not disturbed */
+	r = sc_migdir(p, NULL, "apply", NULL);
+	sc_expect_status(r, 0, "apply once the build is done");
+	sc_run_free(r);
+	s = sc_psql(p,
+	    "SELECT count(*) FROM t WHERE id = -1; "
+	    "SELECT count(*) FROM pg_index WHERE indrelid = "
+	    "'t'::regclass AND NOT indisvalid");
+	assert_string_equal(s, "1\n0");
+	free(s);
+	r = sc_migdir(p, NULL, "status", "--exit-code", NULL);
+	sc_expect_status(r, 0, "status after all");
+	sc_run_free(r);
+	free(cic_out);
+	sc_free(p);
+}
+
 int
 main(void)
 {
@@ -384,6 +595,7 @@ main(void)
 	if (!getenv("TMPDIR") && access("/dev/shm", W_OK | X_OK) == 0)
 		setenv("TMPDIR", "/dev/shm", 1);
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_create_index_concurrently_in_another_session),
 	    cmocka_unit_test(test_eight_clones_apply_the_same_folder_at_once),
 	};
 
