@@ -921,7 +921,7 @@ db_connect(struct db **out, const struct db_target *t)
 	db->quiet = t->quiet;
 	/* a lock_timeout shorter than the report's delay: say it earlier */
 	db->first_report_ms =
-	    t->lock_timeout_ms > 0 && t->lock_timeout_ms < 2 * WAIT_REPORT_MS
+	    t->lock_timeout_ms > 0 && t->lock_timeout_ms < 2L * WAIT_REPORT_MS
 	    ? t->lock_timeout_ms / 2
 	    : WAIT_REPORT_MS;
 	if ((old = existing_options(db->conninfo))) {
