@@ -30,6 +30,7 @@ struct db_target {
 	const char *dbname;   /* another database on that server, or NULL */
 	const char *schema, *table;    /* bookkeeping table (unquoted) */
 	const char *lock_timeout;      /* PostgreSQL setting or NULL */
+	long lock_timeout_ms;          /* the same in ms (0: none) */
 	const char *statement_timeout; /* same */
 	const char *environment;       /* environment name, for the history */
 	const char *who;               /* "user@host", for applied_by */
@@ -82,6 +83,13 @@ const char *db_location(const struct db *db);
 
 /* Server version number, e.g. 150004. */
 int db_server_version(const struct db *db);
+
+/*
+ * What a statement of migration version last waited for, as the waiting
+ * line said it ("AccessExclusiveLock on t, held by pid 42 (...)"), or
+ * NULL when none of its statements was reported waiting (borrowed).
+ */
+const char *db_last_wait(const struct db *db, const char *version);
 
 /*
  * Describe a conninfo string without connecting, for messages before a

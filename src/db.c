@@ -44,6 +44,12 @@
 #define MIN_SERVER     120000 /* PostgreSQL 12 */
 #define WAIT_REPORT_MS 1000   /* say what a statement waits on after this */
 #define WAIT_REPEAT_MS 10000  /* and again this often */
+/*
+ * The longest pause between two tries for the migration lock.  Eight
+ * waiters each missing the release by half a second made the last of
+ * them wait seconds for a lock that was free; a try is one cheap query.
+ */
+#define LOCK_POLL_MAX_MS 100
 
 /* clang-format off */
 #define PQ_FUNCS(X) \
@@ -141,6 +147,12 @@ struct db {
 	int handler;     /* registered with the Ctrl-C handler */
 	int quiet;       /* server notices only with -v */
 	int server_version;
+	long first_report_ms; /* say what a statement waits on after this */
+	char *last_wait;      /* what the last report said it waited for */
+	char *last_wait_tag;  /* ... in which migration */
+	char *last_wait_key;  /* ... and which lock and holder */
+	long long wait_since; /* when the wait being watched began (us) */
+	long long next_say;   /* its next line, in ms since then */
 };
 
 /* ---------------------------------------------------------- signals --- */
@@ -572,16 +584,20 @@ open_conn(const struct db *db, const char *appkw, const char *app,
 /*
  * Say what our backend waits on: the lock, who holds it, for how long.
  * Opens a second connection the first time; never holds a lock itself.
+ * A lock wait is said when say is set or when it is a new one (another
+ * lock, holder or migration than the last said); "still running" only
+ * when say is set.  Returns 1 if it said something.
  */
-static void
-report_wait(struct db *db, long long waited_ms)
+static int
+report_wait(struct db *db, long long waited_ms, int say)
 {
 	static const char *const sql =
 	    "SELECT w.mode, coalesce(w.relation::regclass::text, w.locktype), "
 	    "b.pid, coalesce(b.usename, ''), coalesce(b.application_name, ''), "
 	    "coalesce(b.state, ''), "
 	    "coalesce(extract(epoch FROM now() - coalesce(b.xact_start, "
-	    "b.query_start))::bigint, 0) "
+	    "b.query_start))::bigint, 0), "
+	    "coalesce(left(regexp_replace(b.query, '\\s+', ' ', 'g'), 80), '') "
 	    "FROM pg_catalog.pg_locks w "
 	    "CROSS JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(w.pid)) "
 	    "AS bp(pid) "
@@ -591,13 +607,15 @@ report_wait(struct db *db, long long waited_ms)
 	char pid[16];
 	const char *params[1] = {pid};
 	PGresult *r;
+	char *key;
 	int i, n;
 
 	if (db->quiet) {
 		/* a scratch database: only migdir's own sessions are there */
-		rp_verbose("%s: still running after %lld s", tag,
-		    waited_ms / 1000);
-		return;
+		if (say)
+			rp_verbose("%s: still running after %lld s", tag,
+			    waited_ms / 1000);
+		return say;
 	}
 	if (!db->monitor) {
 		db->monitor = open_conn(db, "application_name",
@@ -605,40 +623,73 @@ report_wait(struct db *db, long long waited_ms)
 		if (pq.PQstatus(db->monitor) != CONNECTION_OK) {
 			pq.PQfinish(db->monitor);
 			db->monitor = NULL;
-			rp_info("%s: still running after %lld s", tag,
-			    waited_ms / 1000);
-			return;
 		}
 	}
 	snprintf(pid, sizeof(pid), "%d", pq.PQbackendPID(db->conn));
-	r = pq.PQexecParams(db->monitor, sql, 1, NULL, params, NULL, NULL, 0);
+	r = db->monitor
+	    ? pq.PQexecParams(db->monitor, sql, 1, NULL, params, NULL, NULL, 0)
+	    : NULL;
 	if (pq.PQresultStatus(r) != PGRES_TUPLES_OK ||
 	    (n = pq.PQntuples(r)) == 0) {
-		rp_info("%s: still running after %lld s", tag,
-		    waited_ms / 1000);
+		if (say)
+			rp_info("%s: still running after %lld s", tag,
+			    waited_ms / 1000);
 		pq.PQclear(r);
-		return;
+		return say;
 	}
-	for (i = 0; i < n; i++)
-		rp_info("%s: waiting %lld s for %s on %s, held by pid %s (%s, "
-			"%s, %s for %s s)",
-		    tag, waited_ms / 1000, pq.PQgetvalue(r, i, 0),
-		    pq.PQgetvalue(r, i, 1), pq.PQgetvalue(r, i, 2),
+	key = xasprintf("%s %s %s %s", tag, pq.PQgetvalue(r, 0, 0),
+	    pq.PQgetvalue(r, 0, 1), pq.PQgetvalue(r, 0, 2));
+	if (!say && db->last_wait_key && !strcmp(key, db->last_wait_key)) {
+		free(key); /* said already */
+		pq.PQclear(r);
+		return 0;
+	}
+	free(db->last_wait_key);
+	db->last_wait_key = key;
+	for (i = 0; i < n; i++) {
+		/* the holder's statement says why: a long query, an index
+		   built concurrently, a session idle in its transaction */
+		const char *q = pq.PQgetvalue(r, i, 7);
+		char *what = xasprintf("%s on %s, held by pid %s (%s, %s, %s "
+				       "for %s s%s%s)",
+		    pq.PQgetvalue(r, i, 0), pq.PQgetvalue(r, i, 1),
+		    pq.PQgetvalue(r, i, 2),
 		    *pq.PQgetvalue(r, i, 3) ? pq.PQgetvalue(r, i, 3) : "?",
 		    *pq.PQgetvalue(r, i, 4) ? pq.PQgetvalue(r, i, 4) : "?",
 		    *pq.PQgetvalue(r, i, 5) ? pq.PQgetvalue(r, i, 5) : "?",
-		    pq.PQgetvalue(r, i, 6));
+		    pq.PQgetvalue(r, i, 6), *q ? ": " : "", q);
+
+		if (waited_ms < 1000) /* a short lock_timeout: said early */
+			rp_info("%s: waiting %lld ms for %s", tag, waited_ms,
+			    what);
+		else
+			rp_info("%s: waiting %lld s for %s", tag,
+			    waited_ms / 1000, what);
+		if (i > 0) {
+			free(what);
+			continue;
+		}
+		free(db->last_wait);
+		free(db->last_wait_tag);
+		db->last_wait = what;
+		db->last_wait_tag = xstrdup(tag);
+	}
 	pq.PQclear(r);
+	return 1;
 }
 
 /*
  * Wait until the socket is readable (or writable too, when want_write),
- * reporting long waits.  *since is when the current wait began (updated
- * by the caller when progress is made); *reported tracks the last report.
+ * reporting long waits.  since is when the current wait began (moved by
+ * the caller when progress is made, and *next_check reset to
+ * db->first_report_ms).  What the statement waits on is looked at every
+ * first_report_ms, so that a lock wait that begins late in a long
+ * statement is said too; a line is printed for a new lock wait, and
+ * every WAIT_REPEAT_MS otherwise.
  */
 static int
 wait_socket(struct db *db, int want_write, long long since,
-    long long *next_report)
+    long long *next_check)
 {
 	struct pollfd pfd;
 	int rc;
@@ -648,17 +699,22 @@ wait_socket(struct db *db, int want_write, long long since,
 	pfd.revents = 0;
 	if (pfd.fd < 0)
 		return lost_connection(db);
-	rc = poll(&pfd, 1, 250);
+	rc = poll(&pfd, 1,
+	    db->first_report_ms < 250 ? (int)db->first_report_ms : 250);
 	if (rc < 0 && errno != EINTR)
 		return mg_error_os(MG_ERROR, "poll failed");
 	if (rc == 0) {
 		long long waited = (rp_now_us() - since) / 1000;
 
-		if (waited >= *next_report) {
-			report_wait(db, waited);
-			*next_report = waited < WAIT_REPEAT_MS
-			    ? WAIT_REPEAT_MS
-			    : waited + WAIT_REPEAT_MS;
+		if (since != db->wait_since) {
+			/* a new wait */
+			db->wait_since = since;
+			db->next_say = WAIT_REPORT_MS;
+		}
+		if (waited >= *next_check) {
+			if (report_wait(db, waited, waited >= db->next_say))
+				db->next_say = waited + WAIT_REPEAT_MS;
+			*next_check = waited + db->first_report_ms;
 		}
 	}
 	return 0;
@@ -701,7 +757,7 @@ static PGresult *
 collect(struct db *db)
 {
 	PGresult *keep = NULL, *r;
-	long long since = rp_now_us(), next_report = WAIT_REPORT_MS;
+	long long since = rp_now_us(), next_report = db->first_report_ms;
 
 	for (;;) {
 		while (pq.PQisBusy(db->conn)) {
@@ -874,6 +930,11 @@ db_connect(struct db **out, const struct db_target *t)
 	db->conninfo = xstrdup(t->conninfo ? t->conninfo : "");
 	db->dbname = t->dbname ? xstrdup(t->dbname) : NULL;
 	db->quiet = t->quiet;
+	/* a lock_timeout shorter than the report's delay: say it earlier */
+	db->first_report_ms =
+	    t->lock_timeout_ms > 0 && t->lock_timeout_ms < 2L * WAIT_REPORT_MS
+	    ? t->lock_timeout_ms / 2
+	    : WAIT_REPORT_MS;
 	if ((old = existing_options(db->conninfo))) {
 		buf_puts(&opts, old);
 		free(old);
@@ -968,6 +1029,9 @@ db_close(struct db *db)
 	free(db->table);
 	free(db->history);
 	free(db->lock_key);
+	free(db->last_wait);
+	free(db->last_wait_tag);
+	free(db->last_wait_key);
 	free(db->environment);
 	free(db->who);
 	free(db->app_version);
@@ -990,6 +1054,15 @@ int
 db_server_version(const struct db *db)
 {
 	return db->server_version;
+}
+
+const char *
+db_last_wait(const struct db *db, const char *version)
+{
+	if (!db || !db->last_wait || !version ||
+	    strcmp(db->last_wait_tag, version))
+		return NULL;
+	return db->last_wait;
 }
 
 /* --------------------------------------------------------------- lock --- */
@@ -1064,8 +1137,8 @@ db_lock(struct db *db, long wait_ms)
 
 			nanosleep(&ts, NULL);
 		}
-		if (sleep_ms < 500)
-			sleep_ms *= 2;
+		if ((sleep_ms *= 2) > LOCK_POLL_MAX_MS)
+			sleep_ms = LOCK_POLL_MAX_MS;
 	}
 }
 
@@ -1911,7 +1984,7 @@ run_pipeline(struct db *db, struct db_unit *units, size_t from, size_t to,
 {
 	struct queue q = {0};
 	size_t next = from, inflight = 0;
-	long long mark = rp_now_us(), next_report = WAIT_REPORT_MS;
+	long long mark = rp_now_us(), next_report = db->first_report_ms;
 	int synced = 0, stop = 0, done = 0, error = 0, flush = 0;
 
 	if (!pq.PQenterPipelineMode(db->conn) ||
@@ -1971,7 +2044,7 @@ run_pipeline(struct db *db, struct db_unit *units, size_t from, size_t to,
 				u->stmts_done = u->nstmts;
 				u->usec = t - mark;
 				mark = t;
-				next_report = WAIT_REPORT_MS;
+				next_report = db->first_report_ms;
 				inflight--;
 				if (cb && cb(payload, u, c->unit) < 0) {
 					stop = 1;

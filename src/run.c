@@ -518,14 +518,29 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 	const struct db_failure *f = &it->unit->fail;
 
 	run_file_error(&it->file, it->unit, location, statement);
+	if (f->sqlstate && !strcmp(f->sqlstate, "40P01") &&
+	    (it->unit->transactional || it->unit->stmts_done == 0)) {
+		/* the server's hint only points to its log */
+		mg_error_hint("PostgreSQL broke a deadlock between %s and "
+			      "another session (the detail names both) by "
+			      "canceling %s: run again when that session is "
+			      "done. Nothing of %s was %s.",
+		    it->e->version, it->e->version, it->e->version,
+		    r->kind == RUN_ROLLBACK ? "rolled back" : "applied");
+		return;
+	}
 	if (f->hint)
 		return; /* the server's, set by run_file_error */
-	if (f->sqlstate && !strcmp(f->sqlstate, "55P03"))
+	if (f->sqlstate && !strcmp(f->sqlstate, "55P03")) {
+		const char *w = db_last_wait(r->st->db, it->e->version);
+
+		if (w)
+			mg_error_detail("It waited for %s.", w);
 		mg_error_hint("Another session holds a lock %s needs (see the "
 			      "waiting lines above): run again when it is "
 			      "done, or raise lock_timeout in migdir.ini.",
 		    it->e->version);
-	else if (f->sqlstate && !strcmp(f->sqlstate, "57014") &&
+	} else if (f->sqlstate && !strcmp(f->sqlstate, "57014") &&
 	    !db_interrupted())
 		mg_error_hint(
 		    "The statement ran longer than statement_timeout: "

@@ -378,6 +378,11 @@ open_db(struct db_job *job)
 	t.schema = st->cfg->schema;
 	t.table = st->cfg->table;
 	t.lock_timeout = st->env->lock_timeout;
+	if (t.lock_timeout &&
+	    cfg_parse_duration(&t.lock_timeout_ms, t.lock_timeout) < 0) {
+		mg_error_clear(); /* read with migdir.ini: cannot happen */
+		t.lock_timeout_ms = 0;
+	}
 	t.statement_timeout = st->env->statement_timeout;
 	t.environment = st->env->name;
 	t.who = st->who;
