@@ -430,12 +430,36 @@ state_name(int state)
 	}
 }
 
+/*
+ * Is the git file rel (index, HEAD, refs/heads/main) locked?  A git
+ * process writing it holds rel.lock; one killed while writing leaves it
+ * behind, and every later write fails.  Which of the two it is only the
+ * DBA can tell: refuse before anything runs, naming the file.
+ */
+static int
+locked(struct vcs *v, const char *rel, const char *what)
+{
+	struct buf lock = BUF_INIT;
+	struct stat st;
+	int error = 0;
+
+	buf_printf(&lock, "%s%s.lock", g.git_repository_path(v->repo), rel);
+	if (stat(lock.ptr, &st) == 0) {
+		error = mg_error_set(MG_ERROR, "%s is locked (\"%s\" exists)",
+		    what, lock.ptr);
+		mg_error_hint("Another git process is running; if none is, "
+			      "one was killed while writing: remove the file "
+			      "(rm %s); nothing has run.",
+		    lock.ptr);
+	}
+	buf_release(&lock);
+	return error;
+}
+
 int
 vcs_check_ready(struct vcs *v, int commit)
 {
-	struct buf lock = BUF_INIT;
 	int state = g.git_repository_state(v->repo);
-	struct stat st;
 
 	if (state != GIT_REPOSITORY_STATE_NONE) {
 		mg_error_set(MG_ERROR, "%s is in progress in the repository",
@@ -446,19 +470,25 @@ vcs_check_ready(struct vcs *v, int commit)
 		    state_fix(state));
 		return MG_ERROR;
 	}
-	buf_printf(&lock, "%sindex.lock", g.git_repository_path(v->repo));
-	if (stat(lock.ptr, &st) == 0) {
-		mg_error_set(MG_ERROR,
-		    "the git index is locked (\"%s\" exists)", lock.ptr);
-		mg_error_hint("Another git process is running; if none is, "
-			      "remove the file (rm %s); nothing has run.",
-		    lock.ptr);
-		buf_release(&lock);
+	if (locked(v, "index", "the git index") < 0)
 		return MG_ERROR;
-	}
-	buf_release(&lock);
 	if (!commit)
 		return 0;
+	if (locked(v, "HEAD", "HEAD") < 0)
+		return MG_ERROR;
+	{
+		/* the branch a commit moves (a lock a killed git left) */
+		git_reference *head = NULL;
+		int error = 0;
+
+		if (g.git_reference_lookup(&head, v->repo, "HEAD") == 0 &&
+		    g.git_reference_type(head) == GIT_REFERENCE_SYMBOLIC)
+			error = locked(v, g.git_reference_symbolic_target(head),
+			    "the branch");
+		g.git_reference_free(head);
+		if (error < 0)
+			return error;
+	}
 	if (g.git_repository_head_unborn(v->repo) == 1) {
 		mg_error_set(MG_ERROR, "the current branch has no commits yet");
 		mg_error_hint("Commit the migrations folder first, so that "

@@ -64,7 +64,7 @@ kill_until_done(struct proj *p, const char *const *argv, const char *then,
 	    "-PGDATABASE", "-PGUSER", "TZ=UTC", "NO_COLOR=1", NULL};
 	const char *full[8] = {getenv("MIGDIR_BIN")};
 	char *out = tu_path(p->tmp, "out"), *err = tu_path(p->tmp, "err");
-	int kills = 0, rc, i;
+	int kills = 0, rc, i, stale = 0;
 
 	for (i = 0; argv[i] && i < 6; i++)
 		full[i + 1] = argv[i];
@@ -82,8 +82,26 @@ kill_until_done(struct proj *p, const char *const *argv, const char *then,
 		if (rc == 0)
 			break;
 		if (rc != 128 + SIGKILL) {
-			char *e = tu_read_file(err);
+			char *e = tu_read_file(err), *q;
 
+			/*
+			 * A kill while git wrote a ref or the index leaves
+			 * its lock file; migdir refuses, naming it, before
+			 * anything runs.  Do what its hint says, once.
+			 */
+			if (rc == 1 && !stale &&
+			    (q = strstr(e, "locked (\"")) &&
+			    strstr(e, "nothing has run")) {
+				q += strlen("locked (\"");
+				q[strcspn(q, "\"")] = '\0';
+				assert_int_equal(unlink(q), 0);
+				print_message("kill -9 left %s; removed as the "
+					      "hint says\n",
+				    q);
+				free(e);
+				stale++;
+				continue;
+			}
 			fail_msg("migdir %s: exit %d\n%s", argv[0], rc, e);
 		}
 		kills++;

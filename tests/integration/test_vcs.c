@@ -511,6 +511,13 @@ make_index_lock(const char *dir)
 	put(dir, ".git/index.lock", "");
 }
 
+/* What a git (or migdir) killed while moving the branch leaves. */
+static void
+make_branch_lock(const char *dir)
+{
+	put(dir, ".git/refs/heads/main.lock", "");
+}
+
 static void
 test_vcs_check_ready_refuses_what_git_would_refuse(void **state)
 {
@@ -547,6 +554,10 @@ test_vcs_check_ready_refuses_what_git_would_refuse(void **state)
 		"the git index is locked (\"%s/.git/index.lock\" exists)"},
 	    {"index.lock, stage", make_index_lock, 0, 1,
 		"the git index is locked (\"%s/.git/index.lock\" exists)"},
+	    {"branch lock", make_branch_lock, 1, 1,
+		"the branch is locked (\"%s/.git/refs/heads/main.lock\" "
+		"exists)"},
+	    {"branch lock, stage", make_branch_lock, 0, 1, NULL},
 	};
 	struct fx *f = *state;
 	size_t i;
