@@ -378,40 +378,6 @@ conninfo_pair(struct buf *out, const char *keyword, const char *value)
 	buf_putc(out, '\'');
 }
 
-int
-db_conninfo_split(const char *conninfo, const char *dbname, struct buf *rest,
-    char **password)
-{
-	PQconninfoOption *opts, *o;
-	char *err = NULL;
-	int error;
-
-	*password = NULL;
-	if ((error = pq_load()) < 0)
-		return error;
-	if (!(opts = pq.PQconninfoParse(conninfo, &err))) {
-		error = mg_error_set(MG_ERROR,
-		    "could not read the connection string: %s",
-		    err ? err : "out of memory");
-		pq.PQfreemem(err);
-		return error;
-	}
-	for (o = opts; o->keyword; o++) {
-		if (!o->val || (dbname && !strcmp(o->keyword, "dbname")))
-			continue;
-		if (!strcmp(o->keyword, "password")) {
-			free(*password);
-			*password = xstrdup(o->val);
-			continue;
-		}
-		conninfo_pair(rest, o->keyword, o->val);
-	}
-	if (dbname)
-		conninfo_pair(rest, "dbname", dbname);
-	pq.PQconninfoFree(opts);
-	return 0;
-}
-
 /* msg with every password written in conninfo replaced (caller frees). */
 static char *
 redact(const char *msg, const char *conninfo)
@@ -439,6 +405,43 @@ redact(const char *msg, const char *conninfo)
 	}
 	buf_release(&secrets);
 	return buf_detach(&out);
+}
+
+int
+db_conninfo_split(const char *conninfo, const char *dbname, struct buf *rest,
+    char **password)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	int error;
+
+	*password = NULL;
+	if ((error = pq_load()) < 0)
+		return error;
+	if (!(opts = pq.PQconninfoParse(conninfo, &err))) {
+		/* libpq quotes the bad token, which may be the password */
+		char *m = redact(err ? err : "out of memory", conninfo);
+
+		error = mg_error_set(MG_ERROR,
+		    "could not read the connection string: %s", m);
+		free(m);
+		pq.PQfreemem(err);
+		return error;
+	}
+	for (o = opts; o->keyword; o++) {
+		if (!o->val || (dbname && !strcmp(o->keyword, "dbname")))
+			continue;
+		if (!strcmp(o->keyword, "password")) {
+			free(*password);
+			*password = xstrdup(o->val);
+			continue;
+		}
+		conninfo_pair(rest, o->keyword, o->val);
+	}
+	if (dbname)
+		conninfo_pair(rest, "dbname", dbname);
+	pq.PQconninfoFree(opts);
+	return 0;
 }
 
 static void

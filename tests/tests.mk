@@ -14,7 +14,7 @@ include tests/lib/lib.mk
 
 UNIT_TESTS  := buf name scan config sql plan fsutil lint risk proc backup schema
 INTEG_TESTS := db vcs apply rollback crash concurrency corpora consolidate baseline \
-               rehearse
+               rehearse secrets
 
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 INTEG_BINS  := $(INTEG_TESTS:%=$(BUILD)/tests/test_%)
