@@ -470,6 +470,157 @@ test_password_file(void **state)
 	sweep(WAY_PGPASS, "pgpass");
 }
 
+/* ------------------------------------------------------------------------
+ * Privileges: a role with only what a migration needs.
+ */
+#define MIN "migdir_min"
+
+/* Run migdir as MIN, expecting want and hint text on stderr. */
+static void
+as_min(struct proj *p, int want, const char *hint, const char *a1,
+    const char *a2, const char *a3)
+{
+	char *what = tu_asprintf("migdir %s %s %s", a1, a2 ? a2 : "",
+	    a2 && a3 ? a3 : "");
+	struct tu_run *r = sc_migdir(p, NULL, a1, a2, a3, NULL);
+
+	sc_expect_status(r, want, what);
+	if (hint) {
+		sc_expect_contains(r->err, hint);
+		/* libpq gives none for a refused connection, nor pg_dump */
+		if (!strstr(hint, "CONNECT") &&
+		    !strstr(r->err, "pg_dump failed"))
+			sc_expect_contains(a1[0] == '-' ? r->out : r->err,
+			    "42501");
+	}
+	sc_run_free(r);
+	free(what);
+}
+
+/* Nothing moved, nothing committed: the commit count and the folder. */
+static void
+nothing_done(struct proj *p, const char *commits, const char *version)
+{
+	char *now = sc_git(p, "rev-list --count HEAD");
+
+	assert_non_null(now);
+	assert_string_equal(now, commits);
+	assert_string_equal(sc_folder_of(p, version), "pending");
+	assert_true(sc_git_clean(p));
+	free(now);
+}
+
+static void
+test_least_privilege(void **state)
+{
+	struct proj *p = sc_project("least", NULL);
+	char *u, *ini, *admin, *commits, *dump;
+	struct tu_run *r;
+
+	(void)state;
+	free(sc_psql(p,
+	    "DROP ROLE IF EXISTS " MIN "; CREATE ROLE " MIN
+	    " LOGIN; REVOKE CONNECT ON DATABASE \"%s\" FROM PUBLIC;",
+	    p->db));
+	u = pgcluster_url(sc_cluster, p->db);
+	admin = tu_asprintf("--database-url=%s", u);
+	ini = tu_asprintf("[migdir]\ntracked = production\n\n"
+			  "[env production]\nurl = postgresql://" MIN
+			  "@/%s?host=%s&port=%d\n",
+	    p->db, sc_cluster->sockdir, sc_cluster->port);
+	sc_write(p, "migdir.ini", ini);
+	sc_pair(p, "pending", "20240101_create_items",
+	    "CREATE TABLE items (id int PRIMARY KEY, name text);\n"
+	    "INSERT INTO items VALUES (1, 'one');\n",
+	    "DROP TABLE items;\n");
+	sc_commit(p, "one migration, as " MIN);
+	commits = sc_git(p, "rev-list --count HEAD");
+
+	/* no CONNECT */
+	as_min(p, 1, "GRANT CONNECT ON DATABASE", "status", NULL, NULL);
+	r = sc_migdir(p, NULL, "status", NULL);
+	sc_expect_contains(r->err, "lacks CONNECT on database");
+	sc_run_free(r);
+	/* no CREATE on the schema: schema_versions cannot be created */
+	free(sc_psql(p, "GRANT CONNECT ON DATABASE \"%s\" TO " MIN, p->db));
+	as_min(p, 1, "GRANT USAGE, CREATE ON SCHEMA public TO " MIN, "apply",
+	    NULL, NULL);
+	nothing_done(p, commits, "20240101_create_items");
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM pg_class "
+			     "WHERE relname = 'schema_versions'"),
+	    0);
+	/* an admin made the tables (migdir init): MIN may not read them */
+	r = sc_migdir(p, NULL, admin, "init", NULL);
+	sc_expect_status(r, 0, "init as the admin");
+	sc_run_free(r);
+	commit_migrations(p, "migdir init");
+	free(commits);
+	commits = sc_git(p, "rev-list --count HEAD");
+	free(sc_psql(p, "GRANT USAGE ON SCHEMA public TO " MIN));
+	as_min(p, 1, "lacks SELECT on schema_versions", "--json", "status",
+	    NULL);
+	as_min(p, 1, "GRANT SELECT, INSERT, UPDATE, DELETE ON", "apply", NULL,
+	    NULL);
+	/* SELECT alone: the bookkeeping cannot be written */
+	free(sc_psql(p,
+	    "GRANT SELECT ON schema_versions, "
+	    "schema_versions_history TO " MIN));
+	as_min(p, 0, NULL, "status", NULL, NULL);
+	as_min(p, 1, "GRANT SELECT, INSERT, UPDATE, DELETE ON", "apply", NULL,
+	    NULL);
+	nothing_done(p, commits, "20240101_create_items");
+	/* the bookkeeping rights, but a migration needs CREATE */
+	free(sc_psql(p,
+	    "GRANT INSERT, UPDATE, DELETE ON schema_versions, "
+	    "schema_versions_history TO " MIN "; GRANT USAGE ON "
+	    "ALL SEQUENCES IN SCHEMA public TO " MIN));
+	as_min(p, 1, "lacks CREATE on schema public", "apply", NULL, NULL);
+	as_min(p, 1, "Nothing of 20240101_create_items was applied", "apply",
+	    NULL, NULL);
+	nothing_done(p, commits, "20240101_create_items");
+	/* everything a migration needs: apply, status, rollback work */
+	free(sc_psql(p, "GRANT CREATE ON SCHEMA public TO " MIN));
+	as_min(p, 0, NULL, "apply", NULL, NULL);
+	as_min(p, 0, NULL, "status", "--exit-code", NULL);
+	assert_string_equal(sc_folder_of(p, "20240101_create_items"),
+	    "applied");
+	as_min(p, 0, NULL, "rollback", "--force", NULL);
+	as_min(p, 0, NULL, "apply", NULL, NULL);
+	free(commits);
+	commits = sc_git(p, "rev-list --count HEAD");
+	/* a migration that writes into a table of another owner */
+	free(sc_psql(p, "CREATE TABLE settings (k text PRIMARY KEY, v text)"));
+	sc_pair(p, "pending", "20240102_add_setting",
+	    "INSERT INTO settings VALUES ('theme', 'dark');\n",
+	    "DELETE FROM settings WHERE k = 'theme';\n");
+	commit_migrations(p, "a setting");
+	free(commits);
+	commits = sc_git(p, "rev-list --count HEAD");
+	as_min(p, 1, "GRANT INSERT ON settings TO " MIN, "apply", NULL, NULL);
+	nothing_done(p, commits, "20240102_add_setting");
+	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM settings"), 0);
+	/* pg_dump for rollback --backup may not read the table it saves */
+	free(sc_psql(p, "REVOKE SELECT ON items FROM " MIN));
+	dump = tu_asprintf("--backup=%s/least.dump", tmpdir);
+	as_min(p, 1, "GRANT SELECT ON items TO " MIN, "rollback", "--force",
+	    dump);
+	assert_string_equal(sc_folder_of(p, "20240101_create_items"),
+	    "applied");
+	free(commits);
+	commits = sc_git(p, "rev-list --count HEAD");
+	r = sc_migdir(p, NULL, "rollback", "--force", dump, NULL);
+	sc_expect_contains(r->err, "Nothing was rolled back");
+	sc_run_free(r);
+	assert_int_equal(sc_psql_long(p, "SELECT count(*) FROM items"), 1);
+	free(dump);
+	free(commits);
+	free(ini);
+	free(admin);
+	free(u);
+	sc_free(p);
+}
+
 int
 main(void)
 {
@@ -480,6 +631,7 @@ main(void)
 	    cmocka_unit_test(test_pgpassword),
 	    cmocka_unit_test(test_service_file),
 	    cmocka_unit_test(test_password_file),
+	    cmocka_unit_test(test_least_privilege),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
