@@ -11,6 +11,12 @@
  * git history (messages, trailers, content), in a file of the repository
  * migdir wrote, nor on the command line of any pg_dump or pg_restore
  * migdir ran: a wrapper records each one's /proc/PID/cmdline.
+ *
+ * Then privileges: a role with only what a migration needs (CONNECT,
+ * USAGE and CREATE on the schema, or rights on tables an admin made with
+ * migdir init) applies and rolls back; each privilege taken away makes
+ * migdir stop with the server's 42501 message and a hint naming the
+ * GRANT, with nothing moved and nothing committed.
  */
 #include <stdio.h>
 #include <stdlib.h>
