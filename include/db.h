@@ -75,6 +75,17 @@ int db_connect(struct db **out, const struct db_target *t);
 /* Disconnect and free; NULL is a no-op. */
 void db_close(struct db *db);
 
+/*
+ * When a statement failed for want of a privilege (SQLSTATE 42501, or a
+ * connection refused with "permission denied"), append to out the hint
+ * that names the privilege the role of db lacks and the GRANT that gives
+ * it, and return 1; else return 0.  statement is the SQL that failed
+ * (NULL: migdir's own bookkeeping), to tell which privilege a table
+ * needs.  db may be NULL.
+ */
+int db_privilege_hint(struct buf *out, const struct db *db,
+    const char *sqlstate, const char *message, const char *statement);
+
 /* "user@host:port/dbname", without any password (borrowed). */
 const char *db_display(const struct db *db);
 

@@ -826,8 +826,18 @@ take_backup(const struct state *st, const struct run *r, const char *file,
 			"destructive");
 		return 0;
 	}
-	if ((rc = backup_write(b, st->conninfo, file)) < 0)
+	if ((rc = backup_write(b, st->conninfo, file)) < 0) {
+		struct buf hint = BUF_INIT;
+
+		/* pg_dump runs as the same role: it may not read a table */
+		if (db_privilege_hint(&hint, st->db, NULL,
+			mg_error_last()->message, "SELECT"))
+			mg_error_hint("%s The backup reads every table it "
+				      "saves. Nothing was rolled back.",
+			    hint.ptr);
+		buf_release(&hint);
 		return rc;
+	}
 	backup_what(&what, b);
 	rp_out("Backed up %s to %s (%s, checked with pg_restore --list).\n",
 	    what.ptr, file, rp_size(size, b->bytes));

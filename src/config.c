@@ -86,9 +86,14 @@ cfg_expand(char **out, const char *value)
 			continue;
 		}
 		if (!(end = strchr(p + 2, '}')) || end == p + 2) {
+			/* the value may hold a password: never quote it */
+			char *shown = cfg_redact(value);
+
 			buf_release(&b);
-			return mg_error_set(MG_ERROR,
-			    "unterminated or empty ${...} in \"%s\"", value);
+			mg_error_set(MG_ERROR,
+			    "unterminated or empty ${...} in \"%s\"", shown);
+			free(shown);
+			return MG_ERROR;
 		}
 		name = xstrndup(p + 2, (size_t)(end - p - 2));
 		v = getenv(name);

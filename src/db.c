@@ -390,40 +390,6 @@ conninfo_pair(struct buf *out, const char *keyword, const char *value)
 	buf_putc(out, '\'');
 }
 
-int
-db_conninfo_split(const char *conninfo, const char *dbname, struct buf *rest,
-    char **password)
-{
-	PQconninfoOption *opts, *o;
-	char *err = NULL;
-	int error;
-
-	*password = NULL;
-	if ((error = pq_load()) < 0)
-		return error;
-	if (!(opts = pq.PQconninfoParse(conninfo, &err))) {
-		error = mg_error_set(MG_ERROR,
-		    "could not read the connection string: %s",
-		    err ? err : "out of memory");
-		pq.PQfreemem(err);
-		return error;
-	}
-	for (o = opts; o->keyword; o++) {
-		if (!o->val || (dbname && !strcmp(o->keyword, "dbname")))
-			continue;
-		if (!strcmp(o->keyword, "password")) {
-			free(*password);
-			*password = xstrdup(o->val);
-			continue;
-		}
-		conninfo_pair(rest, o->keyword, o->val);
-	}
-	if (dbname)
-		conninfo_pair(rest, "dbname", dbname);
-	pq.PQconninfoFree(opts);
-	return 0;
-}
-
 /* msg with every password written in conninfo replaced (caller frees). */
 static char *
 redact(const char *msg, const char *conninfo)
@@ -451,6 +417,43 @@ redact(const char *msg, const char *conninfo)
 	}
 	buf_release(&secrets);
 	return buf_detach(&out);
+}
+
+int
+db_conninfo_split(const char *conninfo, const char *dbname, struct buf *rest,
+    char **password)
+{
+	PQconninfoOption *opts, *o;
+	char *err = NULL;
+	int error;
+
+	*password = NULL;
+	if ((error = pq_load()) < 0)
+		return error;
+	if (!(opts = pq.PQconninfoParse(conninfo, &err))) {
+		/* libpq quotes the bad token, which may be the password */
+		char *m = redact(err ? err : "out of memory", conninfo);
+
+		error = mg_error_set(MG_ERROR,
+		    "could not read the connection string: %s", m);
+		free(m);
+		pq.PQfreemem(err);
+		return error;
+	}
+	for (o = opts; o->keyword; o++) {
+		if (!o->val || (dbname && !strcmp(o->keyword, "dbname")))
+			continue;
+		if (!strcmp(o->keyword, "password")) {
+			free(*password);
+			*password = xstrdup(o->val);
+			continue;
+		}
+		conninfo_pair(rest, o->keyword, o->val);
+	}
+	if (dbname)
+		conninfo_pair(rest, "dbname", dbname);
+	pq.PQconninfoFree(opts);
+	return 0;
 }
 
 static void
@@ -502,6 +505,213 @@ db_failure_release(struct db_failure *f)
 	free(f->hint);
 	free(f->context);
 	f->sqlstate = f->message = f->detail = f->hint = f->context = NULL;
+}
+
+/* ------------------------------------------------------- privileges --- */
+
+/* name as SQL writes it: bare when it can be, else double-quoted. */
+static void
+sql_name(struct buf *out, const char *name)
+{
+	const char *p = name;
+	int bare = (*p >= 'a' && *p <= 'z') || *p == '_';
+
+	for (; *p && bare; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '_' || *p == '$';
+	if (bare) {
+		buf_puts(out, name);
+		return;
+	}
+	buf_putc(out, '"');
+	for (p = name; *p; p++) {
+		if (*p == '"')
+			buf_putc(out, '"');
+		buf_putc(out, *p);
+	}
+	buf_putc(out, '"');
+}
+
+/* The first keyword of sql, upper-cased ("" when none). */
+static void
+first_keyword(char *w, size_t size, const char *sql)
+{
+	size_t n = 0;
+
+	while (sql && *sql) {
+		if (*sql == ' ' || *sql == '\t' || *sql == '\n' ||
+		    *sql == '\r' || *sql == '(')
+			sql++;
+		else if (sql[0] == '-' && sql[1] == '-')
+			sql += strcspn(sql, "\n");
+		else
+			break;
+	}
+	while (sql && n + 1 < size &&
+	    ((*sql >= 'a' && *sql <= 'z') || (*sql >= 'A' && *sql <= 'Z')))
+		w[n++] = (char)(*sql >= 'a' ? *sql++ - 32 : *sql++);
+	w[n] = '\0';
+}
+
+/*
+ * Split "permission denied for table items" (after prefix) into kind
+ * ("table") and name ("items", without the quotes some messages add).
+ */
+static int
+denied_object(const char *msg, const char *prefix, char *kind, size_t ksize,
+    char *name, size_t nsize)
+{
+	const char *p = strstr(msg, prefix), *sp;
+	size_t n;
+
+	if (!p)
+		return 0;
+	p += strlen(prefix);
+	sp = !strncmp(p, "materialized view ", 18) ? p + 17 : strchr(p, ' ');
+	if (!sp)
+		return 0;
+	n = (size_t)(sp - p) < ksize - 1 ? (size_t)(sp - p) : ksize - 1;
+	memcpy(kind, p, n);
+	kind[n] = '\0';
+	sp++;
+	n = strcspn(sp, ";\n"); /* pg_dump goes on: "; query was: ..." */
+	if (n >= 2 && sp[0] == '"' && sp[n - 1] == '"') {
+		sp++;
+		n -= 2;
+	}
+	n = n < nsize - 1 ? n : nsize - 1;
+	memcpy(name, sp, n);
+	name[n] = '\0';
+	return 1;
+}
+
+/* Is name one of migdir's bookkeeping tables or their sequences? */
+static int
+is_bookkeeping(const struct db *db, const char *name)
+{
+	size_t n = strlen(db->table), h = strlen(db->history);
+
+	return !strcmp(name, db->table) || !strcmp(name, db->history) ||
+	    (!strncmp(name, db->table, n) && !strcmp(name + n, "_id_seq")) ||
+	    (!strncmp(name, db->history, h) && !strcmp(name + h, "_id_seq"));
+}
+
+/* The privilege a statement starting with verb needs on a table. */
+static const char *
+table_privilege(const char *verb)
+{
+	if (!strcmp(verb, "INSERT") || !strcmp(verb, "TRUNCATE") ||
+	    !strcmp(verb, "SELECT"))
+		return verb;
+	if (!strcmp(verb, "UPDATE"))
+		return "SELECT, UPDATE";
+	if (!strcmp(verb, "DELETE") || !strcmp(verb, "MERGE"))
+		return "SELECT, INSERT, UPDATE, DELETE";
+	if (!strcmp(verb, "ALTER") || !strcmp(verb, "CREATE"))
+		return "REFERENCES";
+	return "SELECT";
+}
+
+int
+db_privilege_hint(struct buf *out, const struct db *db, const char *sqlstate,
+    const char *message, const char *statement)
+{
+	char kind[32], name[128], verb[16];
+	struct buf role = BUF_INIT, obj = BUF_INIT;
+	const char *user = db && db->conn ? pq.PQuser(db->conn) : NULL;
+
+	if (!message || (sqlstate && strcmp(sqlstate, "42501")) ||
+	    (!sqlstate && !strstr(message, "permission denied")))
+		return 0;
+	sql_name(&role, user && *user ? user : "CURRENT_USER");
+	first_keyword(verb, sizeof(verb), statement);
+	if (denied_object(message, "permission denied for ", kind, sizeof(kind),
+		name, sizeof(name))) {
+		sql_name(&obj, name);
+		if (db &&
+		    (!strcmp(kind, "table") || !strcmp(kind, "sequence")) &&
+		    is_bookkeeping(db, name)) {
+			buf_printf(out,
+			    "The role %s lacks %s on %s, which migdir needs "
+			    "for its bookkeeping: as the owner of the table, "
+			    "run GRANT SELECT, INSERT, UPDATE, DELETE ON %s, "
+			    "%s TO %s; GRANT USAGE ON ALL SEQUENCES IN SCHEMA "
+			    "%s TO %s;",
+			    role.ptr,
+			    !strcmp(kind, "sequence") ? "USAGE"
+				: !statement          ? "a privilege"
+						      : table_privilege(verb),
+			    obj.ptr, db->qtable, db->qhistory, role.ptr,
+			    db->qschema, role.ptr);
+		} else if (!strcmp(kind, "schema")) {
+			int create = !statement || !strcmp(verb, "CREATE") ||
+			    !strcmp(verb, "BEGIN");
+
+			buf_printf(out,
+			    "The role %s lacks %s on schema %s: as its owner, "
+			    "run GRANT %s ON SCHEMA %s TO %s;",
+			    role.ptr, create ? "CREATE" : "USAGE", obj.ptr,
+			    create ? "USAGE, CREATE" : "USAGE", obj.ptr,
+			    role.ptr);
+		} else if (!strcmp(kind, "database")) {
+			const char *priv =
+			    !strcmp(verb, "CREATE") ? "CREATE" : "CONNECT";
+
+			buf_printf(out,
+			    "The role %s lacks %s on database %s: as its "
+			    "owner, run GRANT %s ON DATABASE %s TO %s;",
+			    role.ptr, priv, obj.ptr, priv, obj.ptr, role.ptr);
+		} else if (!strcmp(kind, "sequence")) {
+			buf_printf(out,
+			    "The role %s lacks USAGE on sequence %s: as its "
+			    "owner, run GRANT USAGE ON SEQUENCE %s TO %s;",
+			    role.ptr, obj.ptr, obj.ptr, role.ptr);
+		} else if (!strcmp(kind, "function") ||
+		    !strcmp(kind, "procedure")) {
+			buf_printf(out,
+			    "The role %s lacks EXECUTE on %s %s: as its owner, "
+			    "run GRANT EXECUTE ON %s %s TO %s;",
+			    role.ptr, kind, obj.ptr,
+			    !strcmp(kind, "function") ? "FUNCTION"
+						      : "PROCEDURE",
+			    obj.ptr, role.ptr);
+		} else {
+			const char *priv = !strcmp(kind, "table") ||
+				!strcmp(kind, "view") ||
+				!strcmp(kind, "materialized view")
+			    ? table_privilege(verb)
+			    : "USAGE";
+
+			buf_printf(out,
+			    "The role %s lacks %s on %s %s: as its owner, run "
+			    "GRANT %s ON %s TO %s;",
+			    role.ptr, priv, kind, obj.ptr, priv, obj.ptr,
+			    role.ptr);
+		}
+	} else if (denied_object(message, "must be owner of ", kind,
+		       sizeof(kind), name, sizeof(name))) {
+		sql_name(&obj, name);
+		buf_printf(out,
+		    "Only the owner of %s %s may %s it, and %s is not: run "
+		    "this as the owner, make %s a member of the owning role "
+		    "(GRANT owner TO %s;), or ALTER %s %s OWNER TO %s;",
+		    kind, obj.ptr, *verb ? verb : "change", role.ptr, role.ptr,
+		    role.ptr, !strcmp(kind, "table") ? "TABLE" : kind, obj.ptr,
+		    role.ptr);
+	} else if (strstr(message, "permission denied to create database")) {
+		buf_printf(out,
+		    "The role %s may not create databases: ALTER ROLE %s "
+		    "CREATEDB; or name another server in scratch_url.",
+		    role.ptr, role.ptr);
+	} else {
+		buf_printf(out,
+		    "The role %s lacks a privilege this needs: the owner of "
+		    "the object (or a superuser) can GRANT it to %s.",
+		    role.ptr, role.ptr);
+	}
+	buf_release(&role);
+	buf_release(&obj);
+	return 1;
 }
 
 /* Record a server error in the last-error slot. */
@@ -822,7 +1032,14 @@ query_ok(struct db *db, const char *sql, int n, const char *const *params,
 	    n < 0 ? exec_simple(db, sql) : exec_params(db, sql, n, params);
 
 	if (r && is_error(r)) {
+		struct buf hint = BUF_INIT;
+
 		set_server_error(r, what);
+		if (!mg_error_last()->hint &&
+		    db_privilege_hint(&hint, db, mg_error_last()->sqlstate,
+			pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY), sql))
+			mg_error_hint("%s", hint.ptr);
+		buf_release(&hint);
 		pq.PQclear(r);
 		return NULL;
 	}
@@ -956,13 +1173,25 @@ db_connect(struct db **out, const struct db_target *t)
 		char *raw = db->conn ? conn_message(db->conn)
 				     : xstrdup("out of memory");
 		char *m = redact(raw, db->conninfo);
+		char *detail = strstr(m, "\nDETAIL:  ");
+		struct buf hint = BUF_INIT;
 
+		if (detail) /* one line, the server's detail apart */
+			*detail = '\0';
 		db_describe_conninfo(&name, db->conninfo);
 		mg_error_set(MG_ERROR, "could not connect to %s: %s", name.ptr,
 		    m);
-		mg_error_hint("Check the url or service of the environment, "
-			      "DATABASE_URL or --database-url, and that the "
-			      "server is running.");
+		if (detail)
+			mg_error_detail("%s", detail + 10);
+		if (db->conn && strstr(m, "permission denied for database") &&
+		    db_privilege_hint(&hint, db, NULL, m, NULL))
+			mg_error_hint("%s", hint.ptr);
+		else
+			mg_error_hint("Check the url or service of the "
+				      "environment, DATABASE_URL or "
+				      "--database-url, and that the server is "
+				      "running.");
+		buf_release(&hint);
 		free(raw);
 		free(m);
 		buf_release(&name);

@@ -510,6 +510,35 @@ run_file_error(const struct run_file *file, const struct db_unit *u,
 		mg_error_hint("%s", f->hint);
 }
 
+/*
+ * A failure for want of a privilege: the hint names it and the GRANT
+ * that gives it, and says that nothing of a transactional file stays.
+ */
+static int
+privilege_hint(struct run *r, const struct db_unit *u,
+    const struct run_file *file, const char *name, const char *done)
+{
+	const struct db_failure *f = &u->fail;
+	struct buf hint = BUF_INIT;
+	const char *stmt = NULL;
+
+	if (!f->in_bookkeeping && !f->at_commit && file->script->parsed)
+		stmt = file->script->text +
+		    sql_script_stmt(file->script, f->stmt)->off;
+	if (!db_privilege_hint(&hint, r->st->db, f->sqlstate, f->message,
+		f->in_bookkeeping ? NULL
+		    : stmt        ? stmt
+				  : "")) {
+		buf_release(&hint);
+		return 0;
+	}
+	if (u->transactional)
+		buf_printf(&hint, " Nothing of %s was %s.", name, done);
+	mg_error_hint("%s", hint.ptr);
+	buf_release(&hint);
+	return 1;
+}
+
 /* Turn the failure of it's unit into the last error, with its locus. */
 static void
 report_failure(struct run *r, struct run_item *it, struct buf *location,
@@ -531,6 +560,9 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 	}
 	if (f->hint)
 		return; /* the server's, set by run_file_error */
+	if (privilege_hint(r, it->unit, &it->file, it->e->version,
+		r->kind == RUN_ROLLBACK ? "rolled back" : "applied"))
+		return;
 	if (f->sqlstate && !strcmp(f->sqlstate, "55P03")) {
 		const char *w = db_last_wait(r->st->db, it->e->version);
 
@@ -749,7 +781,9 @@ run_base(struct run *r)
 		return error;
 	run_file_error(&r->base, &r->base_unit, &location, &statement);
 	error = mg_error_last()->code;
-	if (error == MG_ESQL)
+	if (error == MG_ESQL &&
+	    !privilege_hint(r, &r->base_unit, &r->base, st->cfg->consolidated,
+		"applied"))
 		mg_error_hint("%s It is meant for an empty database; fix it, "
 			      "or adopt a database built by hand with migdir "
 			      "baseline.",

@@ -14,7 +14,7 @@ include tests/lib/lib.mk
 
 UNIT_TESTS  := buf name scan config sql plan fsutil lint risk proc backup schema
 INTEG_TESTS := db vcs apply rollback crash faults concurrency corpora consolidate baseline \
-               rehearse hostile server races
+               rehearse hostile server races secrets
 
 UNIT_BINS   := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 INTEG_BINS  := $(INTEG_TESTS:%=$(BUILD)/tests/test_%)
@@ -51,7 +51,7 @@ check:
 # (scripts/run-tests.sh; TEST_JOBS=1 runs them one at a time), the
 # longest first.
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-SLOW_FIRST := rehearse races faults baseline consolidate hostile server crash apply corpora rollback db
+SLOW_FIRST := rehearse races secrets faults baseline consolidate hostile server crash apply corpora rollback db
 INTEG_ORDER := $(addprefix $(BUILD)/tests/test_,$(SLOW_FIRST)) \
 	       $(filter-out $(addprefix $(BUILD)/tests/test_,$(SLOW_FIRST)),$(INTEG_BINS))
 

@@ -900,3 +900,72 @@ pgcluster_restart(struct pgcluster *c)
 {
 	return pg_ctl_immediate((struct pgc *)c, "restart", 0);
 }
+
+/* Can role connect to postgres without a password?  1 yes, 0 no. */
+static int
+connects_without_password(struct pgcluster *pub, const char *role)
+{
+	const char *argv[14],
+	    *env[] = {"-PGPASSWORD", "-PGPASSFILE", "PGPASSFILE=/nonexistent",
+		"-PGSERVICE", NULL};
+	struct tu_run r;
+	char *psql, port[16];
+	int ok;
+
+	psql = tu_path(pub->bindir, "psql");
+	snprintf(port, sizeof(port), "%d", pub->port);
+	argv[0] = psql;
+	argv[1] = "-X";
+	argv[2] = "-w";
+	argv[3] = "-h";
+	argv[4] = pub->sockdir;
+	argv[5] = "-p";
+	argv[6] = port;
+	argv[7] = "-U";
+	argv[8] = role;
+	argv[9] = "-d";
+	argv[10] = "postgres";
+	argv[11] = "-c";
+	argv[12] = "SELECT 1";
+	argv[13] = NULL;
+	ok = tu_run(&r, NULL, env, argv) == 0 && r.status == 0;
+	tu_run_free(&r);
+	free(psql);
+	return ok;
+}
+
+int
+pgcluster_require_password(struct pgcluster *pub, const char *role)
+{
+	char *hba, *old, *text, *res;
+	int i;
+
+	hba = tu_path(pub->datadir, "pg_hba.conf");
+	old = tu_read_file(hba);
+	if (old == NULL) {
+		fprintf(stderr, "pgcluster: cannot read %s\n", hba);
+		free(hba);
+		return -1;
+	}
+	/* the first matching line wins: this one before initdb's trust */
+	text = tu_asprintf("local all %s scram-sha-256\n%s", role, old);
+	i = tu_write_file(hba, text);
+	free(text);
+	free(old);
+	free(hba);
+	if (i < 0)
+		return -1;
+	res = pgcluster_psql(pub, "postgres", "SELECT pg_reload_conf();\n");
+	if (res == NULL)
+		return -1;
+	free(res);
+	/* the postmaster reloads when it gets to it */
+	for (i = 0; i < 250; i++) {
+		if (!connects_without_password(pub, role))
+			return 0;
+		nanosleep(&(struct timespec){0, 20000000L}, NULL);
+	}
+	fprintf(stderr, "pgcluster: %s still connects without a password\n",
+	    role);
+	return -1;
+}

@@ -91,4 +91,12 @@ int pgcluster_wait_sessions(struct pgcluster *c, const char *dbname, int want,
  */
 int pgcluster_restart(struct pgcluster *c);
 
+/*
+ * Make the server ask role for its password (scram-sha-256) on the unix
+ * socket, while every other role keeps trust: a line for role goes first
+ * in pg_hba.conf, then the configuration is reloaded and this waits until
+ * a connection as role without a password is refused.  Returns 0 or -1.
+ */
+int pgcluster_require_password(struct pgcluster *c, const char *role);
+
 #endif
