@@ -2441,19 +2441,19 @@ db_invalid_indexes(struct db *db, struct db_table **out, size_t *n)
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	    "WHERE NOT i.indisvalid ORDER BY 1, 2";
 	PGresult *r = query_ok(db, sql, 0, NULL, "could not list the indexes");
-	int i;
+	int i, rows;
 
 	*out = NULL;
 	*n = 0;
 	if (!r)
 		return MG_ERROR;
-	if (pq.PQntuples(r) > 0)
-		*out = xcalloc((size_t)pq.PQntuples(r), sizeof(**out));
-	for (i = 0; i < pq.PQntuples(r); i++) {
+	rows = pq.PQntuples(r);
+	*out = xcalloc(rows > 0 ? (size_t)rows : 1, sizeof(**out));
+	for (i = 0; i < rows; i++) {
 		(*out)[i].schema = xstrdup(pq.PQgetvalue(r, i, 0));
 		(*out)[i].name = xstrdup(pq.PQgetvalue(r, i, 1));
 	}
-	*n = (size_t)pq.PQntuples(r);
+	*n = (size_t)rows;
 	pq.PQclear(r);
 	return 0;
 }

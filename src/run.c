@@ -829,7 +829,7 @@ refuse_invalid_indexes(struct run *r)
 		const struct run_item *it = &r->items[r->owner[i]];
 		const struct sql_script *s = it->file.script;
 
-		for (k = 0; k < s->nacts && !error; k++) {
+		for (k = 0; s && k < s->nacts && !error; k++) {
 			const struct sql_action *a = &s->acts[k];
 			const struct sql_stmt *st;
 

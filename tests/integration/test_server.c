@@ -168,8 +168,9 @@ test_a_terminated_session_loses_nothing(void **state)
 	    "pg_stat_activity WHERE query LIKE 'SELECT "
 	    "pg_sleep(30)%%'"));
 	e = failed_run(pid, out, err, "apply whose session was terminated");
-	sc_expect_contains(e, "20230102_m2.sql:3:1: terminating connection "
-			      "due to administrator command (SQLSTATE 57P01)");
+	sc_expect_contains(e,
+	    "20230102_m2.sql:3:1: terminating connection "
+	    "due to administrator command (SQLSTATE 57P01)");
 	sc_expect_contains(e, "not by the file");
 	free(e);
 	expect_runs(p, "m1=1");
