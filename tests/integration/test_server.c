@@ -105,24 +105,30 @@ failed_run(pid_t pid, const char *out, const char *err, const char *what)
 	return e;
 }
 
+/*
+ * Cut m2 in the middle of its transaction with cut(), expect the failed
+ * run's stderr to say each of the words, then finish: m2's transaction
+ * died with the session, so nothing of it stays, and the next apply
+ * (once m2 no longer sleeps) runs each migration once.
+ */
 static void
-test_a_restart_mid_transaction_loses_nothing(void **state)
+cut_mid_transaction(const char *name, void (*cut)(struct proj *p),
+    const char *const *words)
 {
-	struct proj *p = three("restart_tx",
+	struct proj *p = three(name,
 	    "CREATE TABLE t2 (id int);\nINSERT INTO ran VALUES ('m2');\n"
 	    "SELECT pg_sleep(30);\n",
 	    NULL);
 	char *out, *err, *e;
 	pid_t pid;
 
-	(void)state;
 	pid = apply_in_background(p, &out, &err);
 	sc_wait_for_query(p, "SELECT pg_sleep(30)%");
-	assert_int_equal(pgcluster_restart(sc_cluster), 0);
-	e = failed_run(pid, out, err, "apply cut by a server restart");
-	sc_expect_contains(e, "lost the connection");
+	cut(p);
+	e = failed_run(pid, out, err, name);
+	for (; *words; words++)
+		sc_expect_contains(e, *words);
 	free(e);
-	/* m2's transaction died with the server: nothing of it stays */
 	expect_runs(p, "m1=1");
 	sc_write(p, "migrations/pending/20230102_m2.sql",
 	    "CREATE TABLE t2 (id int);\nINSERT INTO ran VALUES ('m2');\n");
@@ -131,6 +137,44 @@ test_a_restart_mid_transaction_loses_nothing(void **state)
 	free(out);
 	free(err);
 	sc_free(p);
+}
+
+static void
+restart(struct proj *p)
+{
+	(void)p;
+	assert_int_equal(pgcluster_restart(sc_cluster), 0);
+}
+
+static void
+terminate(struct proj *p)
+{
+	free(sc_psql(p,
+	    "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE query LIKE 'SELECT "
+	    "pg_sleep(30)%%'"));
+}
+
+static void
+test_a_restart_mid_transaction_loses_nothing(void **state)
+{
+	static const char *const words[] = {"lost the connection to",
+	    "while running 20230102_m2", "run the same command again", NULL};
+
+	(void)state;
+	cut_mid_transaction("restart_tx", restart, words);
+}
+
+static void
+test_a_terminated_session_loses_nothing(void **state)
+{
+	static const char *const words[] =
+	    {"20230102_m2.sql:3:1: terminating connection due to administrator "
+	     "command (SQLSTATE 57P01)",
+		"not by the file", NULL};
+
+	(void)state;
+	cut_mid_transaction("terminated", terminate, words);
 }
 
 /* Add lines to the [env production] section of migdir.ini; committed. */
@@ -148,39 +192,6 @@ env_setting(struct proj *p, const char *lines)
 	sc_commit(p, "settings");
 	free(ini);
 	free(out);
-}
-
-static void
-test_a_terminated_session_loses_nothing(void **state)
-{
-	struct proj *p = three("terminated",
-	    "CREATE TABLE t2 (id int);\nINSERT INTO ran VALUES ('m2');\n"
-	    "SELECT pg_sleep(30);\n",
-	    NULL);
-	char *out, *err, *e;
-	pid_t pid;
-
-	(void)state;
-	pid = apply_in_background(p, &out, &err);
-	sc_wait_for_query(p, "SELECT pg_sleep(30)%");
-	free(sc_psql(p,
-	    "SELECT pg_terminate_backend(pid) FROM "
-	    "pg_stat_activity WHERE query LIKE 'SELECT "
-	    "pg_sleep(30)%%'"));
-	e = failed_run(pid, out, err, "apply whose session was terminated");
-	sc_expect_contains(e,
-	    "20230102_m2.sql:3:1: terminating connection "
-	    "due to administrator command (SQLSTATE 57P01)");
-	sc_expect_contains(e, "not by the file");
-	free(e);
-	expect_runs(p, "m1=1");
-	sc_write(p, "migrations/pending/20230102_m2.sql",
-	    "CREATE TABLE t2 (id int);\nINSERT INTO ran VALUES ('m2');\n");
-	sc_commit(p, "m2 without the sleep");
-	finish_and_check(p, "m1=1,m2=1,m3=1");
-	free(out);
-	free(err);
-	sc_free(p);
 }
 
 /*
