@@ -183,6 +183,16 @@ all_refuse(struct proj *p, const char *needle)
 	refused(p, 1, needle, "repair", NULL, NULL);
 }
 
+/* Run SQL that must succeed (the output is not wanted). */
+static void
+psql_ok(struct proj *p, const char *sql)
+{
+	char *out = sc_psql(p, "%s", sql);
+
+	assert_non_null(out);
+	free(out);
+}
+
 /* A project with one applied migration and one pending, and table side. */
 static struct proj *
 hostile_project(const char *name)
@@ -190,7 +200,7 @@ hostile_project(const char *name)
 	struct proj *p = sc_project(name, NULL);
 	struct tu_run *r;
 
-	assert_non_null(sc_psql(p, "CREATE TABLE side (n int)"));
+	psql_ok(p, "CREATE TABLE side (n int)");
 	sc_pair(p, "pending", "20230101_a", "CREATE TABLE a (id int);\n",
 	    "DROP TABLE a;\n");
 	sc_commit(p, "a");
@@ -365,9 +375,9 @@ test_schema_versions_with_a_null_version_is_refused(void **state)
 	struct proj *p = hostile_project("svnull");
 
 	(void)state;
-	assert_non_null(sc_psql(p,
+	psql_ok(p,
 	    "ALTER TABLE schema_versions ALTER version DROP NOT NULL; "
-	    "INSERT INTO schema_versions (version) VALUES (NULL)"));
+	    "INSERT INTO schema_versions (version) VALUES (NULL)");
 	all_refuse(p,
 	    "\"public\".\"schema_versions\" has 1 row with a NULL version");
 	sc_free(p);
@@ -379,10 +389,10 @@ test_schema_versions_holding_a_version_twice_is_refused(void **state)
 	struct proj *p = hostile_project("svdup");
 
 	(void)state;
-	assert_non_null(sc_psql(p,
+	psql_ok(p,
 	    "ALTER TABLE schema_versions DROP CONSTRAINT "
 	    "schema_versions_version_key; "
-	    "INSERT INTO schema_versions (version) VALUES ('20230101_a')"));
+	    "INSERT INTO schema_versions (version) VALUES ('20230101_a')");
 	all_refuse(p,
 	    "\"public\".\"schema_versions\" holds versions in more than one "
 	    "row: 20230101_a (2 rows)");
@@ -396,20 +406,19 @@ test_schema_versions_without_version_or_with_a_wrong_type_is_refused(
 	struct proj *p = hostile_project("svshape");
 
 	(void)state;
-	assert_non_null(
-	    sc_psql(p, "ALTER TABLE schema_versions RENAME version TO v"));
+	psql_ok(p, "ALTER TABLE schema_versions RENAME version TO v");
 	all_refuse(p,
 	    "\"public\".\"schema_versions\" has no column \"version\"");
-	assert_non_null(sc_psql(p,
+	psql_ok(p,
 	    "ALTER TABLE schema_versions RENAME v TO version; "
-	    "ALTER TABLE schema_versions ALTER is_active TYPE text"));
+	    "ALTER TABLE schema_versions ALTER is_active TYPE text");
 	all_refuse(p,
 	    "\"public\".\"schema_versions\": column \"is_active\" is text, "
 	    "migdir needs boolean");
-	assert_non_null(sc_psql(p,
+	psql_ok(p,
 	    "ALTER TABLE schema_versions ALTER is_active TYPE boolean "
 	    "USING is_active::boolean; "
-	    "ALTER TABLE schema_versions ALTER checksum TYPE int USING 1"));
+	    "ALTER TABLE schema_versions ALTER checksum TYPE int USING 1");
 	all_refuse(p, "column \"checksum\" is integer, migdir needs text");
 	sc_free(p);
 }
