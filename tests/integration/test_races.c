@@ -5,8 +5,10 @@
  * 200 migrations to one database at the same moment, round after round
  * (MIGDIR_RACE_ROUNDS, 20 by default): every migration runs exactly once,
  * and after a git pull every clone holds the same tree and agrees with
- * the database.  An apply racing a rollback and two consolidates racing
- * each other: one waits for the other, nothing is corrupted.  A long
+ * the database.  An apply racing a rollback in another clone, either
+ * way round: the second waits, then refuses, saying what the first did,
+ * who and when, instead of undoing it.  Two consolidates at once: the
+ * second waits and builds the same file; the commits merge.  A long
  * CREATE INDEX CONCURRENTLY in another session: migdir says what it waits
  * on, and lock_timeout stops it cleanly.
  */
