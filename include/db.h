@@ -128,6 +128,12 @@ int db_conninfo_split(const char *conninfo, const char *dbname,
  */
 int db_lock(struct db *db, long wait_ms);
 
+/*
+ * Did db_lock find the lock held by another session (and so wait for it)?
+ * Whatever that session did is in the rows read after it.
+ */
+int db_lock_waited(const struct db *db);
+
 /* Inspect the bookkeeping tables (no writes). */
 int db_probe(struct db *db, struct db_probe *out);
 
@@ -151,6 +157,14 @@ int db_read_rows(struct db *db, const struct db_probe *probe, struct rows *out);
  */
 int db_read_failures(struct db *db, const struct db_probe *probe,
     struct failures *out);
+
+/*
+ * Who made the last successful run of action ("apply", "rollback") of
+ * version, and when (usec since the epoch), from the run history: *by
+ * (caller frees) stays NULL when it records none.
+ */
+int db_last_run(struct db *db, const struct db_probe *probe,
+    const char *version, const char *action, char **by, long long *at);
 
 enum db_action {
 	DB_APPLY,

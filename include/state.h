@@ -57,6 +57,8 @@ struct state {
 	struct buf ensured;   /* what db_ensure created */
 	struct fs_lock *lock; /* lock file, for writers */
 	char *who;            /* "user@host" */
+	int lock_waited;      /* another session held the advisory lock first:
+			    the rows may hold what another clone did */
 };
 
 /* Gather the state for a command; on failure everything is released. */
@@ -77,6 +79,14 @@ int state_find_env(const struct env **out, const struct config *cfg,
  * does it in state_open); what was done is appended to st->ensured.
  */
 int state_ensure(struct state *st);
+
+/*
+ * Who made the last successful run of action ("apply", "rollback") of
+ * version and when, from the run history (*by NULL when it has none;
+ * caller frees).
+ */
+int state_last_run(const struct state *st, const char *version,
+    const char *action, char **by, long long *at);
 
 /* Disconnect (releasing the advisory lock) but keep the rest. */
 void state_disconnect(struct state *st);

@@ -699,6 +699,86 @@ refuse_destructive(const struct state *st, const struct run *r,
 	return MG_ERROR;
 }
 
+/*
+ * What another migdir did while this run waited for the migration lock:
+ * the migrations whose rows it changed in one direction (problem
+ * PB_FINISH_APPLY: applied; PB_FINISH_ROLLBACK: rolled back) but whose
+ * files this clone has not moved, as "V (by WHO at WHEN), ..." in out.
+ */
+static int
+raced_list(const struct state *st, unsigned problem, struct buf *out)
+{
+	int rolled = problem == PB_FINISH_ROLLBACK, n = 0, rc;
+	size_t i;
+
+	for (i = 0; i < st->n; i++) {
+		const struct entry *e = &st->e[i];
+		long long at = 0;
+		char *by = NULL, t[40];
+
+		if (!(e->problems & problem))
+			continue;
+		if ((rc = state_last_run(st, e->version,
+			 rolled ? "rollback" : "apply", &by, &at)) < 0)
+			return rc;
+		if (!at && e->row)
+			at = rolled ? e->row->rolled_back_at
+				    : e->row->applied_at;
+		if (!by && !rolled && e->row && e->row->applied_by)
+			by = xstrdup(e->row->applied_by);
+		buf_printf(out, "%s%s (by %s at %s)", n++ ? ", " : "",
+		    e->version, by ? by : "an unknown user",
+		    at ? rp_time(t, at, 0) : "an unknown time");
+		free(by);
+	}
+	return n;
+}
+
+/*
+ * A run that had to wait for the migration lock plans with what the
+ * holder did meanwhile, in another clone whose commit this one has not
+ * pulled.  An apply would take a rollback found so for an interrupted one
+ * of its own, move the files back to pending/ and apply them again,
+ * silently undoing the other DBA's rollback; a rollback would roll back
+ * around migrations this clone has never seen.  Both refuse, before
+ * anything runs, saying what the other migdir did, who and when.  A run
+ * that did not wait finishes an interrupted run of its own as before.
+ */
+static int
+refuse_raced(const struct state *st, int rollback)
+{
+	struct buf applied = BUF_INIT, rolled = BUF_INIT;
+	int na = 0, nr, rc = 0;
+
+	if (!st->lock_waited || !st->tracked)
+		return 0;
+	if ((nr = raced_list(st, PB_FINISH_ROLLBACK, &rolled)) < 0 ||
+	    (rollback && (na = raced_list(st, PB_FINISH_APPLY, &applied)) < 0))
+		rc = nr < 0 ? nr : na;
+	else if (na || nr) {
+		rc = mg_error_set(MG_ERROR,
+		    "another migdir %s%s%s%s%s while this %s waited for the "
+		    "migration lock; this clone's folders do not show that yet",
+		    na ? "applied " : "", na ? applied.ptr : "",
+		    na && nr ? " and " : "", nr ? "rolled back " : "",
+		    nr ? rolled.ptr : "", rollback ? "rollback" : "apply");
+		if (!rollback)
+			mg_error_detail("Applying now would move %s back to "
+					"pending/ and apply %s again, undoing "
+					"that rollback.",
+			    nr == 1 ? "it" : "them", nr == 1 ? "it" : "them");
+		mg_error_hint("git pull the other clone's commit, or run "
+			      "migdir repair to accept what the database "
+			      "says; then look (migdir status) and run %s "
+			      "again. Nothing was %s.",
+		    rollback ? "rollback" : "apply",
+		    rollback ? "rolled back" : "applied");
+	}
+	buf_release(&applied);
+	buf_release(&rolled);
+	return rc;
+}
+
 static int
 cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
     struct state *st, struct steps *steps, struct run *r)
@@ -706,7 +786,8 @@ cmd_prepare_run(struct ctx *ctx, const struct run_args *a, unsigned need,
 	enum run_kind kind = a->rollback ? RUN_ROLLBACK : RUN_APPLY;
 	int rc;
 
-	if ((rc = state_open(st, ctx, need)) < 0)
+	if ((rc = state_open(st, ctx, need)) < 0 ||
+	    (rc = refuse_raced(st, a->rollback)) < 0)
 		return rc;
 	if (!a->rollback && (rc = cmd_refuse_strays(st)) < 0)
 		return rc;

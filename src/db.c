@@ -153,6 +153,7 @@ struct db {
 	char *last_wait_key;  /* ... and which lock and holder */
 	long long wait_since; /* when the wait being watched began (us) */
 	long long next_say;   /* its next line, in ms since then */
+	int lock_waited;      /* db_lock found the lock held by another */
 };
 
 /* ---------------------------------------------------------- signals --- */
@@ -1344,8 +1345,10 @@ db_lock(struct db *db, long wait_ms)
 			return MG_ERROR;
 		got = !strcmp(pq.PQgetvalue(r, 0, 0), "t");
 		pq.PQclear(r);
-		if (got)
+		if (got) {
+			db->lock_waited = said > 0;
 			return 0;
+		}
 		if (!said++)
 			say_holder(db);
 		if (interrupted)
@@ -1369,6 +1372,12 @@ db_lock(struct db *db, long wait_ms)
 		if ((sleep_ms *= 2) > LOCK_POLL_MAX_MS)
 			sleep_ms = LOCK_POLL_MAX_MS;
 	}
+}
+
+int
+db_lock_waited(const struct db *db)
+{
+	return db && db->lock_waited;
 }
 
 /* ------------------------------------------------------- bookkeeping --- */
@@ -1827,6 +1836,35 @@ db_read_failures(struct db *db, const struct db_probe *p, struct failures *out)
 	}
 	pq.PQclear(r);
 	failures_sort(out);
+	return 0;
+}
+
+int
+db_last_run(struct db *db, const struct db_probe *p, const char *version,
+    const char *action, char **by, long long *at)
+{
+	struct buf sql = BUF_INIT;
+	const char *params[2] = {version, action};
+	PGresult *r;
+
+	*by = NULL;
+	*at = 0;
+	if (!p->history_exists)
+		return 0;
+	buf_printf(&sql,
+	    "SELECT by_user, (extract(epoch FROM at) * 1000000)::bigint "
+	    "FROM %s WHERE version = $1 AND action = $2 AND success "
+	    "ORDER BY id DESC LIMIT 1",
+	    db->qhistory);
+	r = query_ok(db, sql.ptr, 2, params, "could not read the run history");
+	buf_release(&sql);
+	if (!r)
+		return MG_ERROR;
+	if (pq.PQntuples(r) == 1) {
+		*by = value_or_null(r, 0, 0);
+		*at = ll_or(r, 0, 1, 0);
+	}
+	pq.PQclear(r);
 	return 0;
 }
 

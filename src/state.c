@@ -396,6 +396,7 @@ open_db(struct db_job *job)
 		return MG_ERROR; /* the main thread's error is the one */
 	if ((need & NEED_LOCK) && (error = db_lock(st->db, lock_wait(st))) < 0)
 		return error;
+	st->lock_waited = db_lock_waited(st->db);
 	if ((error = db_probe(st->db, &st->probe)) < 0)
 		return error;
 	if ((need & NEED_ENSURE) && (error = state_ensure(st)) < 0)
@@ -567,6 +568,17 @@ state_ensure(struct state *st)
 		return error;
 	db_probe_ensured(&st->probe);
 	return 0;
+}
+
+int
+state_last_run(const struct state *st, const char *version, const char *action,
+    char **by, long long *at)
+{
+	*by = NULL;
+	*at = 0;
+	if (!st->db)
+		return 0;
+	return db_last_run(st->db, &st->probe, version, action, by, at);
 }
 
 void

@@ -5,12 +5,15 @@
  * 200 migrations to one database at the same moment, round after round
  * (MIGDIR_RACE_ROUNDS, 20 by default): every migration runs exactly once,
  * and after a git pull every clone holds the same tree and agrees with
- * the database.  An apply racing a rollback and two consolidates racing
- * each other: one waits for the other, nothing is corrupted.  A long
+ * the database.  An apply racing a rollback in another clone, either
+ * way round: the second waits, then refuses, saying what the first did,
+ * who and when, instead of undoing it.  Two consolidates at once: the
+ * second waits and builds the same file; the commits merge.  A long
  * CREATE INDEX CONCURRENTLY in another session: migdir says what it waits
  * on, and lock_timeout stops it cleanly.
  */
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,9 +116,9 @@ psql_bg(struct proj *p, const char *app, const char *sql, const char *out)
 	return pid;
 }
 
-/* Wait (up to 10 s) until the barrier session holds migdir's lock. */
+/* Wait (up to 10 s) until the session named app holds an advisory lock. */
 static void
-wait_barrier(struct proj *p)
+wait_holds(struct proj *p, const char *app)
 {
 	int i;
 
@@ -124,11 +127,23 @@ wait_barrier(struct proj *p)
 			"SELECT count(*) FROM pg_locks l JOIN "
 			"pg_stat_activity a USING (pid) WHERE "
 			"l.locktype = 'advisory' AND l.granted AND "
-			"a.application_name = 'race-barrier'") > 0)
+			"a.application_name = '%s'",
+			app) > 0)
 			return;
 		nap_ms(50);
 	}
-	fail_msg("the barrier session did not take the lock");
+	fail_msg("the session %s did not take its lock", app);
+}
+
+/* End the psql session named app (started as pid), and its locks. */
+static void
+release(struct proj *p, const char *app, pid_t pid)
+{
+	free(sc_psql(p,
+	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+	    "WHERE application_name = '%s'",
+	    app));
+	tu_wait(pid);
 }
 
 /* Wait until every file holds needle (up to 20 s). */
@@ -217,7 +232,7 @@ race(struct proj *p, char *const *dirs, char *const *out, char *const *err,
 		    "); SELECT pg_sleep(120)",
 		    bout);
 		free(bout);
-		wait_barrier(p);
+		wait_holds(p, "race-barrier");
 	}
 	for (k = 0; k < CLONES; k++)
 		assert_true((pid[k] = tu_spawn(dirs[k], run_env, argv, out[k],
@@ -230,11 +245,7 @@ race(struct proj *p, char *const *dirs, char *const *out, char *const *err,
 			sc_expect_contains(s, "race-barrier");
 			free(s);
 		}
-		free(sc_psql(p,
-		    "SELECT pg_terminate_backend(pid) FROM "
-		    "pg_stat_activity WHERE application_name = "
-		    "'race-barrier'"));
-		tu_wait(barrier);
+		release(p, "race-barrier", barrier);
 	}
 	for (k = 0; k < CLONES; k++) {
 		int rc = tu_wait(pid[k]);
@@ -584,6 +595,409 @@ test_create_index_concurrently_in_another_session(void **state)
 	sc_free(p);
 }
 
+/* ---------------------------------------- apply, rollback, consolidate --- */
+
+/*
+ * A bare origin of p's repository and two clones of it, c0 and c1, each
+ * with a DBA of its own; *a and *b are p seen from each clone (free their
+ * dir only).
+ */
+static void
+two_clones(struct proj *p, struct proj *a, struct proj *b)
+{
+	char *s = tu_sh(p->tmp,
+	    "git clone -q --bare repo origin.git && "
+	    "for k in 0 1; do git clone -q origin.git c$k && "
+	    "git -C c$k config user.name \"DBA $k\" && "
+	    "git -C c$k config user.email dba$k@example.invalid || exit 1; "
+	    "done");
+
+	assert_non_null(s);
+	free(s);
+	*a = *p;
+	*b = *p;
+	a->dir = tu_path(p->tmp, "c0");
+	b->dir = tu_path(p->tmp, "c1");
+}
+
+/* Start migdir ARGS (NULL-terminated, at most 6) in clone c; its output
+ * goes to NAME.out and NAME.err in p->tmp, *err is the latter's path. */
+static pid_t
+migdir_bg(struct proj *c, const char *name, char **err, ...)
+{
+	const char *argv[8] = {getenv("MIGDIR_BIN")};
+	char *out = tu_asprintf("%s/%s.out", c->tmp, name);
+	const char *a;
+	va_list ap;
+	int n = 1;
+	pid_t pid;
+
+	va_start(ap, err);
+	while ((a = va_arg(ap, const char *)) && n < 7)
+		argv[n++] = a;
+	va_end(ap);
+	*err = tu_asprintf("%s/%s.err", c->tmp, name);
+	assert_true((pid = tu_spawn(c->dir, run_env, argv, out, *err)) > 0);
+	free(out);
+	return pid;
+}
+
+/* Wait for a background migdir; fail unless it exits want. */
+static char *
+expect_exit(pid_t pid, const char *err, int want, const char *what)
+{
+	int rc = tu_wait(pid);
+	char *s = tu_read_file(err);
+
+	if (rc != want)
+		fail_msg("%s: exit %d, expected %d\n%s", what, rc, want, s);
+	return s;
+}
+
+/* Run `sh -c cmd` in clone c; fail unless it succeeds. */
+static void
+sh_ok(struct proj *c, const char *cmd)
+{
+	char *s = tu_sh(c->dir, "%s", cmd);
+
+	if (!s)
+		fail_msg("in %s: `%s' failed", c->dir, cmd);
+	free(s);
+}
+
+/* After a race: git fsck in both clones and the origin. */
+static void
+expect_fsck(struct proj *p)
+{
+	char *s = tu_sh(p->tmp,
+	    "for r in origin.git c0 c1; do git -C $r fsck --strict "
+	    "--no-progress 2>&1 || exit 1; done && echo fsck-ok");
+
+	sc_expect_contains(s, "fsck-ok");
+	free(s);
+}
+
+/*
+ * DBA 1 rolls back 20240102_two in clone c1; its rollback file waits on
+ * a lock the test holds (the gate), so the rollback holds migdir's lock
+ * while DBA 0 runs apply in clone c0, which has not pulled the rollback.
+ * The apply waits for the migration lock, naming the holder; when it has
+ * it, the row says rolled back while c0's applied/ still holds the file:
+ * no crash of its own, another clone's rollback.  It refuses, naming the
+ * migration, who and when, and the way out, and runs nothing (it used to
+ * move the files back and apply them again, undoing the rollback).
+ * Accepting the rollback with repair, then pulling, leaves both clones
+ * alike; an apply that does not wait still finishes a rollback it finds.
+ */
+static void
+test_apply_waiting_for_a_rollback_in_another_clone(void **state)
+{
+	struct proj *p = sc_project("race_rb", NULL), a, b;
+	char *gate_out = tu_path(p->tmp, "gate.out"), *ea, *eb, *s, *head;
+	double t0 = now_s();
+	struct tu_run *r;
+	pid_t gate, pa, pb;
+
+	(void)state;
+	free(sc_psql(p, "CREATE TABLE ran (v text)"));
+	sc_pair(p, "pending", "20240101_one",
+	    "INSERT INTO ran VALUES ('one');\n",
+	    "DELETE FROM ran WHERE v = 'one';\n");
+	sc_pair(p, "pending", "20240102_two",
+	    "INSERT INTO ran VALUES ('two');\n",
+	    "SELECT pg_advisory_xact_lock(4242);\n"
+	    "DELETE FROM ran WHERE v = 'two';\n");
+	sc_commit(p, "one and two");
+	r = sc_migdir(p, NULL, "apply", NULL);
+	sc_expect_status(r, 0, "apply one and two");
+	sc_run_free(r);
+	two_clones(p, &a, &b);
+	head = sc_git(&a, "rev-parse HEAD");
+
+	gate = psql_bg(p, "race-gate",
+	    "SELECT pg_advisory_lock(4242); SELECT pg_sleep(120)", gate_out);
+	wait_holds(p, "race-gate");
+	pb = migdir_bg(&b, "rollback", &eb, "rollback", "--force", NULL);
+	sc_wait_for_query(p, "SELECT pg_advisory_xact_lock(4242)%");
+	pa = migdir_bg(&a, "apply", &ea, "apply", NULL);
+	wait_all_say(&ea, 1, "waiting for the migration lock");
+	release(p, "race-gate", gate);
+	free(expect_exit(pb, eb, 0, "the rollback that holds the lock"));
+	s = expect_exit(pa, ea, 1, "the apply that waited for it");
+	sc_expect_contains(s, "held by pid"); /* the wait named the holder */
+	sc_expect_contains(s,
+	    "migdir: error: another migdir rolled back 20240102_two (by ");
+	sc_expect_contains(s,
+	    ") while this apply waited for the migration lock; this "
+	    "clone's folders do not show that yet");
+	sc_expect_contains(s,
+	    "Applying now would move it back to pending/ and apply it "
+	    "again, undoing that rollback.");
+	sc_expect_contains(s,
+	    "git pull the other clone's commit, or run migdir repair to "
+	    "accept what the database says");
+	sc_expect_contains(s, "Nothing was applied.");
+	free(s);
+	/* the who and when are the history's */
+	s = sc_psql(p,
+	    "SELECT by_user || ' at ' || to_char(at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD HH24:MI') FROM schema_versions_history WHERE "
+	    "action = 'rollback'");
+	{
+		char *e = tu_read_file(ea);
+		char *want = tu_asprintf("20240102_two (by %s)", s);
+
+		sc_expect_contains(e, want);
+		free(want);
+		free(e);
+	}
+	free(s);
+	/* nothing ran, nothing moved in c0; c1's rollback stands */
+	s = sc_psql(p,
+	    "SELECT string_agg(v, ',' ORDER BY v) FROM ran; "
+	    "SELECT string_agg(version || ':' || is_active, ',' ORDER BY "
+	    "version) FROM schema_versions; "
+	    "SELECT count(*) FROM schema_versions_history");
+	assert_string_equal(s, "one\n20240101_one:true,20240102_two:false\n3");
+	free(s);
+	assert_string_equal(sc_folder_of(&a, "20240102_two"), "applied");
+	assert_string_equal(sc_folder_of(&b, "20240102_two"), "pending");
+	s = sc_git(&a, "rev-parse HEAD");
+	assert_string_equal(s, head);
+	free(s);
+	assert_true(sc_git_clean(&a));
+
+	/* c0 accepts the rollback, pulls c1's: the same move, merged */
+	r = sc_migdir(&a, NULL, "repair", NULL);
+	sc_expect_status(r, 0, "repair in c0");
+	sc_run_free(r);
+	assert_string_equal(sc_folder_of(&a, "20240102_two"), "pending");
+	sh_ok(&b, "git push -q origin HEAD:main");
+	sh_ok(&a,
+	    "git pull -q --no-rebase origin main && "
+	    "test -z \"$(git status --porcelain)\" && "
+	    "test \"$(git rev-parse HEAD^{tree})\" = "
+	    "\"$(git -C ../origin.git rev-parse main^{tree})\"");
+	r = sc_migdir(&a, NULL, "status", NULL);
+	sc_expect_contains(r->out, "1 applied, 1 pending; no problems");
+	sc_run_free(r);
+	expect_fsck(p);
+
+	/*
+	 * Without a wait, an apply that finds a rollback not moved yet
+	 * finishes it and applies again, as after a crash of its own
+	 * rollback (README): c1 rolls back one more, c0 applies at once.
+	 */
+	r = sc_migdir(&b, NULL, "rollback", "--force", NULL);
+	sc_expect_status(r, 0, "rollback one in c1");
+	sc_run_free(r);
+	r = sc_migdir(&a, NULL, "apply", NULL);
+	sc_expect_status(r, 0, "apply in c0 without a wait");
+	sc_expect_contains(r->out, "Applying 2 migrations");
+	sc_run_free(r);
+	s = sc_psql(p, "SELECT string_agg(v, ',' ORDER BY v) FROM ran");
+	assert_string_equal(s, "one,two");
+	free(s);
+	print_message("apply racing a rollback: %.1f s\n", now_s() - t0);
+	free(ea);
+	free(eb);
+	free(head);
+	free(gate_out);
+	free(a.dir);
+	free(b.dir);
+	sc_free(p);
+}
+
+/*
+ * The other way: DBA 0's apply of 20240102_two holds migdir's lock (its
+ * file waits on the gate) while DBA 1, in a clone that has the same
+ * pending file, runs rollback.  The rollback waits, then refuses: another
+ * migdir applied 20240102_two meanwhile, and c1's folders do not show it
+ * (rolling back "the last applied" now would roll back around a
+ * migration this clone has never seen).  After a git pull it rolls back
+ * cleanly: the migration the other DBA applied, the newest.
+ */
+static void
+test_rollback_waiting_for_an_apply_in_another_clone(void **state)
+{
+	struct proj *p = sc_project("race_ap", NULL), a, b;
+	char *gate_out = tu_path(p->tmp, "gate.out"), *ea, *eb, *s;
+	double t0 = now_s();
+	struct tu_run *r;
+	pid_t gate, pa, pb;
+
+	(void)state;
+	free(sc_psql(p, "CREATE TABLE ran (v text)"));
+	sc_pair(p, "pending", "20240101_one",
+	    "INSERT INTO ran VALUES ('one');\n",
+	    "DELETE FROM ran WHERE v = 'one';\n");
+	sc_commit(p, "one");
+	r = sc_migdir(p, NULL, "apply", NULL);
+	sc_expect_status(r, 0, "apply one");
+	sc_run_free(r);
+	sc_pair(p, "pending", "20240102_two",
+	    "SELECT pg_advisory_xact_lock(4242);\n"
+	    "INSERT INTO ran VALUES ('two');\n",
+	    "DELETE FROM ran WHERE v = 'two';\n");
+	sc_commit(p, "two");
+	two_clones(p, &a, &b);
+
+	gate = psql_bg(p, "race-gate",
+	    "SELECT pg_advisory_lock(4242); SELECT pg_sleep(120)", gate_out);
+	wait_holds(p, "race-gate");
+	pa = migdir_bg(&a, "apply", &ea, "apply", NULL);
+	sc_wait_for_query(p, "SELECT pg_advisory_xact_lock(4242)%");
+	pb = migdir_bg(&b, "rollback", &eb, "rollback", "--force", NULL);
+	wait_all_say(&eb, 1, "waiting for the migration lock");
+	release(p, "race-gate", gate);
+	free(expect_exit(pa, ea, 0, "the apply that holds the lock"));
+	s = expect_exit(pb, eb, 1, "the rollback that waited for it");
+	sc_expect_contains(s, "held by pid");
+	sc_expect_contains(s,
+	    "migdir: error: another migdir applied 20240102_two (by ");
+	sc_expect_contains(s,
+	    ") while this rollback waited for the migration lock; this "
+	    "clone's folders do not show that yet");
+	sc_expect_contains(s, "Nothing was rolled back.");
+	free(s);
+	s = sc_psql(p,
+	    "SELECT string_agg(v, ',' ORDER BY v) FROM ran; "
+	    "SELECT count(*) FILTER (WHERE is_active) FROM schema_versions");
+	assert_string_equal(s, "one,two\n2");
+	free(s);
+	assert_string_equal(sc_folder_of(&b, "20240102_two"), "pending");
+	assert_true(sc_git_clean(&b));
+
+	/* after a pull, c1 rolls back what c0 applied */
+	sh_ok(&a, "git push -q origin HEAD:main");
+	sh_ok(&b, "git pull -q --no-rebase origin main");
+	r = sc_migdir(&b, NULL, "rollback", "--force", NULL);
+	sc_expect_status(r, 0, "rollback in c1 after a pull");
+	sc_expect_contains(r->out, "20240102_two");
+	sc_run_free(r);
+	s = sc_psql(p, "SELECT string_agg(v, ',' ORDER BY v) FROM ran");
+	assert_string_equal(s, "one");
+	free(s);
+	sh_ok(&b, "git push -q origin HEAD:main");
+	sh_ok(&a, "git pull -q --no-rebase origin main");
+	r = sc_migdir(&a, NULL, "status", NULL);
+	sc_expect_contains(r->out, "1 applied, 1 pending; no problems");
+	sc_run_free(r);
+	expect_fsck(p);
+	print_message("rollback racing an apply: %.1f s\n", now_s() - t0);
+	free(ea);
+	free(eb);
+	free(gate_out);
+	free(a.dir);
+	free(b.dir);
+	sc_free(p);
+}
+
+/*
+ * Two DBAs consolidate at once in two clones: the test holds migdir's
+ * lock until both wait for it, then lets go.  One builds while the other
+ * waits, then the other builds again from the same files and rows: the
+ * two files are byte for byte the same, their commits merge without a
+ * conflict, and afterwards both clones hold a whole consolidated schema
+ * that holds what archive/ holds; no scratch database is left.
+ */
+static void
+test_two_consolidates_at_once(void **state)
+{
+	struct proj *p = sc_project("race_cons", NULL), a, b;
+	char *bout = tu_path(p->tmp, "barrier.out"), *ea, *eb, *fa, *fb, *s;
+	double t0 = now_s();
+	struct tu_run *r;
+	pid_t barrier, pa, pb;
+	char *errs[2];
+	int k;
+
+	(void)state;
+	sc_pair(p, "pending", "20240101_customers",
+	    "CREATE TABLE customers (id bigint PRIMARY KEY, name text);\n",
+	    "DROP TABLE customers;\n");
+	sc_pair(p, "pending", "20240102_orders",
+	    "CREATE TABLE orders (id bigint PRIMARY KEY, customer bigint "
+	    "REFERENCES customers);\n",
+	    "DROP TABLE orders;\n");
+	sc_pair(p, "pending", "20240103_orders_idx",
+	    "CREATE INDEX orders_customer ON orders (customer);\n",
+	    "DROP INDEX orders_customer;\n");
+	sc_commit(p, "three");
+	r = sc_migdir(p, NULL, "apply", NULL);
+	sc_expect_status(r, 0, "apply three");
+	sc_run_free(r);
+	two_clones(p, &a, &b);
+
+	barrier = psql_bg(p, "race-barrier",
+	    "SELECT pg_advisory_lock(" LOCK_KEY "); SELECT pg_sleep(120)",
+	    bout);
+	wait_holds(p, "race-barrier");
+	pa = migdir_bg(&a, "consolidate0", &ea, "consolidate", NULL);
+	pb = migdir_bg(&b, "consolidate1", &eb, "consolidate", NULL);
+	errs[0] = ea;
+	errs[1] = eb;
+	wait_all_say(errs, 2, "waiting for the migration lock");
+	release(p, "race-barrier", barrier);
+	free(expect_exit(pa, ea, 0, "consolidate in c0"));
+	free(expect_exit(pb, eb, 0, "consolidate in c1"));
+	for (k = 0; k < 2; k++) {
+		/* the one that came second built again, from the same */
+		char *o = tu_asprintf("%s/consolidate%d.out", p->tmp, k);
+
+		s = tu_read_file(o);
+		sc_expect_contains(s,
+		    "Consolidated 3 migrations into "
+		    "consolidated_schema.sql");
+		free(s);
+		free(o);
+	}
+	fa = sc_read(&a, "consolidated_schema.sql");
+	fb = sc_read(&b, "consolidated_schema.sql");
+	assert_non_null(fa);
+	sc_expect_contains(fa, "CREATE TABLE public.orders");
+	sc_expect_contains(fa,
+	    "-- migdir-archive: 3 versions, the last "
+	    "20240103_orders_idx");
+	assert_string_equal(fa, fb);
+	assert_int_equal(sc_scratch_dbs(p), 0);
+
+	/* c0 pushes; c1 merges the same change and pushes; c0 pulls */
+	sh_ok(&a, "git push -q origin HEAD:main");
+	sh_ok(&b,
+	    "git pull -q --no-rebase origin main && git push -q origin "
+	    "HEAD:main");
+	sh_ok(&a, "git pull -q --no-rebase origin main");
+	s = tu_sh(p->tmp,
+	    "for c in c0 c1; do test -z \"$(git -C $c status --porcelain)\" "
+	    "&& test \"$(git -C $c rev-parse HEAD^{tree})\" = "
+	    "\"$(git -C origin.git rev-parse main^{tree})\" || exit 1; "
+	    "done; ls c0/migrations/archive | wc -l; "
+	    "ls c0/migrations/applied | wc -l");
+	assert_string_equal(s, "6\n0");
+	free(s);
+	free(fa);
+	fa = sc_read(&a, "consolidated_schema.sql");
+	assert_string_equal(fa, fb);
+	r = sc_migdir(&a, NULL, "status", "--exit-code", NULL);
+	sc_expect_status(r, 0, "status in c0 after the pull");
+	sc_run_free(r);
+	r = sc_migdir(&b, NULL, "status", "--exit-code", NULL);
+	sc_expect_status(r, 0, "status in c1 after the pull");
+	sc_run_free(r);
+	expect_fsck(p);
+	assert_int_equal(sc_scratch_dbs(p), 0);
+	print_message("two consolidates: %.1f s\n", now_s() - t0);
+	free(fa);
+	free(fb);
+	free(ea);
+	free(eb);
+	free(bout);
+	free(a.dir);
+	free(b.dir);
+	sc_free(p);
+}
+
 int
 main(void)
 {
@@ -596,6 +1010,11 @@ main(void)
 		setenv("TMPDIR", "/dev/shm", 1);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_index_concurrently_in_another_session),
+	    cmocka_unit_test(
+		test_apply_waiting_for_a_rollback_in_another_clone),
+	    cmocka_unit_test(
+		test_rollback_waiting_for_an_apply_in_another_clone),
+	    cmocka_unit_test(test_two_consolidates_at_once),
 	    cmocka_unit_test(test_eight_clones_apply_the_same_folder_at_once),
 	};
 
