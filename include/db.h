@@ -267,11 +267,13 @@ int db_tables_with_rows(struct db *db, struct db_table **out, size_t *n);
 void db_tables_release(struct db_table *t, size_t n);
 
 /*
- * The indexes marked invalid (pg_index.indisvalid false), by schema and
- * name: what a CREATE INDEX CONCURRENTLY that failed or was cut leaves.
- * Free with db_tables_release.
+ * Is there an index named index, invalid (pg_index.indisvalid false: what
+ * a CREATE INDEX CONCURRENTLY that failed or was cut leaves) and not being
+ * built right now, in the schema of table (schema "" for the search
+ * path)?  *found is then its schema (caller frees), else NULL.
  */
-int db_invalid_indexes(struct db *db, struct db_table **out, size_t *n);
+int db_invalid_index(struct db *db, const char *schema, const char *table,
+    const char *index, char **found);
 
 /*
  * The databases whose names start with prefix and that no session uses

@@ -151,6 +151,9 @@ void vcs_change_release(struct vcs_change *c);
 /* HEAD's commit, described as vcs_find_change does (id "" when unborn). */
 int vcs_head_commit(struct vcs *v, struct vcs_change *out);
 
+/* How many tags point at commit (hex id), annotated ones peeled. */
+int vcs_tags_on(struct vcs *v, const char *commit, size_t *n);
+
 /* libgit2's version, "1.5.1" (static). */
 const char *vcs_library_version(void);
 

@@ -705,7 +705,7 @@ tag_last(struct consolidate *c, int json)
 	struct vcs_change head;
 	struct buf msg = BUF_INIT;
 	const char *last = NULL;
-	size_t i;
+	size_t i, tags = 0;
 	int rc;
 
 	if ((rc = vcs_head_commit(c->st.vcs, &head)) < 0)
@@ -713,6 +713,18 @@ tag_last(struct consolidate *c, int json)
 	for (i = 0; i < c->st.n; i++)
 		if (c->st.e[i].folder == FOLDER_ARCHIVE)
 			last = c->st.e[i].version;
+	if (head.id[0] && (rc = vcs_tags_on(c->st.vcs, head.id, &tags)) < 0)
+		goto out;
+	if (tags) {
+		rc = mg_error_set(MG_ERROR,
+		    "nothing to consolidate, and HEAD (%.12s) is tagged "
+		    "already",
+		    head.id);
+		mg_error_hint("A release has one tag; to name it again, tag it "
+			      "by hand: git tag -a %s %.12s.",
+		    c->tag, head.id);
+		goto out;
+	}
 	if (!head.id[0] || !last || strncmp(head.summary, "consolidate ", 12)) {
 		rc = mg_error_set(MG_ERROR,
 		    "nothing to consolidate, and HEAD is not a consolidate "

@@ -391,32 +391,51 @@ conninfo_pair(struct buf *out, const char *keyword, const char *value)
 	buf_putc(out, '\'');
 }
 
-/* msg with every password written in conninfo replaced (caller frees). */
+/*
+ * msg with every password written in conninfo replaced, in one pass (the
+ * longest secret first at each place, so that one never rewrites another's
+ * "<redacted>").  When libpq cannot parse conninfo, the tokens its
+ * message quotes may be a piece of a password it split: they go too.
+ * Caller frees.
+ */
 static char *
 redact(const char *msg, const char *conninfo)
 {
 	struct buf secrets = BUF_INIT, out = BUF_INIT;
-	const char *s, *end;
+	PQconninfoOption *opts = NULL;
+	const char *p = msg, *s, *end, *q;
+	char *err = NULL;
+	int malformed = 0;
 
-	buf_puts(&out, msg);
+	if (*conninfo && !(opts = pq.PQconninfoParse(conninfo, &err)))
+		malformed = 1;
+	if (opts)
+		pq.PQconninfoFree(opts);
+	pq.PQfreemem(err);
 	conninfo_passwords(&secrets, conninfo);
-	end = secrets.ptr + secrets.len;
-	for (s = secrets.ptr; s < end; s += strlen(s) + 1) {
-		struct buf next = BUF_INIT;
-		const char *p = out.ptr, *hit;
+	end = secrets.ptr ? secrets.ptr + secrets.len : NULL;
+	while (*p) {
+		size_t best = 0, n;
 
-		if (!*s)
-			continue;
-		while ((hit = strstr(p, s))) {
-			buf_put(&next, p, (size_t)(hit - p));
-			buf_puts(&next, "<redacted>");
-			p = hit + strlen(s);
-		}
-		buf_puts(&next, p);
-		buf_release(&out);
-		out = next;
+		for (s = secrets.ptr; s && s < end; s += strlen(s) + 1)
+			if ((n = strlen(s)) > best && !strncmp(p, s, n))
+				best = n;
+		if (best) {
+			buf_puts(&out, "<redacted>");
+			p += best;
+		} else if (malformed && *p == '"' && (q = strchr(p + 1, '"'))) {
+			/* a word may be half a password; "=" or "]" may stay */
+			if (q - p > 2)
+				buf_puts(&out, "\"...\"");
+			else
+				buf_put(&out, p, (size_t)(q - p + 1));
+			p = q + 1;
+		} else
+			buf_putc(&out, *p++);
 	}
 	buf_release(&secrets);
+	if (!out.ptr)
+		buf_puts(&out, "");
 	return buf_detach(&out);
 }
 
@@ -870,6 +889,10 @@ report_wait(struct db *db, long long waited_ms, int say)
 		    *pq.PQgetvalue(r, i, 5) ? pq.PQgetvalue(r, i, 5) : "?",
 		    pq.PQgetvalue(r, i, 6), *q ? ": " : "", q);
 
+		char *shown = buf_shown(what); /* another role's text */
+
+		free(what);
+		what = shown;
 		if (waited_ms < 1000) /* a short lock_timeout: said early */
 			rp_info("%s: waiting %lld ms for %s", tag, waited_ms,
 			    what);
@@ -1153,6 +1176,8 @@ db_connect(struct db **out, const struct db_target *t)
 	    t->lock_timeout_ms > 0 && t->lock_timeout_ms < 2L * WAIT_REPORT_MS
 	    ? t->lock_timeout_ms / 2
 	    : WAIT_REPORT_MS;
+	if (db->first_report_ms < 100) /* pg_locks is not free to ask */
+		db->first_report_ms = 100;
 	if ((old = existing_options(db->conninfo))) {
 		buf_puts(&opts, old);
 		free(old);
@@ -2183,6 +2208,10 @@ send_cmd(struct db *db, struct queue *q, enum cmd_kind kind, size_t unit,
 	return 0;
 }
 
+/* A file may turn synchronous_commit off; migdir's records stay durable. */
+#define SYNC_COMMIT_LOCAL   "SET LOCAL synchronous_commit = on"
+#define SYNC_COMMIT_SESSION "SET synchronous_commit = on"
+
 /* Queue one transactional unit: BEGIN, statements, bookkeeping, COMMIT. */
 static int
 send_unit(struct db *db, struct queue *q, struct db_unit *u, size_t idx)
@@ -2203,6 +2232,11 @@ send_unit(struct db *db, struct queue *q, struct db_unit *u, size_t idx)
 		if (send_cmd(db, q, CMD_STMT, idx, i, u->stmts[i], NULL, 0,
 			NULL) < 0)
 			return MG_ERROR;
+	/* the file may have turned it off for its transaction: the commit
+	   that records the migration must be durable all the same */
+	if (send_cmd(db, q, CMD_BOOK, idx, 0, SYNC_COMMIT_LOCAL, NULL, 0,
+		NULL) < 0)
+		return MG_ERROR;
 	n = book_params(db, u, params, NULL);
 	error = send_cmd(db, q, CMD_BOOK, idx, 0, NULL, book_statement(u), n,
 	    params);
@@ -2407,7 +2441,10 @@ run_sync(struct db *db, struct db_unit *u, size_t idx, db_unit_cb cb,
 	snprintf(dur, sizeof(dur), "%lld", (rp_now_us() - t0) / 1000);
 	n = book_params(db, u, params, dur);
 	error =
-	    sync_cmd(db, u, CMD_BOOK, 0, NULL, book_statement(u), n, params);
+	    sync_cmd(db, u, CMD_BOOK, 0, SYNC_COMMIT_SESSION, NULL, 0, NULL);
+	if (!error)
+		error = sync_cmd(db, u, CMD_BOOK, 0, NULL, book_statement(u), n,
+		    params);
 	free_records(u, params);
 	if (error < 0)
 		goto out;
@@ -2471,27 +2508,43 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 }
 
 int
-db_invalid_indexes(struct db *db, struct db_table **out, size_t *n)
+db_invalid_index(struct db *db, const char *schema, const char *table,
+    const char *index, char **found)
 {
+	/* an index lives in its table's schema; one still being built
+	   concurrently is invalid too, and must be left alone */
 	static const char *const sql =
-	    "SELECT n.nspname, c.relname FROM pg_catalog.pg_index i "
+	    "SELECT n.nspname FROM pg_catalog.pg_index i "
 	    "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-	    "WHERE NOT i.indisvalid ORDER BY 1, 2";
-	PGresult *r = query_ok(db, sql, 0, NULL, "could not list the indexes");
-	int i, rows;
+	    "WHERE NOT i.indisvalid AND c.relname = $1 "
+	    "AND c.relnamespace = (SELECT t.relnamespace FROM "
+	    "pg_catalog.pg_class t WHERE t.oid = pg_catalog.to_regclass($2)) "
+	    "AND NOT EXISTS (SELECT 1 FROM "
+	    "pg_catalog.pg_stat_progress_create_index p "
+	    "WHERE p.index_relid = i.indexrelid)";
+	struct buf rel = BUF_INIT;
+	const char *params[2];
+	PGresult *r;
+	char *q;
 
-	*out = NULL;
-	*n = 0;
+	*found = NULL;
+	if (*schema) {
+		q = quote_ident(db->conn, schema);
+		buf_printf(&rel, "%s.", q);
+		free(q);
+	}
+	q = quote_ident(db->conn, table);
+	buf_puts(&rel, q);
+	free(q);
+	params[0] = index;
+	params[1] = rel.ptr;
+	r = query_ok(db, sql, 2, params, "could not look for invalid indexes");
+	buf_release(&rel);
 	if (!r)
 		return MG_ERROR;
-	rows = pq.PQntuples(r);
-	*out = xcalloc(rows > 0 ? (size_t)rows : 1, sizeof(**out));
-	for (i = 0; i < rows; i++) {
-		(*out)[i].schema = xstrdup(pq.PQgetvalue(r, i, 0));
-		(*out)[i].name = xstrdup(pq.PQgetvalue(r, i, 1));
-	}
-	*n = (size_t)rows;
+	if (pq.PQntuples(r) > 0)
+		*found = xstrdup(pq.PQgetvalue(r, 0, 0));
 	pq.PQclear(r);
 	return 0;
 }

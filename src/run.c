@@ -812,19 +812,10 @@ run_base(struct run *r)
 static int
 refuse_invalid_indexes(struct run *r)
 {
-	struct db_table *bad = NULL;
-	size_t nbad = 0, i, k, b;
-	int error = 0, want = 0;
+	char **dropped = NULL, *found = NULL;
+	size_t ndropped = 0, cap = 0, i, k, d;
+	int error = 0;
 
-	for (i = 0; i < r->nrun && !want; i++) {
-		const struct sql_script *s = r->items[r->owner[i]].file.script;
-
-		for (k = 0; s && k < s->nacts; k++)
-			want |= s->acts[k].kind == SA_CREATE_INDEX &&
-			    s->acts[k].name[0];
-	}
-	if (!want || (error = db_invalid_indexes(r->st->db, &bad, &nbad)) < 0)
-		return error;
 	for (i = 0; i < r->nrun && !error; i++) {
 		const struct run_item *it = &r->items[r->owner[i]];
 		const struct sql_script *s = it->file.script;
@@ -833,30 +824,72 @@ refuse_invalid_indexes(struct run *r)
 			const struct sql_action *a = &s->acts[k];
 			const struct sql_stmt *st;
 
+			if (a->kind == SA_DROP_INDEX) {
+				/* dropped first, by this file or an earlier
+				   one: the usual way to repair it */
+				XGROW(dropped, cap, ndropped + 1);
+				dropped[ndropped++] = xstrdup(a->rel);
+				continue;
+			}
 			if (a->kind != SA_CREATE_INDEX || !a->name[0])
 				continue;
-			for (b = 0; b < nbad; b++)
-				if (!strcmp(bad[b].name, a->name) &&
-				    (!a->schema[0] ||
-					!strcmp(bad[b].schema, a->schema)))
+			for (d = 0; d < ndropped; d++)
+				if (!strcmp(dropped[d], a->name))
 					break;
-			if (b == nbad)
+			if (d < ndropped)
+				continue;
+			if ((error = db_invalid_index(r->st->db, a->schema,
+				 a->rel, a->name, &found)) < 0 ||
+			    !found)
 				continue;
 			st = sql_script_stmt(s, a->stmt);
 			error = mg_error_set(MG_ERROR,
 			    "index %s.%s exists but is INVALID: a CREATE INDEX "
 			    "CONCURRENTLY that was cut left it; this statement "
 			    "would keep it (IF NOT EXISTS) or fail",
-			    bad[b].schema, bad[b].name);
+			    found, a->name);
 			mg_error_locus(s->path, st->line, st->col, NULL);
 			mg_error_hint("Drop it first (DROP INDEX CONCURRENTLY "
 				      "%s.%s), then run migdir %s again. "
 				      "Nothing was run.",
-			    bad[b].schema, bad[b].name, run_verb(r->kind));
+			    found, a->name, run_verb(r->kind));
+			free(found);
 		}
 	}
-	db_tables_release(bad, nbad);
+	for (d = 0; d < ndropped; d++)
+		free(dropped[d]);
+	free(dropped);
 	return error;
+}
+
+/*
+ * The connection went away while a file that runs without a transaction
+ * was between statements: what ran of it stays, and a new run starts it
+ * again at statement 1.  Say so instead of the generic words.
+ */
+static void
+lost_mid_file(struct run *r)
+{
+	size_t i;
+	char range[48];
+
+	for (i = 0; i < r->nrun; i++) {
+		const struct db_unit *u = &r->units[i];
+
+		if (u->done || u->transactional || u->stmts_done == 0)
+			continue;
+		statement_range(range, sizeof(range), u->stmts_done);
+		mg_error_detail("%s runs without a transaction: %s of %zu ran "
+				"and stay%s done.",
+		    u->version, range, u->nstmts,
+		    u->stmts_done == 1 ? "s" : "");
+		mg_error_hint("A new run starts it again at statement 1: make "
+			      "the statements that ran safe to repeat (IF NOT "
+			      "EXISTS) or undo them, then run migdir %s again "
+			      "when the server is back.",
+		    run_verb(r->kind));
+		return;
+	}
 }
 
 int
@@ -913,7 +946,8 @@ run_execute(struct run *r)
 					: "",
 				    it->unit->fail.sqlstate ? ")" : "");
 			}
-		}
+		} else if (error == MG_ERROR)
+			lost_mid_file(r);
 	}
 finish:
 	state_disconnect(st); /* releases the advisory lock */

@@ -46,6 +46,10 @@
 	X(git_repository_workdir) \
 	X(git_repository_path) \
 	X(git_repository_commondir) \
+	X(git_repository_set_ident) \
+	X(git_tag_foreach) \
+	X(git_object_peel) \
+	X(git_object_id) \
 	X(git_repository_state) \
 	X(git_repository_head_unborn) \
 	X(git_repository_head_detached) \
@@ -443,13 +447,17 @@ locked(struct vcs *v, const char *rel, const char *what)
 	struct stat st;
 	int error = 0;
 
-	buf_printf(&lock, "%s%s.lock", g.git_repository_path(v->repo), rel);
+	/* a linked worktree has its own index and HEAD; refs are shared */
+	buf_printf(&lock, "%s%s.lock",
+	    strncmp(rel, "refs/", 5) ? g.git_repository_path(v->repo)
+				     : g.git_repository_commondir(v->repo),
+	    rel);
 	if (stat(lock.ptr, &st) == 0) {
 		error = mg_error_set(MG_ERROR, "%s is locked (\"%s\" exists)",
 		    what, lock.ptr);
 		mg_error_hint("Another git process is running; if none is, "
 			      "one was killed while writing: remove the file "
-			      "(rm %s); nothing has run.",
+			      "(rm '%s'); nothing has run.",
 		    lock.ptr);
 	}
 	buf_release(&lock);
@@ -790,13 +798,15 @@ out:
  */
 static int
 advance_head(struct vcs *v, const git_oid *id, git_commit *parent,
-    const char *message)
+    const char *message, const git_signature *committer)
 {
 	git_reference *head = NULL, *ref = NULL;
 	const char *name = "HEAD";
 	char *log;
 	int rc;
 
+	/* the reflog names the committer, as git's does (not config's) */
+	g.git_repository_set_ident(v->repo, committer->name, committer->email);
 	if (g.git_reference_lookup(&head, v->repo, "HEAD") < 0)
 		return git_fail("could not read HEAD");
 	if (g.git_reference_type(head) == GIT_REFERENCE_SYMBOLIC)
@@ -913,7 +923,8 @@ vcs_record_moves(struct vcs *v, const struct vcs_move *moves, size_t n,
 		}
 	}
 	fault_point(FAULT_git_after_commit_object);
-	if ((error = advance_head(v, &commit_id, parent, message)) < 0)
+	if ((error = advance_head(v, &commit_id, parent, message, committer)) <
+	    0)
 		goto out;
 	fault_point(FAULT_git_after_ref_update);
 	if (out_id)
@@ -1007,6 +1018,43 @@ vcs_find_change(struct vcs *v, const char *const *paths, size_t npaths,
 		describe(out, cand);
 	g.git_commit_free(cand);
 	g.git_revwalk_free(walk);
+	return 0;
+}
+
+struct tag_count {
+	git_repository *repo;
+	git_oid commit;
+	size_t n;
+};
+
+static int
+count_tag(const char *name, git_oid *id, void *payload)
+{
+	struct tag_count *t = payload;
+	git_object *obj = NULL, *peeled = NULL;
+
+	(void)name;
+	if (g.git_object_lookup(&obj, t->repo, id, GIT_OBJECT_ANY) == 0 &&
+	    g.git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0 &&
+	    g.git_oid_equal(g.git_object_id(peeled), &t->commit))
+		t->n++;
+	g.git_object_free(peeled);
+	g.git_object_free(obj);
+	return 0;
+}
+
+int
+vcs_tags_on(struct vcs *v, const char *commit, size_t *n)
+{
+	struct tag_count t = {v->repo, {{0}}, 0};
+
+	*n = 0;
+	if (g.git_oid_fromstrn(&t.commit, commit, strlen(commit)) < 0)
+		return mg_error_set(MG_ERROR, "\"%s\" is not a commit id",
+		    commit);
+	if (g.git_tag_foreach(v->repo, count_tag, &t) < 0)
+		return git_fail("could not list the tags");
+	*n = t.n;
 	return 0;
 }
 

@@ -313,6 +313,8 @@ test_db_connect_failure_never_shows_the_password(void **state)
 		"role \"u\" does not exist"},
 	    {"host=h password='s3cr3t", "unterminated quoted string"},
 	    {"host=h password = s3cr3t bogus", "missing \"=\""},
+	    /* libpq splits a password with a blank: half of it is quoted */
+	    {"host=h password=s3 cr3t dbname=x", "missing \"=\" after"},
 	};
 	struct fx *f = fx(state);
 	size_t i;
@@ -336,9 +338,9 @@ test_db_connect_failure_never_shows_the_password(void **state)
 		    !strstr(e->message, cases[i].message))
 			fail_msg("case %zu: unexpected message: %s", i,
 			    e->message);
-		if (strstr(e->message, "s3cr3t") ||
-		    (e->detail && strstr(e->detail, "s3cr3t")) ||
-		    (e->hint && strstr(e->hint, "s3cr3t")))
+		if (strstr(e->message, "cr3t") ||
+		    (e->detail && strstr(e->detail, "cr3t")) ||
+		    (e->hint && strstr(e->hint, "cr3t")))
 			fail_msg("case %zu shows the password: %s / %s / %s", i,
 			    e->message, e->detail ? e->detail : "",
 			    e->hint ? e->hint : "");

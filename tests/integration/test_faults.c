@@ -426,13 +426,18 @@ static void
 test_a_late_tag_lands_only_on_a_consolidation(void **state)
 {
 	struct proj *p = sc_project("late_tag", NULL);
-	const char *const consolidate[] = {"consolidate", NULL, NULL, NULL};
+	const char *const consolidate[] = {"consolidate", "--tag", "v1", NULL};
 	struct tu_run *r;
 	char *head, *before;
 
 	(void)state;
 	setup_applied(p);
 	migdir_ok(p, "consolidate", consolidate);
+	r = sc_migdir(p, NULL, "consolidate", "--tag", "v2", NULL);
+	sc_expect_status(r, 1, "a second tag on one consolidation");
+	sc_expect_contains(r->err, "is tagged already");
+	sc_run_free(r);
+	assert_null(sc_git(p, "rev-parse -q --verify refs/tags/v2"));
 	sc_write(p, "README", "unrelated\n");
 	sc_commit(p, "an unrelated commit");
 	before = sc_git(p, "rev-parse HEAD");

@@ -42,6 +42,20 @@ three(const char *name, const char *m2, const char *ini_extra)
 	return p;
 }
 
+/* Has process pid stopped (state T)? */
+static int
+stopped(pid_t pid)
+{
+	char path[64], *stat;
+	int yes;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	stat = tu_read_file(path);
+	yes = stat && strstr(stat, ") T ");
+	free(stat);
+	return yes;
+}
+
 /* The runs counted in `ran`, as "m1=1,m2=1,m3=1". */
 static char *
 runs(struct proj *p)
@@ -254,6 +268,150 @@ test_a_restart_mid_create_index_concurrently_is_caught(void **state)
 	sc_free(p);
 }
 
+/*
+ * A session cut between two statements of a file run without a
+ * transaction: the statements that ran stay done, and the message says
+ * which, and that a new run starts again at statement 1.
+ */
+static void
+test_a_cut_mid_file_without_a_transaction_says_what_stays(void **state)
+{
+	struct proj *p = three("cut_notx",
+	    "-- migdir:no-transaction\n"
+	    "CREATE TABLE IF NOT EXISTS t2 (id int);\n"
+	    "SELECT pg_sleep(30);\n"
+	    "INSERT INTO ran VALUES ('m2');\n",
+	    NULL);
+	char *out, *err, *e;
+	pid_t pid;
+
+	(void)state;
+	pid = apply_in_background(p, &out, &err);
+	sc_wait_for_query(p, "SELECT pg_sleep(30)%");
+	terminate(p);
+	e = failed_run(pid, out, err, "cut mid file without a transaction");
+	sc_expect_contains(e,
+	    "20230102_m2 runs without a transaction: "
+	    "statement 1 of 3 ran and stays done");
+	sc_expect_contains(e, "starts it again at statement 1");
+	free(e);
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM pg_class WHERE "
+			     "relname = 't2'"),
+	    1);
+	sc_write(p, "migrations/pending/20230102_m2.sql",
+	    "-- migdir:no-transaction\n"
+	    "CREATE TABLE IF NOT EXISTS t2 (id int);\n"
+	    "INSERT INTO ran VALUES ('m2');\n");
+	sc_commit(p, "m2 without the sleep");
+	finish_and_check(p, "m1=1,m2=1,m3=1");
+	free(out);
+	free(err);
+	sc_free(p);
+}
+
+/*
+ * The refusal is about the index the statement would build: one dropped
+ * first (by the file itself, the usual repair) or one of the same name in
+ * another schema is no reason to refuse.
+ */
+static void
+test_only_the_invalid_index_a_statement_builds_is_refused(void **state)
+{
+	struct proj *p = three("invalid_idx",
+	    "CREATE INDEX IF NOT EXISTS d_a ON d (a);\n"
+	    "INSERT INTO ran VALUES ('m2');\n",
+	    NULL);
+	struct tu_run *r;
+	char *s;
+
+	(void)state;
+	/* a unique CIC on duplicates fails and leaves d_a invalid; the same
+	   in schema other for u_a, whose table in public is clean */
+	s = sc_psql(p,
+	    "CREATE TABLE d AS SELECT 1 a UNION ALL SELECT 1; "
+	    "CREATE TABLE u (a int); CREATE SCHEMA other; "
+	    "CREATE TABLE other.u AS SELECT 1 a UNION ALL SELECT 1");
+	free(s);
+	free(sc_psql(p, "CREATE UNIQUE INDEX CONCURRENTLY d_a ON d (a)"));
+	free(sc_psql(p, "CREATE UNIQUE INDEX CONCURRENTLY u_a ON other.u (a)"));
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM pg_index WHERE "
+			     "NOT indisvalid"),
+	    2);
+	r = sc_migdir(p, NULL, "apply", NULL);
+	sc_expect_status(r, 1, "apply building over an invalid index");
+	sc_expect_contains(r->err,
+	    "migrations/pending/20230102_m2.sql:1:1: index public.d_a exists "
+	    "but is INVALID");
+	sc_run_free(r);
+	expect_runs(p, "");
+	sc_write(p, "migrations/pending/20230102_m2.sql",
+	    "-- migdir:no-transaction\n"
+	    "DROP INDEX CONCURRENTLY IF EXISTS d_a;\n"
+	    "CREATE INDEX CONCURRENTLY d_a ON d (a);\n"
+	    "CREATE INDEX CONCURRENTLY u_a ON u (a);\n"
+	    "INSERT INTO ran VALUES ('m2');\n");
+	sc_commit(p, "m2 repairs d_a");
+	finish_and_check(p, "m1=1,m2=1,m3=1");
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM pg_index WHERE "
+			     "NOT indisvalid"),
+	    1); /* other.u_a: not migdir's to touch */
+	sc_free(p);
+}
+
+/*
+ * A migration that turns synchronous_commit off for its transaction does
+ * not make migdir's record of it asynchronous: a crash right after the
+ * commit keeps the row (and its effect).
+ */
+static void
+test_a_migration_cannot_make_its_record_asynchronous(void **state)
+{
+	struct proj *p = three("async",
+	    "CREATE TABLE t2 (id int);\nINSERT INTO ran VALUES ('m2');\n",
+	    NULL);
+	const char *argv[] = {getenv("MIGDIR_FAULT_BIN"), "apply", NULL};
+	const char *fenv[] = {"-DATABASE_URL", "-PGHOST", "-PGPORT",
+	    "-PGDATABASE", "-PGUSER", "TZ=UTC", "NO_COLOR=1",
+	    "MIGDIR_FAULT=apply_after_commit:3+stop", NULL};
+	char *out = tu_path(p->tmp, "out"), *err = tu_path(p->tmp, "err");
+	pid_t pid;
+	int i;
+
+	(void)state;
+	/* the last one to commit: nothing after it flushes its commit */
+	sc_write(p, "migrations/pending/20230103_m3.sql",
+	    "SET LOCAL synchronous_commit = off;\n"
+	    "CREATE TABLE t3 (id int);\nINSERT INTO ran VALUES ('m3');\n");
+	sc_commit(p, "m3 commits asynchronously");
+	free(sc_psql(p,
+	    "ALTER SYSTEM SET wal_writer_delay = '10s'; "
+	    "SELECT pg_reload_conf()"));
+	pid = tu_spawn(p->dir, fenv, argv, out, err);
+	for (i = 0; i < 500 && !stopped(pid); i++)
+		nanosleep(&(struct timespec){0, 20000000L}, NULL);
+	assert_true(stopped(pid));
+	/* the server crashes right after m3's commit returned */
+	assert_int_equal(pgcluster_restart(sc_cluster), 0);
+	kill(pid, SIGKILL);
+	kill(pid, SIGCONT);
+	tu_wait(pid);
+	free(sc_psql(p,
+	    "ALTER SYSTEM RESET wal_writer_delay; "
+	    "SELECT pg_reload_conf()"));
+	expect_runs(p, "m1=1,m2=1,m3=1");
+	assert_int_equal(sc_psql_long(p,
+			     "SELECT count(*) FROM schema_versions "
+			     "WHERE is_active"),
+	    3);
+	finish_and_check(p, "m1=1,m2=1,m3=1");
+	free(out);
+	free(err);
+	sc_free(p);
+}
+
 static void
 test_statement_timeout_fails_cleanly(void **state)
 {
@@ -395,20 +553,6 @@ test_a_read_only_folder_changes_nothing(void **state)
 	sc_free(p);
 }
 
-/* Has process pid stopped (state T)? */
-static int
-stopped(pid_t pid)
-{
-	char path[64], *stat;
-	int yes;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	stat = tu_read_file(path);
-	yes = stat && strstr(stat, ") T ");
-	free(stat);
-	return yes;
-}
-
 /*
  * The disk fills while migdir is between the database commit and the
  * renames (stopped there by a fault point, then let go): the commit
@@ -472,6 +616,12 @@ main(void)
 	    cmocka_unit_test(test_a_terminated_session_loses_nothing),
 	    cmocka_unit_test(
 		test_a_restart_mid_create_index_concurrently_is_caught),
+	    cmocka_unit_test(
+		test_a_cut_mid_file_without_a_transaction_says_what_stays),
+	    cmocka_unit_test(
+		test_only_the_invalid_index_a_statement_builds_is_refused),
+	    cmocka_unit_test(
+		test_a_migration_cannot_make_its_record_asynchronous),
 	    cmocka_unit_test(test_statement_timeout_fails_cleanly),
 	    cmocka_unit_test(test_lock_timeout_fails_cleanly_and_says_why),
 	    cmocka_unit_test(test_a_read_only_folder_changes_nothing),

@@ -917,6 +917,57 @@ test_vcs_record_moves_takes_the_identity_from_config(void **state)
 	expect_git(f->dir, "", "status --porcelain");
 }
 
+/* The reflog line of a commit names its committer, as git commit's does. */
+static void
+test_vcs_record_moves_writes_the_reflog_as_git_does(void **state)
+{
+	struct fx *f = *state;
+	struct vcs_move m = {moved[0][0], moved[0][1], NULL};
+	char out[VCS_ID_HEX + 1];
+
+	seed_project(f->dir);
+	mv(f->dir, moved[0][0], moved[0][1]);
+	vopen(f, NULL);
+	setenv("GIT_COMMITTER_NAME", "Env Committer", 1);
+	setenv("GIT_COMMITTER_EMAIL", "env@example.invalid", 1);
+	assert_int_equal(vcs_record_moves(f->v, &m, 1, "apply x\n\nbody\n", 1,
+			     out),
+	    0);
+	unsetenv("GIT_COMMITTER_NAME");
+	unsetenv("GIT_COMMITTER_EMAIL");
+	expect_git(f->dir,
+	    "Env Committer <env@example.invalid>|commit: apply x",
+	    "reflog -1 --format='%%gn <%%ge>|%%gs' main");
+	expect_git(f->dir, "Env Committer|commit: apply x",
+	    "reflog -1 --format='%%gn|%%gs' HEAD");
+}
+
+/*
+ * A linked worktree has its own index and HEAD, but the branch's ref and
+ * its lock file live in the repository's common directory.
+ */
+static void
+test_vcs_check_ready_sees_a_branch_lock_from_a_linked_worktree(void **state)
+{
+	struct fx *f = *state;
+	char *wt = tu_path(f->tmp, "wt"), *want, *s;
+
+	put(f->dir, "README", "start\n");
+	commit_all(f->dir, "start");
+	s = git(f->dir, "worktree add -q -b feature %s", wt);
+	free(s);
+	put(f->dir, ".git/refs/heads/feature.lock", "");
+	assert_int_equal(vcs_open(&f->v, wt), 0);
+	mg_error_clear();
+	assert_int_equal(vcs_check_ready(f->v, 1), MG_ERROR);
+	want = tu_asprintf("the branch is locked (\"%s/.git/refs/heads/"
+			   "feature.lock\" exists)",
+	    f->dir);
+	assert_string_equal(mg_error_last()->message, want);
+	free(want);
+	free(wt);
+}
+
 static void
 test_vcs_record_moves_in_stage_mode_updates_only_the_index(void **state)
 {
@@ -1337,6 +1388,8 @@ main(void)
 	    T(test_vcs_head_files_lists_a_directory_of_head),
 	    T(test_vcs_record_moves_commits_exactly_the_moves),
 	    T(test_vcs_record_moves_takes_the_identity_from_config),
+	    T(test_vcs_record_moves_writes_the_reflog_as_git_does),
+	    T(test_vcs_check_ready_sees_a_branch_lock_from_a_linked_worktree),
 	    T(test_vcs_record_moves_in_stage_mode_updates_only_the_index),
 	    T(test_vcs_record_moves_adds_files_git_never_had),
 	    T(test_vcs_record_moves_removes_old_paths_after_many_new_files),
