@@ -147,7 +147,7 @@ struct sql_script {
  * by their heads and shaped as usual, or none (n = 0) when the scanner
  * cannot account for every byte.  Callers decide whether a newer server
  * may accept what PostgreSQL 15's grammar does not.  Returns
- * MG_ERROR (and no script) for files that can never run: a NUL byte,
+ * MG_ERROR (and no script) for files that can never run: a NUL byte or bytes that are not UTF-8,
  * transaction control migdir cannot honour (BEGIN without COMMIT, a BEGIN
  * inside a block, COMMIT without BEGIN, ROLLBACK or PREPARE TRANSACTION;
  * BEGIN with options in a file merged into migdir's transaction), COPY

@@ -1376,6 +1376,49 @@ copy_stdin_before(const char *text, size_t err, size_t *at)
 	return found;
 }
 
+/*
+ * The offset of the first byte that is not well-formed UTF-8 (as
+ * PostgreSQL checks it: no overlong forms, surrogates or code points past
+ * U+10FFFF), or len.
+ */
+static size_t
+utf8_invalid_at(const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i], cp;
+		size_t k, j;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			k = 1, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			k = 2, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			k = 3, cp = c & 0x07;
+		else
+			return i;
+		if (len - i <= k)
+			return i;
+		for (j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xC0) != 0x80)
+				return i;
+			cp = cp << 6 | (p[i + j] & 0x3F);
+		}
+		if ((k == 2 &&
+			(cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return i;
+		i += k + 1;
+	}
+	return len;
+}
+
 int
 sql_parse_script(struct sql_script **out, const char *path, const char *text,
     size_t len)
@@ -1385,6 +1428,7 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	json_t *tree = NULL, *stmts;
 	json_error_t jerr;
 	int error = 0;
+	size_t bad;
 
 	*out = NULL;
 	s->path = xstrdup(path);
@@ -1393,6 +1437,17 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	if (strlen(text) != len) {
 		mg_error_set(MG_ERROR, "the file holds a NUL byte");
 		sql_error_at(s, strlen(text));
+		sql_script_free(s);
+		return MG_ERROR;
+	}
+	/* migdir talks UTF-8 to the server; the parser's tree is JSON */
+	if ((bad = utf8_invalid_at(text, len)) < len) {
+		mg_error_set(MG_ERROR,
+		    "the file is not valid UTF-8 (byte 0x%02X)",
+		    (unsigned char)text[bad]);
+		sql_error_at(s, bad);
+		mg_error_hint("Save the file as UTF-8, e.g. with iconv -f "
+			      "LATIN1 -t UTF-8.");
 		sql_script_free(s);
 		return MG_ERROR;
 	}
