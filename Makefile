@@ -5,6 +5,7 @@
 #   make SANITIZE=address,undefined check     the same under ASan + UBSan
 #   make lint            clang-format, cppcheck, clang-tidy, include rules
 #   make coverage        line coverage per module (gcov)
+#   make fuzz            libFuzzer targets in build/fuzz (clang); bench/fuzz runs them
 #   make demo            walk the sample through status/apply/rollback
 #   make install         PREFIX=/usr/local, DESTDIR honoured
 
@@ -87,6 +88,7 @@ $(BUILD):
 -include $(wildcard $(BUILD)/*.d)
 
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 install: $(BIN)
 	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man5'
