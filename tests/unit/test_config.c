@@ -602,6 +602,10 @@ test_cfg_has_password_finds_literal_passwords(void **state)
 	    {"host=db password=s3cret", 1},
 	    {"password = s3cret host=db", 1},
 	    {"host=db password='a b'", 1},
+	    /* found by fuzzing against libpq's own parser */
+	    {"user='app'password=s3cret", 1},
+	    {"postgresql://app:s3?cret@db/app", 1},
+	    {"postgresql://app:s3#cret@db/app", 1},
 	    {"postgresql://app@db/app", 0},
 	    {"postgresql://app:@db/app", 0},
 	    {"postgresql://db:5432/app", 0},
@@ -641,6 +645,15 @@ test_cfg_redact_masks_every_password(void **state)
 	    {"password='it\\'s a secret' dbname=x",
 		"password=<redacted> dbname=x"},
 	    {"password='a b c' dbname=x", "password=<redacted> dbname=x"},
+	    /* found by fuzzing against libpq's own parser */
+	    {"user='app'password=s3cret", "user='app'password=<redacted>"},
+	    {"host=db password=s3\\ cret user=app",
+		"host=db password=<redacted> user=app"},
+	    {"host=db password=s3&cret", "host=db password=<redacted>"},
+	    {"postgresql://db/app?password=s3 cret&sslmode=require",
+		"postgresql://db/app?password=<redacted>&sslmode=require"},
+	    {"postgresql://app:s3?cret@db/app",
+		"postgresql://app:<redacted>@db/app"},
 	    {"could not connect to postgresql://u:pw@h/d: refused",
 		"could not connect to postgresql://u:<redacted>@h/d: "
 		"refused"},
