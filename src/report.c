@@ -287,26 +287,72 @@ rp_json(void *json)
 }
 
 void *
+rp_json_text(const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	struct buf b = BUF_INIT;
+	json_t *j;
+
+	if ((j = json_string(text)))
+		return j;
+	/* jansson takes UTF-8 only: each byte that is not becomes U+FFFD */
+	while (*p) {
+		size_t k = 0, i;
+		unsigned cp = *p;
+
+		if (*p >= 0xC2 && *p <= 0xDF)
+			k = 1, cp &= 0x1F;
+		else if (*p >= 0xE0 && *p <= 0xEF)
+			k = 2, cp &= 0x0F;
+		else if (*p >= 0xF0 && *p <= 0xF4)
+			k = 3, cp &= 0x07;
+		else if (*p >= 0x80)
+			k = 4; /* never a first byte */
+		for (i = 1; k && k < 4 && i <= k; i++) {
+			if ((p[i] & 0xC0) != 0x80) {
+				k = 4;
+				break;
+			}
+			cp = cp << 6 | (p[i] & 0x3F);
+		}
+		if ((k == 2 &&
+			(cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+			k = 4;
+		if (k == 4) {
+			buf_puts(&b, "\xEF\xBF\xBD");
+			p++;
+		} else {
+			buf_put(&b, p, k + 1);
+			p += k + 1;
+		}
+	}
+	j = json_stringn(b.ptr ? b.ptr : "", b.len);
+	buf_release(&b);
+	return j;
+}
+
+void *
 rp_error_json(const struct mg_error *e)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "message",
-	    json_string(e->message ? e->message : "unknown error"));
+	    rp_json_text(e->message ? e->message : "unknown error"));
 	if (e->sqlstate)
-		json_object_set_new(o, "sqlstate", json_string(e->sqlstate));
+		json_object_set_new(o, "sqlstate", rp_json_text(e->sqlstate));
 	if (e->file)
-		json_object_set_new(o, "file", json_string(e->file));
+		json_object_set_new(o, "file", rp_json_text(e->file));
 	if (e->line > 0)
 		json_object_set_new(o, "line", json_integer(e->line));
 	if (e->col > 0)
 		json_object_set_new(o, "column", json_integer(e->col));
 	if (e->detail)
-		json_object_set_new(o, "detail", json_string(e->detail));
+		json_object_set_new(o, "detail", rp_json_text(e->detail));
 	if (e->hint)
-		json_object_set_new(o, "hint", json_string(e->hint));
+		json_object_set_new(o, "hint", rp_json_text(e->hint));
 	if (e->context)
-		json_object_set_new(o, "context", json_string(e->context));
+		json_object_set_new(o, "context", rp_json_text(e->context));
 	return json_pack("{s:o}", "error", o);
 }
 
