@@ -681,6 +681,9 @@ cfg_redact(const char *s)
 			buf_puts(&b, "<redacted>");
 			p = value_end(v,
 			    p > s && (p[-1] == '?' || p[-1] == '&'));
+			/* a quoted value may touch the next keyword */
+			if (*v == '\'' && *p && !isspace((unsigned char)*p))
+				buf_putc(&b, ' ');
 			continue;
 		}
 		buf_putc(&b, *p++);
