@@ -116,7 +116,7 @@ demo:
 
 # Lint: layout, static analysis, the one-include-site rule of STYLE.md, and
 # man pages that render without a warning.
-LINT_SRCS = $(wildcard src/*.c include/*.h tests/unit/*.c tests/integration/*.[ch] tests/lib/*.[ch])
+LINT_SRCS = $(wildcard src/*.c include/*.h tests/unit/*.c tests/integration/*.[ch] tests/lib/*.[ch] tests/fuzz/*.[ch])
 lint:
 	clang-format --dry-run -Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
