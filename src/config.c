@@ -666,16 +666,18 @@ char *
 cfg_redact(const char *s)
 {
 	struct buf b = BUF_INIT;
-	const char *colon, *at, *p = s;
+	const char *colon = NULL, *at = NULL, *p = s;
+	int url = url_password_span(s, &colon, &at) && at > colon + 1;
 
-	if (url_password_span(s, &colon, &at) && at > colon + 1) {
-		buf_put(&b, s, (size_t)(colon - s + 1));
-		buf_puts(&b, "<redacted>");
-		p = at;
-	}
 	while (*p) {
 		const char *v;
 
+		/* (a keyword's value may hold the URL: then it goes whole) */
+		if (url && p == colon + 1) {
+			buf_puts(&b, "<redacted>");
+			p = at;
+			continue;
+		}
 		if (password_at(s, p, &v)) {
 			buf_put(&b, p, (size_t)(v - p));
 			buf_puts(&b, "<redacted>");

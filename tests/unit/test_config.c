@@ -648,6 +648,8 @@ test_cfg_redact_masks_every_password(void **state)
 	    /* found by fuzzing against libpq's own parser */
 	    {"user='app'password=s3cret", "user='app'password=<redacted>"},
 	    {"password='s3cret'host=db", "password=<redacted> host=db"},
+	    {"password=x,postgresql://app:s3cret@db/app host=db",
+		"password=<redacted> host=db"},
 	    {"host=db password=s3\\ cret user=app",
 		"host=db password=<redacted> user=app"},
 	    {"host=db password=s3&cret", "host=db password=<redacted>"},
