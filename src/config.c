@@ -608,10 +608,17 @@ password_at(const char *s, const char *p, const char **value)
 {
 	const char *q = p + 8;
 
+	/* libpq reads a string that starts so as a URI, keywords only after
+	   '?' or '&' */
+	int uri =
+	    !strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11);
+
 	if (strncmp(p, "password", 8) != 0)
 		return 0;
-	if (p > s && !isspace((unsigned char)p[-1]) && p[-1] != '?' &&
-	    p[-1] != '&' && p[-1] != '\'')
+	if (p > s && p[-1] != '?' && p[-1] != '&' &&
+	    (uri || (!isspace((unsigned char)p[-1]) && p[-1] != '\'')))
+		return 0;
+	if (uri && p == s)
 		return 0;
 	while (isspace((unsigned char)*q))
 		q++;

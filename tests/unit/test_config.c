@@ -650,6 +650,8 @@ test_cfg_redact_masks_every_password(void **state)
 	    {"password='s3cret'host=db", "password=<redacted> host=db"},
 	    {"password=x,postgresql://app:s3cret@db/app host=db",
 		"password=<redacted> host=db"},
+	    {"postgresql://a password='b:s3cret@db/app",
+		"postgresql://a password='b:<redacted>@db/app"},
 	    {"host=db password=s3\\ cret user=app",
 		"host=db password=<redacted> user=app"},
 	    {"host=db password=s3&cret", "host=db password=<redacted>"},
