@@ -607,11 +607,11 @@ static int
 password_at(const char *s, const char *p, const char **value)
 {
 	const char *q = p + 8;
-
 	/* libpq reads a string that starts so as a URI, keywords only after
-	   '?' or '&' */
+	   '?' or '&'; a URL parameter has no blanks around its '=' */
 	int uri =
 	    !strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11);
+	int param = p > s && (p[-1] == '?' || p[-1] == '&');
 
 	if (strncmp(p, "password", 8) != 0)
 		return 0;
@@ -620,12 +620,12 @@ password_at(const char *s, const char *p, const char **value)
 		return 0;
 	if (uri && p == s)
 		return 0;
-	while (isspace((unsigned char)*q))
+	while (!param && isspace((unsigned char)*q))
 		q++;
 	if (*q != '=')
 		return 0;
 	q++;
-	while (isspace((unsigned char)*q))
+	while (!param && isspace((unsigned char)*q))
 		q++;
 	*value = q;
 	return 1;

@@ -652,6 +652,8 @@ test_cfg_redact_masks_every_password(void **state)
 		"password=<redacted> host=db"},
 	    {"postgresql://a password='b:s3cret@db/app",
 		"postgresql://a password='b:<redacted>@db/app"},
+	    {"postgresql://db/app?password= s3cret",
+		"postgresql://db/app?password=<redacted>"},
 	    {"host=db password=s3\\ cret user=app",
 		"host=db password=<redacted> user=app"},
 	    {"host=db password=s3&cret", "host=db password=<redacted>"},
