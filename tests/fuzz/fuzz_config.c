@@ -109,7 +109,9 @@ check_expand(const char *value)
 		return;
 	}
 	FUZZ_CHECK(out != NULL);
-	FUZZ_CHECK(strstr(out, "${") == NULL);
+	/* ("$${FUZZ_EMPTY}{X}" makes a "${" of its own) */
+	if (!strstr(value, "FUZZ_EMPTY"))
+		FUZZ_CHECK(strstr(out, "${") == NULL);
 	if (!strstr(value, "${"))
 		FUZZ_CHECK(strcmp(out, value) == 0);
 	check_password(out);
