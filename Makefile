@@ -5,6 +5,7 @@
 #   make SANITIZE=address,undefined check     the same under ASan + UBSan
 #   make lint            clang-format, cppcheck, clang-tidy, include rules
 #   make coverage        line coverage per module (gcov)
+#   make fuzz            libFuzzer targets in build/fuzz (clang); bench/fuzz runs them
 #   make demo            walk the sample through status/apply/rollback
 #   make install         PREFIX=/usr/local, DESTDIR honoured
 
@@ -89,6 +90,7 @@ $(BUILD):
 -include $(wildcard $(BUILD)/*.d)
 
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 install: $(BIN)
 	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1' '$(DESTDIR)$(MANDIR)/man5'
@@ -116,7 +118,7 @@ demo:
 
 # Lint: layout, static analysis, the one-include-site rule of STYLE.md, and
 # man pages that render without a warning.
-LINT_SRCS = $(wildcard src/*.c include/*.h tests/unit/*.c tests/integration/*.[ch] tests/lib/*.[ch])
+LINT_SRCS = $(wildcard src/*.c include/*.h tests/unit/*.c tests/integration/*.[ch] tests/lib/*.[ch] tests/fuzz/*.[ch])
 lint:
 	clang-format --dry-run -Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \

@@ -92,7 +92,7 @@ struct lint_allow {
 };
 
 struct lint_result {
-	struct lint_finding *f; /* findings not allowed, in statement order */
+	struct lint_finding *f; /* findings not allowed, by line and column */
 	size_t n, cap;
 	struct lint_allow *allows;
 	size_t nallows, allows_cap;

@@ -72,6 +72,14 @@ void rp_result(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void rp_json(void *json);
 
+/*
+ * A JSON string (a new json_t *, never NULL) of text that may come from
+ * outside: a path, a message quoting a file.  jansson refuses what is not
+ * UTF-8; then the text is shown as buf_shown does (each byte that is not
+ * UTF-8, and control characters, as \xHH) instead of being lost.
+ */
+void *rp_json_text(const char *text);
+
 /* The error as a JSON object {"error": {...}} (a new json_t *). */
 void *rp_error_json(const struct mg_error *e);
 

@@ -147,14 +147,14 @@ struct sql_script {
  * by their heads and shaped as usual, or none (n = 0) when the scanner
  * cannot account for every byte.  Callers decide whether a newer server
  * may accept what PostgreSQL 15's grammar does not.  Returns
- * MG_ERROR (and no script) for files that can never run: a NUL byte,
- * transaction control migdir cannot honour (BEGIN without COMMIT, a BEGIN
- * inside a block, COMMIT without BEGIN, ROLLBACK or PREPARE TRANSACTION;
- * BEGIN with options in a file merged into migdir's transaction), COPY
- * FROM STDIN, or a statement that needs a transaction in a file that must
- * run without one.  Files that run without a transaction get the same
- * checks on the blocks they open and close themselves.  Every error carries
- * a locus.
+ * MG_ERROR (and no script) for files that can never run: a NUL byte, bytes
+ * that are not UTF-8, transaction control migdir cannot honour (BEGIN
+ * without COMMIT, a BEGIN inside a block, COMMIT without BEGIN, ROLLBACK or
+ * PREPARE TRANSACTION; BEGIN with options in a file merged into migdir's
+ * transaction), COPY FROM STDIN, or a statement that needs a transaction in
+ * a file that must run without one.  Files that run without a transaction
+ * get the same checks on the blocks they open and close themselves.  Every
+ * error carries a locus.
  */
 int sql_parse_script(struct sql_script **out, const char *path,
     const char *text, size_t len);

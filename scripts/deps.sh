@@ -4,13 +4,14 @@
 # Builds need a C compiler, make, pkg-config and the -dev packages of
 # libpq, libgit2, inih, jansson and libpg_query; tests and the demo need
 # cmocka, a PostgreSQL server and git.  --ci adds the lint and analysis
-# tools (clang, clang-format, clang-tidy, cppcheck, valgrind, groff).
+# tools (clang and its libFuzzer, clang-format, clang-tidy, cppcheck,
+# valgrind, groff).
 # Runs apt-get as root, or through sudo; prints what to install otherwise.
 set -eu
 pkgs="gcc make pkg-config binutils git ca-certificates libc6-dev
 libpq-dev libgit2-dev libinih-dev libjansson-dev libpg-query-dev
 libcmocka-dev postgresql postgresql-client"
-[ "${1:-}" = --ci ] && pkgs="$pkgs clang clang-format clang-tidy cppcheck
+[ "${1:-}" = --ci ] && pkgs="$pkgs clang libclang-rt-dev clang-format clang-tidy cppcheck
 valgrind groff man-db"
 
 missing=

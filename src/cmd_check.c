@@ -786,7 +786,7 @@ file_json(const struct cfile *f)
 	json_t *o = json_object(), *list = json_array();
 	size_t i;
 
-	json_object_set_new(o, "path", json_string(f->path));
+	json_object_set_new(o, "path", rp_json_text(f->path));
 	json_object_set_new(o, "version",
 	    f->version ? json_string(f->version) : json_null());
 	json_object_set_new(o, "kind",
@@ -810,11 +810,11 @@ file_json(const struct cfile *f)
 		if (d->effects & EF_LOCK)
 			json_array_append_new(eff, json_string("blocking"));
 		json_array_append_new(list,
-		    json_pack("{s:s,s:s,s:i,s:i,s:i,s:o,s:s,s:s?}", "rule",
+		    json_pack("{s:s,s:s,s:i,s:i,s:i,s:o,s:o,s:s?}", "rule",
 			d->rule, "severity", d->error ? "error" : "warning",
 			"line", d->line, "col", d->col, "end_line", d->end_line,
-			"effects", eff, "message", d->message, "remedy",
-			d->remedy));
+			"effects", eff, "message", rp_json_text(d->message),
+			"remedy", d->remedy));
 	}
 	json_object_set_new(o, "findings", list);
 	return o;

@@ -576,7 +576,8 @@ url_password_span(const char *s, const char **colon, const char **at)
 	if (!p)
 		return 0;
 	p += 3;
-	end = p + strcspn(p, "/?#");
+	/* libpq ends the userinfo at the first '@' before a '/' */
+	end = p + strcspn(p, "/");
 	a = NULL;
 	for (c = p; c < end; c++)
 		if (*c == '@')
@@ -601,24 +602,75 @@ cfg_lock_timeout_set(const struct env *env)
 	    cfg_parse_duration(&ms, env->lock_timeout) == 0 && ms > 0;
 }
 
+/*
+ * Does a "password" keyword start at p (in s)?  After the start, a blank,
+ * a URL's '?' or '&', or the quote that closes the previous value (libpq
+ * needs no blank there: "user='x'password=y").  Then *value is where the
+ * value starts, after '=' and blanks.
+ */
+static int
+password_at(const char *s, const char *p, const char **value)
+{
+	const char *q = p + 8;
+	/* libpq reads a string that starts so as a URI, keywords only after
+	   '?' or '&'; a URL parameter has no blanks around its '=' */
+	int uri =
+	    !strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11);
+	int param = p > s && (p[-1] == '?' || p[-1] == '&');
+
+	if (strncmp(p, "password", 8) != 0)
+		return 0;
+	if (p > s && p[-1] != '?' && p[-1] != '&' &&
+	    (uri || (!isspace((unsigned char)p[-1]) && p[-1] != '\'')))
+		return 0;
+	if (uri && p == s)
+		return 0;
+	while (!param && isspace((unsigned char)*q))
+		q++;
+	if (*q != '=')
+		return 0;
+	q++;
+	while (!param && isspace((unsigned char)*q))
+		q++;
+	*value = q;
+	return 1;
+}
+
+/*
+ * The end of the value at q, as libpq reads it: a URL parameter (after '?'
+ * or '&') runs to the next '&'; a conninfo value is quoted ('...', with
+ * backslash escapes) or runs to a blank, a backslash escaping the next
+ * character.
+ */
+static const char *
+value_end(const char *q, int url_param)
+{
+	if (url_param)
+		return q + strcspn(q, "&");
+	if (*q == '\'') {
+		for (q++; *q && *q != '\''; q++)
+			if (*q == '\\' && q[1])
+				q++;
+		return *q ? q + 1 : q;
+	}
+	while (*q && !isspace((unsigned char)*q)) {
+		if (*q == '\\' && q[1])
+			q++;
+		q++;
+	}
+	return q;
+}
+
 int
 cfg_has_password(const char *s)
 {
-	const char *colon, *at, *p;
+	const char *colon, *at, *p, *v;
 
 	if (url_password_span(s, &colon, &at) && at > colon + 1)
 		return 1;
-	for (p = s; (p = strstr(p, "password")); p += 8) {
-		const char *q = p + 8;
-
-		if (p > s && !isspace((unsigned char)p[-1]) && p[-1] != '?' &&
-		    p[-1] != '&')
-			continue;
-		while (isspace((unsigned char)*q))
-			q++;
-		if (*q == '=')
+	for (p = s; (p = strstr(p, "password")); p += 8)
+		if (password_at(s, p, &v))
 			return 1;
-	}
 	return 0;
 }
 
@@ -626,39 +678,27 @@ char *
 cfg_redact(const char *s)
 {
 	struct buf b = BUF_INIT;
-	const char *colon, *at, *p = s;
+	const char *colon = NULL, *at = NULL, *p = s;
+	int url = url_password_span(s, &colon, &at) && at > colon + 1;
 
-	if (url_password_span(s, &colon, &at) && at > colon + 1) {
-		buf_put(&b, s, (size_t)(colon - s + 1));
-		buf_puts(&b, "<redacted>");
-		p = at;
-	}
 	while (*p) {
-		const char *q;
+		const char *v;
 
-		if (!strncmp(p, "password", 8) &&
-		    (p == s || isspace((unsigned char)p[-1]) || p[-1] == '?' ||
-			p[-1] == '&')) {
-			q = p + 8;
-			while (isspace((unsigned char)*q))
-				q++;
-			if (*q == '=') {
-				q++;
-				while (isspace((unsigned char)*q))
-					q++;
-				buf_put(&b, p, (size_t)(q - p));
-				buf_puts(&b, "<redacted>");
-				if (*q == '\'') {
-					for (q++; *q && *q != '\''; q++)
-						if (*q == '\\' && q[1])
-							q++;
-					if (*q)
-						q++;
-				} else
-					q += strcspn(q, " \t&");
-				p = q;
-				continue;
-			}
+		/* (a keyword's value may hold the URL: then it goes whole) */
+		if (url && p == colon + 1) {
+			buf_puts(&b, "<redacted>");
+			p = at;
+			continue;
+		}
+		if (password_at(s, p, &v)) {
+			buf_put(&b, p, (size_t)(v - p));
+			buf_puts(&b, "<redacted>");
+			p = value_end(v,
+			    p > s && (p[-1] == '?' || p[-1] == '&'));
+			/* a quoted value may touch the next keyword */
+			if (*v == '\'' && *p && !isspace((unsigned char)*p))
+				buf_putc(&b, ' ');
+			continue;
 		}
 		buf_putc(&b, *p++);
 	}

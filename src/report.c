@@ -304,8 +304,8 @@ rp_json(void *json)
 }
 
 /* A JSON string even for text that is not UTF-8 (escaped, then). */
-static json_t *
-jstr(const char *s)
+void *
+rp_json_text(const char *s)
 {
 	json_t *j = json_string(s);
 	char *t;
@@ -324,21 +324,21 @@ rp_error_json(const struct mg_error *e)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "message",
-	    jstr(e->message ? e->message : "unknown error"));
+	    rp_json_text(e->message ? e->message : "unknown error"));
 	if (e->sqlstate)
-		json_object_set_new(o, "sqlstate", json_string(e->sqlstate));
+		json_object_set_new(o, "sqlstate", rp_json_text(e->sqlstate));
 	if (e->file)
-		json_object_set_new(o, "file", jstr(e->file));
+		json_object_set_new(o, "file", rp_json_text(e->file));
 	if (e->line > 0)
 		json_object_set_new(o, "line", json_integer(e->line));
 	if (e->col > 0)
 		json_object_set_new(o, "column", json_integer(e->col));
 	if (e->detail)
-		json_object_set_new(o, "detail", jstr(e->detail));
+		json_object_set_new(o, "detail", rp_json_text(e->detail));
 	if (e->hint)
-		json_object_set_new(o, "hint", jstr(e->hint));
+		json_object_set_new(o, "hint", rp_json_text(e->hint));
 	if (e->context)
-		json_object_set_new(o, "context", jstr(e->context));
+		json_object_set_new(o, "context", rp_json_text(e->context));
 	return json_pack("{s:o}", "error", o);
 }
 

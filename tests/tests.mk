@@ -12,7 +12,7 @@
 
 include tests/lib/lib.mk
 
-UNIT_TESTS  := buf name scan config sql plan fsutil lint risk proc backup schema
+UNIT_TESTS  := buf name scan config sql plan fsutil lint risk proc backup schema report
 INTEG_TESTS := db vcs apply rollback crash faults concurrency corpora consolidate baseline \
                rehearse hostile server races secrets
 

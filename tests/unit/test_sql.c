@@ -435,6 +435,51 @@ test_sql_refuses_a_nul_byte_where_it_is(void **state)
 }
 
 static void
+test_sql_refuses_invalid_utf8_where_it_is(void **state)
+{
+	static const struct {
+		const char *text;
+		int line, col;
+	} cases[] = {
+	    /* found by fuzzing: the parse tree did not load, no locus */
+	    {"ALTER TABLE \xff\xffx DROP COLUMN a;", 1, 13},
+	    {"SELECT 1;\n-- caf\xe9\n", 2, 7},    /* LATIN1 */
+	    {"SELECT '\xc3';", 1, 9},             /* cut short */
+	    {"SELECT '\xc0\xaf';", 1, 9},         /* overlong */
+	    {"SELECT '\xed\xa0\x80';", 1, 9},     /* surrogate */
+	    {"SELECT '\xf4\x90\x80\x80';", 1, 9}, /* > U+10FFFF */
+	    {"SELECT 'caf\xc3\xa9', '\xf0\x9f\x98'", 1, 18},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NCASES(cases); i++) {
+		struct sql_script *s = NULL;
+
+		mg_error_clear();
+		assert_int_equal(sql_parse_script(&s, PATH, cases[i].text,
+				     strlen(cases[i].text)),
+		    MG_ERROR);
+		assert_null(s);
+		assert_non_null(
+		    strstr(mg_error_last()->message, "invalid UTF-8"));
+		assert_string_equal(mg_error_last()->file, PATH);
+		assert_int_equal(mg_error_last()->line, cases[i].line);
+		assert_int_equal(mg_error_last()->col, cases[i].col);
+	}
+	/* valid UTF-8 of every length goes through */
+	mg_error_clear();
+	{
+		struct sql_script *s = NULL;
+		const char *ok =
+		    "SELECT 'caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80';";
+
+		assert_int_equal(sql_parse_script(&s, PATH, ok, strlen(ok)), 0);
+		sql_script_free(s);
+	}
+}
+
+static void
 test_sql_detects_statements_that_cannot_run_in_a_transaction(void **state)
 {
 	static const struct {
@@ -963,6 +1008,7 @@ main(void)
 	    cmocka_unit_test(test_sql_piecewise_parse_keeps_every_statement),
 	    cmocka_unit_test(test_sql_refuses_what_can_never_run_with_a_locus),
 	    cmocka_unit_test(test_sql_refuses_a_nul_byte_where_it_is),
+	    cmocka_unit_test(test_sql_refuses_invalid_utf8_where_it_is),
 	    cmocka_unit_test(
 		test_sql_detects_statements_that_cannot_run_in_a_transaction),
 	    cmocka_unit_test(
