@@ -73,6 +73,7 @@ struct run_item {
 struct run {
 	struct state *st;
 	enum run_kind kind;
+	int refused;            /* stopped before anything ran or moved */
 	struct run_item *items; /* one per step */
 	size_t n;
 	struct db_unit *units;  /* one per step that runs SQL */

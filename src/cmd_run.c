@@ -527,7 +527,8 @@ closing_line(const struct state *st, const struct run *r, enum run_kind kind)
 		usec += r->items[i].usec;
 	/* when the first migration failed and nothing else happened, its
 	   own line says it all */
-	if (!(r->nrun && !r->ndone && r->failed_item >= 0 && !moved)) {
+	if (!r->refused &&
+	    !(r->nrun && !r->ndone && r->failed_item >= 0 && !moved)) {
 		usec += r->base_unit.usec;
 		if (r->has_base && r->base_unit.done)
 			rp_out("%s %s and %zu migration%s in %s", done,

@@ -902,8 +902,10 @@ run_execute(struct run *r)
 
 	if (st->db)
 		r->location = xstrdup(db_location(st->db));
-	if (st->db && (error = refuse_invalid_indexes(r)) < 0)
+	if (st->db && (error = refuse_invalid_indexes(r)) < 0) {
+		r->refused = 1;
 		return error;
+	}
 	for (i = 0; i < r->n; i++) {
 		struct run_item *it = &r->items[i];
 

@@ -344,6 +344,8 @@ test_only_the_invalid_index_a_statement_builds_is_refused(void **state)
 	sc_expect_contains(r->err,
 	    "migrations/pending/20230102_m2.sql:1:1: index public.d_a exists "
 	    "but is INVALID");
+	if (strstr(r->out, "Applied"))
+		fail_msg("a refused run reports what it applied:\n%s", r->out);
 	sc_run_free(r);
 	expect_runs(p, "");
 	sc_write(p, "migrations/pending/20230102_m2.sql",
