@@ -275,6 +275,9 @@ void db_tables_release(struct db_table *t, size_t n);
 int db_invalid_index(struct db *db, const char *schema, const char *table,
     const char *index, char **found);
 
+/* Does the database hold any such index?  1, 0, or MG_ERROR. */
+int db_has_invalid_indexes(struct db *db);
+
 /*
  * The databases whose names start with prefix and that no session uses
  * (scratch databases a killed migdir left behind), sorted; caller frees

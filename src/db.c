@@ -2507,22 +2507,38 @@ db_run(struct db *db, struct db_unit *units, size_t n, db_unit_cb cb,
 	return error;
 }
 
+/* Invalid indexes that no session is building, by itself or joined. */
+#define INVALID_INDEXES                                                        \
+	"FROM pg_catalog.pg_index i "                                          \
+	"JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "                  \
+	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "            \
+	"WHERE NOT i.indisvalid AND NOT EXISTS (SELECT 1 FROM "                \
+	"pg_catalog.pg_stat_progress_create_index p "                          \
+	"WHERE p.index_relid = i.indexrelid)"
+
+int
+db_has_invalid_indexes(struct db *db)
+{
+	PGresult *r = query_ok(db, "SELECT count(*) " INVALID_INDEXES, 0, NULL,
+	    "could not look for invalid indexes");
+	int n;
+
+	if (!r)
+		return MG_ERROR;
+	n = atoi(pq.PQgetvalue(r, 0, 0));
+	pq.PQclear(r);
+	return n > 0;
+}
+
 int
 db_invalid_index(struct db *db, const char *schema, const char *table,
     const char *index, char **found)
 {
-	/* an index lives in its table's schema; one still being built
-	   concurrently is invalid too, and must be left alone */
+	/* an index lives in its table's schema */
 	static const char *const sql =
-	    "SELECT n.nspname FROM pg_catalog.pg_index i "
-	    "JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
-	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-	    "WHERE NOT i.indisvalid AND c.relname = $1 "
+	    "SELECT n.nspname " INVALID_INDEXES " AND c.relname = $1 "
 	    "AND c.relnamespace = (SELECT t.relnamespace FROM "
-	    "pg_catalog.pg_class t WHERE t.oid = pg_catalog.to_regclass($2)) "
-	    "AND NOT EXISTS (SELECT 1 FROM "
-	    "pg_catalog.pg_stat_progress_create_index p "
-	    "WHERE p.index_relid = i.indexrelid)";
+	    "pg_catalog.pg_class t WHERE t.oid = pg_catalog.to_regclass($2))";
 	struct buf rel = BUF_INIT;
 	const char *params[2];
 	PGresult *r;

@@ -453,6 +453,33 @@ statement_range(char *out, size_t size, size_t n)
 		snprintf(out, size, "statements 1-%zu", n);
 }
 
+/*
+ * A file run without a transaction stopped part way: which statements
+ * stay done (after the server's detail, if any), and that a new run starts
+ * again at statement 1.
+ */
+static void
+detail_stays_done(const struct db_unit *u, const char *subject,
+    const char *before)
+{
+	char range[48];
+
+	statement_range(range, sizeof(range), u->stmts_done);
+	mg_error_detail("%s%s%s runs without a transaction: %s of %zu ran and "
+			"stay%s done.",
+	    before ? before : "", before ? " " : "", subject, range, u->nstmts,
+	    u->stmts_done == 1 ? "s" : "");
+}
+
+static void
+hint_starts_again(enum run_kind kind, const char *it, const char *when)
+{
+	mg_error_hint("A new run starts %sagain at statement 1: make the "
+		      "statements that ran safe to repeat (IF NOT EXISTS) or "
+		      "undo them, then run migdir %s again%s.",
+	    it, run_verb(kind), when);
+}
+
 /* Turn the failure of it's unit into the last error, with its locus. */
 void
 run_file_error(const struct run_file *file, const struct db_unit *u,
@@ -497,15 +524,8 @@ run_file_error(const struct run_file *file, const struct db_unit *u,
 	mg_error_server(f->sqlstate, f->context);
 	if (f->detail)
 		mg_error_detail("%s", f->detail);
-	if (!u->transactional && u->stmts_done > 0) {
-		char range[48];
-
-		statement_range(range, sizeof(range), u->stmts_done);
-		mg_error_detail("%s%sThis file runs without a transaction: "
-				"%s of %zu ran and stay%s done.",
-		    f->detail ? f->detail : "", f->detail ? " " : "", range,
-		    u->nstmts, u->stmts_done == 1 ? "s" : "");
-	}
+	if (!u->transactional && u->stmts_done > 0)
+		detail_stays_done(u, "This file", f->detail);
 	if (f->hint)
 		mg_error_hint("%s", f->hint);
 }
@@ -590,10 +610,7 @@ report_failure(struct run *r, struct run_item *it, struct buf *location,
 			  "to repeat (IF NOT EXISTS) or undo them.",
 		    run_verb(r->kind));
 	else if (!it->unit->transactional && it->unit->stmts_done > 0)
-		mg_error_hint("A new run starts again at statement 1: make the "
-			      "statements that ran safe to repeat (IF NOT "
-			      "EXISTS) or undo them, then run migdir %s again.",
-		    run_verb(r->kind));
+		hint_starts_again(r->kind, "", "");
 	else if (it->unit->transactional)
 		mg_error_hint("Nothing of %s was %s; it stays in %s/. Fix the "
 			      "file and run migdir %s again.",
@@ -814,8 +831,18 @@ refuse_invalid_indexes(struct run *r)
 {
 	char **dropped = NULL, *found = NULL;
 	size_t ndropped = 0, cap = 0, i, k, d;
-	int error = 0;
+	int error = 0, builds = 0;
 
+	for (i = 0; i < r->nrun && !builds; i++) {
+		const struct sql_script *s = r->items[r->owner[i]].file.script;
+
+		for (k = 0; s && k < s->nacts; k++)
+			builds |= s->acts[k].kind == SA_CREATE_INDEX;
+	}
+	/* no index built, or (one round trip) none invalid: the usual */
+	if (!builds || (error = db_has_invalid_indexes(r->st->db)) <= 0)
+		return error;
+	error = 0;
 	for (i = 0; i < r->nrun && !error; i++) {
 		const struct run_item *it = &r->items[r->owner[i]];
 		const struct sql_script *s = it->file.script;
@@ -871,23 +898,14 @@ static void
 lost_mid_file(struct run *r)
 {
 	size_t i;
-	char range[48];
 
 	for (i = 0; i < r->nrun; i++) {
 		const struct db_unit *u = &r->units[i];
 
 		if (u->done || u->transactional || u->stmts_done == 0)
 			continue;
-		statement_range(range, sizeof(range), u->stmts_done);
-		mg_error_detail("%s runs without a transaction: %s of %zu ran "
-				"and stay%s done.",
-		    u->version, range, u->nstmts,
-		    u->stmts_done == 1 ? "s" : "");
-		mg_error_hint("A new run starts it again at statement 1: make "
-			      "the statements that ran safe to repeat (IF NOT "
-			      "EXISTS) or undo them, then run migdir %s again "
-			      "when the server is back.",
-		    run_verb(r->kind));
+		detail_stays_done(u, u->version, NULL);
+		hint_starts_again(r->kind, "it ", " when the server is back");
 		return;
 	}
 }

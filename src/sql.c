@@ -809,17 +809,6 @@ statement_actions(struct sql_script *s, size_t *cap, size_t i, json_t *stmt)
 	}
 }
 
-static void
-fill_actions(struct sql_script *s, json_t *stmts)
-{
-	size_t i, cap = 0;
-	json_t *item;
-
-	json_array_foreach (stmts, i, item) {
-		statement_actions(s, &cap, i, json_object_get(item, "stmt"));
-	}
-}
-
 static int
 string_is(json_t *a_const, void *val)
 {
@@ -1001,34 +990,6 @@ decide_mode(struct sql_script *s)
 	s->transactional = 1;
 }
 
-/* Find the first enum value that is added and then used in the file. */
-static void
-find_enum_use(struct sql_script *s, json_t *stmts)
-{
-	size_t i, j;
-
-	for (i = 0; stmts && i < s->n; i++) {
-		json_t *n;
-		const char *val;
-
-		if (!(s->stmts[i].flags & SQL_ENUM_ADD))
-			continue;
-		n = json_object_get(
-		    json_object_get(json_object_get(json_array_get(stmts, i),
-					"stmt"),
-			"AlterEnumStmt"),
-		    "newVal");
-		val = json_string_value(n);
-		for (j = i + 1; val && j < s->n; j++)
-			if (uses_string(json_array_get(stmts, j), val)) {
-				s->enum_used = 1;
-				s->enum_add = i;
-				s->enum_use = j;
-				return;
-			}
-	}
-}
-
 /* A file that runs without a transaction must not need one. */
 static int
 check_untransacted(struct sql_script *s)
@@ -1096,28 +1057,6 @@ place(const struct sql_script *s, struct sql_stmt *st, size_t loc, size_t slen,
 	}
 	st->line = c->line;
 	st->col = c->col;
-}
-
-static void
-fill_statements(struct sql_script *s, json_t *stmts)
-{
-	struct cursor c = {0, 1, 1};
-	size_t i;
-	json_t *item;
-
-	s->n = json_array_size(stmts);
-	s->stmts = xcalloc(s->n ? s->n : 1, sizeof(*s->stmts));
-	json_array_foreach (stmts, i, item) {
-		struct sql_stmt *st = &s->stmts[i];
-		json_int_t loc =
-		    json_integer_value(json_object_get(item, "stmt_location"));
-		json_int_t slen =
-		    json_integer_value(json_object_get(item, "stmt_len"));
-
-		place(s, st, loc > 0 ? (size_t)loc : 0,
-		    slen > 0 ? (size_t)slen : 0, &c);
-		classify(json_object_get(item, "stmt"), st);
-	}
 }
 
 /*
@@ -1307,10 +1246,10 @@ scanner_statements(struct sql_script *s)
 /*
  * Decide how the file runs and check that its own transaction control
  * fits: the same steps whether the parser or, for syntax it does not know,
- * the scanner split the file (tree is NULL then).
+ * the scanner split the file.
  */
 static int
-shape(struct sql_script *s, json_t *tree)
+shape(struct sql_script *s)
 {
 	size_t i;
 	int error;
@@ -1326,7 +1265,6 @@ shape(struct sql_script *s, json_t *tree)
 			    "its data",
 			    s->stmts[i].what);
 	find_marker_outside(s);
-	find_enum_use(s, tree);
 	decide_mode(s);
 	if ((error = check_transaction_shape(s, s->transactional)) < 0 ||
 	    (!s->transactional && (error = check_untransacted(s)) < 0))
@@ -1382,6 +1320,72 @@ struct enum_add {
 	char *val;
 };
 
+/* What reading a file's statements one by one keeps between them. */
+struct reader {
+	struct cursor c;       /* line and column of the last place */
+	size_t cap, acap;      /* of s->stmts, s->acts */
+	struct enum_add *adds; /* values added so far */
+	size_t nadds, addcap;
+};
+
+/*
+ * Add the statement of item (one of the parser's "stmts", loc and slen
+ * its bytes in the file) to s: its place, class and actions, and whether
+ * it uses an enum value an earlier statement added.
+ */
+static struct sql_stmt *
+take_statement(struct sql_script *s, struct reader *rd, json_t *item,
+    size_t loc, size_t slen)
+{
+	json_t *stmt = json_object_get(item, "stmt");
+	struct sql_stmt *st;
+	size_t k;
+
+	XGROW(s->stmts, rd->cap, s->n + 1);
+	st = &s->stmts[s->n];
+	memset(st, 0, sizeof(*st));
+	place(s, st, loc, slen, &rd->c);
+	classify(stmt, st);
+	statement_actions(s, &rd->acap, s->n, stmt);
+	for (k = 0; k < rd->nadds; k++)
+		if (!rd->adds[k].use && uses_string(item, rd->adds[k].val))
+			rd->adds[k].use = s->n;
+	if (st->flags & SQL_ENUM_ADD) {
+		const char *v = json_string_value(
+		    json_object_get(json_object_get(stmt, "AlterEnumStmt"),
+			"newVal"));
+
+		if (v) {
+			XGROW(rd->adds, rd->addcap, rd->nadds + 1);
+			rd->adds[rd->nadds].add = s->n;
+			rd->adds[rd->nadds].use = 0;
+			rd->adds[rd->nadds++].val = xstrdup(v);
+		}
+	}
+	s->n++;
+	return st;
+}
+
+/* The first enum value added and then used, when keep; free the rest. */
+static void
+reader_finish(struct sql_script *s, struct reader *rd, int keep)
+{
+	size_t k;
+
+	for (k = 0; keep && k < rd->nadds; k++)
+		if (rd->adds[k].use) {
+			s->enum_used = 1;
+			s->enum_add = rd->adds[k].add;
+			s->enum_use = rd->adds[k].use;
+			break;
+		}
+	for (k = 0; k < rd->nadds; k++)
+		free(rd->adds[k].val);
+	free(rd->adds);
+	if (keep && !s->stmts)
+		s->stmts = xcalloc(1, sizeof(*s->stmts));
+}
+
 /* Is t[from, upto) only blanks, comments and semicolons? */
 static int
 only_gaps(const char *t, size_t from, size_t upto)
@@ -1425,9 +1429,8 @@ static int
 parse_pieces(struct sql_script *s)
 {
 	PgQuerySplitResult sp = pg_query_split_with_scanner(s->text);
-	struct cursor c = {0, 1, 1};
-	struct enum_add *adds = NULL;
-	size_t i, k, nadds = 0, addcap = 0, cap = 0, acap = 0, prev = 0;
+	struct reader rd = {{0, 1, 1}, 0, 0, NULL, 0, 0};
+	size_t i, prev = 0;
 	int ok = !sp.error;
 
 	for (i = 0; ok && i < (size_t)sp.n_stmts; i++) {
@@ -1437,73 +1440,32 @@ parse_pieces(struct sql_script *s)
 		    : 0;
 		size_t end =
 		    slen > 0 && loc + slen <= s->len ? loc + slen : s->len;
-		json_t *tree, *one, *stmt;
-		struct sql_stmt *st;
+		const struct sql_stmt *st;
+		json_t *tree, *one;
 
 		if (loc > s->len || skip_blank(s->text, end, loc) == end)
 			continue; /* only blanks and comments */
-		if (!(one = parse_alone(s->text + loc, end - loc, &tree))) {
-			json_decref(tree);
+		if (!(one = parse_alone(s->text + loc, end - loc, &tree)))
 			ok = 0;
-			break;
+		else {
+			st = take_statement(s, &rd, one, loc, slen);
+			/* the scanner gives up on some bytes, quietly */
+			ok = only_gaps(s->text, prev, st->off);
+			prev = st->off + st->len;
 		}
-		XGROW(s->stmts, cap, s->n + 1);
-		st = &s->stmts[s->n];
-		memset(st, 0, sizeof(*st));
-		place(s, st, loc, slen, &c);
-		if (!only_gaps(s->text, prev, st->off)) {
-			json_decref(tree);
-			ok = 0; /* the scanner gave up on some bytes, quietly */
-			break;
-		}
-		prev = st->off + st->len;
-		stmt = json_object_get(one, "stmt");
-		classify(stmt, st);
-		statement_actions(s, &acap, s->n, stmt);
-		for (k = 0; k < nadds; k++)
-			if (!adds[k].use && uses_string(one, adds[k].val))
-				adds[k].use = s->n;
-		if (st->flags & SQL_ENUM_ADD) {
-			const char *v = json_string_value(
-			    json_object_get(json_object_get(stmt,
-						"AlterEnumStmt"),
-				"newVal"));
-
-			if (v) {
-				XGROW(adds, addcap, nadds + 1);
-				adds[nadds].add = s->n;
-				adds[nadds].use = 0;
-				adds[nadds++].val = xstrdup(v);
-			}
-		}
-		s->n++;
 		json_decref(tree);
 	}
 	pg_query_free_split_result(sp);
-	if (ok && !only_gaps(s->text, prev, s->len))
-		ok = 0;
-	for (k = 0; ok && k < nadds; k++)
-		if (adds[k].use) {
-			s->enum_used = 1;
-			s->enum_add = adds[k].add;
-			s->enum_use = adds[k].use;
-			break;
-		}
-	for (k = 0; k < nadds; k++)
-		free(adds[k].val);
-	free(adds);
+	ok = ok && only_gaps(s->text, prev, s->len);
+	reader_finish(s, &rd, ok);
 	if (!ok) {
 		free(s->stmts);
 		free(s->acts);
 		s->stmts = NULL;
 		s->acts = NULL;
 		s->n = s->nacts = 0;
-		s->enum_used = 0;
-		return 0;
 	}
-	if (!s->stmts)
-		s->stmts = xcalloc(1, sizeof(*s->stmts));
-	return 1;
+	return ok;
 }
 
 int
@@ -1544,7 +1506,7 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 	}
 	if (parse_pieces(s)) {
 		s->parsed = 1;
-		if ((error = shape(s, NULL)) < 0)
+		if ((error = shape(s)) < 0)
 			goto fail;
 		*out = s;
 		return 0;
@@ -1574,8 +1536,7 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 		pg_query_free_parse_result(r);
 		s->parse_off = off;
 		sql_locate(text, len, off, &s->parse_line, &s->parse_col, NULL);
-		if (scanner_statements(s) == 0 &&
-		    (error = shape(s, NULL)) < 0) {
+		if (scanner_statements(s) == 0 && (error = shape(s)) < 0) {
 			sql_script_free(s);
 			return error;
 		}
@@ -1594,9 +1555,23 @@ sql_parse_script(struct sql_script **out, const char *path, const char *text,
 		goto fail;
 	}
 	stmts = json_object_get(tree, "stmts");
-	fill_statements(s, stmts);
-	fill_actions(s, stmts);
-	if ((error = shape(s, stmts)) < 0)
+	{
+		struct reader rd = {{0, 1, 1}, 0, 0, NULL, 0, 0};
+		json_t *item;
+		size_t i;
+
+		json_array_foreach (stmts, i, item) {
+			json_int_t loc = json_integer_value(
+			    json_object_get(item, "stmt_location"));
+			json_int_t slen = json_integer_value(
+			    json_object_get(item, "stmt_len"));
+
+			take_statement(s, &rd, item, loc > 0 ? (size_t)loc : 0,
+			    slen > 0 ? (size_t)slen : 0);
+		}
+		reader_finish(s, &rd, 1);
+	}
+	if ((error = shape(s)) < 0)
 		goto fail;
 	json_decref(tree);
 	*out = s;
